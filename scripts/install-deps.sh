@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what SyncMLKit needs to build and test, from Debian 12's packages.
+# Idempotent: a no-op when everything is present. Needs root (or sudo).
+set -euo pipefail
+
+packages=(
+  g++ cmake make pkg-config
+  libpugixml-dev          # XML codec
+  libwbxml2-dev           # libwbxml2: the oracle the WBXML tests compare with
+  libwbxml2-utils         # wbxml2xml / xml2wbxml, for looking at messages by hand
+  libsqlitecpp-dev libsqlite3-dev   # per-client sync state and the default store
+  libfmt-dev
+  catch2                  # Catch2 v2, /usr/lib/cmake/Catch2
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
