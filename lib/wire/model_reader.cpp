@@ -270,6 +270,7 @@ public:
         if (!hdr) fail(root, "<SyncML> has no <SyncHdr>");
         if (!body) fail(root, "<SyncML> has no <SyncBody>");
         read_header(hdr, msg.header);
+        msg.body.reserve(count_commands(body));
         for_each_element(body, [&](xml_node c, std::string_view name) {
             if (name == "Final") msg.final = true;
             else if (auto kind = command_from_name(name)) msg.body.push_back(read_command(c, *kind));
@@ -360,9 +361,19 @@ private:
         item.data.clear();
     }
 
+    // Children are counted first so that a Sync of hundreds of commands fills
+    // its vector in one allocation instead of moving them on every growth.
+    static std::size_t count_commands(xml_node n) {
+        std::size_t count = 0;
+        for_each_element(n, [&](xml_node, std::string_view name) { count += command_from_name(name).has_value(); });
+        return count;
+    }
+
     Command read_command(xml_node n, CommandKind kind) {
         Command cmd;
         cmd.kind = kind;
+        if (kind == CommandKind::Sync || kind == CommandKind::Atomic || kind == CommandKind::Sequence)
+            cmd.children.reserve(count_commands(n));
         bool have_source = false;
         for_each_element(n, [&](xml_node c, std::string_view name) {
             if (name == "CmdID") cmd.cmd_id = text(c);

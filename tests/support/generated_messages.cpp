@@ -328,14 +328,12 @@ Message contacts_message(std::size_t contacts) {
         Item it;
         it.source = {"outlook-entry-" + k, ""};
         it.has_data = true;
-        it.data = "BEGIN:VCARD\r\nVERSION:2.1\r\nN:Lastname" + k + ";Firstname" + k + ";Middle;Dr.;Jr.\r\n"
-                  "FN:Dr. Firstname" + k + " Middle Lastname" + k + " Jr.\r\n"
-                  "ORG:Example Widgets GmbH;Research & Development\r\nTITLE:Senior Engineer\r\n"
+        it.data = "BEGIN:VCARD\r\nVERSION:2.1\r\nN:Lastname" + k + ";Firstname" + k + ";;Dr.;\r\n"
+                  "FN:Dr. Firstname" + k + " Lastname" + k + "\r\nORG:Example Widgets GmbH;R & D\r\n"
                   "TEL;WORK;VOICE:+49 30 1234567" + k + "\r\nTEL;CELL:+49 170 765432" + k + "\r\n"
                   "EMAIL;INTERNET:firstname" + k + ".lastname@example.com\r\n"
                   "ADR;WORK:;;Hauptstrasse " + k + ";Berlin;;10115;Germany\r\n"
-                  "NOTE;ENCODING=QUOTED-PRINTABLE:Met at the fair =0D=0Aasked for a <quote> & samples\r\n"
-                  "BDAY:1980-01-15\r\nX-FUNAMBOL-FOLDER:DEFAULT_FOLDER\r\nEND:VCARD\r\n";
+                  "NOTE:asked for <samples>\r\nEND:VCARD\r\n";
         add.items.push_back(std::move(it));
         sync.children.push_back(std::move(add));
     }

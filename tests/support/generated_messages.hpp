@@ -19,7 +19,7 @@ wire::DevInf sample_devinf(const char* ver_dtd, unsigned seed);
 wire::Message sample_message(wire::Version version, unsigned seed, const char* devinf_type);
 
 /// A client's Sync message carrying `contacts` vCard 2.1 Adds of about 500
-/// bytes each (300 make a message of about 150 kB).
+/// bytes each in XML (300 make a message of about 150 kB).
 wire::Message contacts_message(std::size_t contacts);
 
 }  // namespace smk::test

@@ -12,9 +12,11 @@
 namespace {
 
 const char* kUsage =
-    "usage: syncmlkit-dump [--xml|--wbxml] FILE...\n"
+    "usage: syncmlkit-dump [--xml|--wbxml] [--encode=xml|--encode=wbxml] FILE...\n"
     "Prints each SyncML message (XML or WBXML, told apart by its first bytes\n"
     "unless --xml or --wbxml says) as indented XML. '-' reads standard input.\n"
+    "--encode=xml|wbxml writes the message re-encoded by SyncMLKit instead, as\n"
+    "bytes: for handing a captured message to another tool.\n"
     "Exit status: 0 when every file decoded, 1 otherwise, 2 on bad usage.\n";
 
 bool read_file(const std::string& path, std::string& out) {
@@ -34,11 +36,13 @@ bool read_file(const std::string& path, std::string& out) {
 
 int main(int argc, char** argv) {
     using namespace smk::wire;
-    std::optional<Encoding> forced;
+    std::optional<Encoding> forced, reencode;
     int first = 1;
     for (; first < argc && argv[first][0] == '-' && argv[first][1] == '-'; ++first) {
         if (!std::strcmp(argv[first], "--xml")) forced = Encoding::xml;
         else if (!std::strcmp(argv[first], "--wbxml")) forced = Encoding::wbxml;
+        else if (!std::strcmp(argv[first], "--encode=xml")) reencode = Encoding::xml;
+        else if (!std::strcmp(argv[first], "--encode=wbxml")) reencode = Encoding::wbxml;
         else if (!std::strcmp(argv[first], "--help")) {
             std::fputs(kUsage, stdout);
             return 0;
@@ -68,6 +72,11 @@ int main(int argc, char** argv) {
             continue;
         }
         try {
+            if (reencode) {
+                std::string out = encode(decode(bytes, *enc), *reencode);
+                std::fwrite(out.data(), 1, out.size(), stdout);
+                continue;
+            }
             std::string xml = render_xml(bytes, *enc);
             decode(bytes, *enc);  // also a well-formed SyncML message?
             if (many) std::printf("==> %s (%s, %zu bytes) <==\n", path.c_str(),
