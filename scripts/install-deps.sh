@@ -11,6 +11,7 @@ packages=(
   libsqlitecpp-dev libsqlite3-dev   # per-client sync state and the default store
   libfmt-dev
   catch2                  # Catch2 v2, /usr/lib/cmake/Catch2
+  python3                 # the Python binding's tests
 )
 
 missing=()
