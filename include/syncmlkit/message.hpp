@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "syncmlkit/boxed.hpp"
 #include "syncmlkit/devinf.hpp"
 #include "syncmlkit/export.hpp"
 
@@ -104,7 +105,7 @@ struct SMK_API Item {
     /// when meta.format is "b64". Empty when the Item carries a DevInf instead.
     std::string data;
     bool has_data = false;         ///< a `<Data>` element was present (possibly empty)
-    std::optional<DevInf> devinf;  ///< `<Data>` held a DevInf document
+    Boxed<DevInf> devinf;         ///< `<Data>` held a DevInf document
     bool more_data = false;        ///< `<MoreData/>`: a chunk of a large object
     bool operator==(const Item& o) const;
 };
@@ -136,8 +137,8 @@ struct SMK_API Command {
     bool no_results = false;   ///< Search
     bool archive = false;      ///< Delete
     bool sft_del = false;      ///< Delete
-    std::optional<Cred> cred;  ///< most; Status uses it for the server's credentials
-    std::optional<Cred> chal;  ///< Status: Chal (only its Meta is written)
+    Boxed<Cred> cred;  ///< most; Status uses it for the server's credentials
+    Boxed<Cred> chal;  ///< Status: Chal (only its Meta is written)
     std::string lang;          ///< Get, Put, Search
     Meta meta;
     Location target;           ///< Sync, Map, Search
@@ -170,7 +171,7 @@ struct SMK_API Header {
     Location source;
     std::string resp_uri;
     bool no_resp = false;
-    std::optional<Cred> cred;
+    Boxed<Cred> cred;
     Meta meta;
     bool operator==(const Header& o) const;
 };

@@ -84,7 +84,7 @@ private:
         s_.close();
     }
 
-    void cred(Tag tag, const std::optional<Cred>& c) {
+    void cred(Tag tag, const Boxed<Cred>& c) {
         if (!c) return;
         s_.open(tag);
         meta(c->meta);
