@@ -1,5 +1,7 @@
 #include "tags.hpp"
 
+#include "text.hpp"
+
 #include <array>
 #include <string_view>
 
@@ -70,7 +72,40 @@ const TokenTables& token_tables() {
     return tables;
 }
 
+struct PublicId {
+    DocLanguage lang;
+    std::uint32_t id;
+    const char* fpi;
+};
+
+constexpr PublicId kPublicIds[] = {
+    {{DocKind::syncml, Version::v1_0}, 0x0FD1, "-//SYNCML//DTD SyncML 1.0//EN"},
+    {{DocKind::devinf, Version::v1_0}, 0x0FD2, "-//SYNCML//DTD DevInf 1.0//EN"},
+    {{DocKind::syncml, Version::v1_1}, 0x0FD3, "-//SYNCML//DTD SyncML 1.1//EN"},
+    {{DocKind::devinf, Version::v1_1}, 0x0FD4, "-//SYNCML//DTD DevInf 1.1//EN"},
+    {{DocKind::syncml, Version::v1_2}, 0x1201, "-//SYNCML//DTD SyncML 1.2//EN"},
+    {{DocKind::devinf, Version::v1_2}, 0x1203, "-//SYNCML//DTD DevInf 1.2//EN"},
+};
+
 }  // namespace
+
+std::uint32_t public_id(DocLanguage lang) {
+    for (const PublicId& p : kPublicIds)
+        if (p.lang.kind == lang.kind && p.lang.version == lang.version) return p.id;
+    return 0x01;  // unknown
+}
+
+std::optional<DocLanguage> language_from_public_id(std::uint32_t id) {
+    for (const PublicId& p : kPublicIds)
+        if (p.id == id) return p.lang;
+    return std::nullopt;
+}
+
+std::optional<DocLanguage> language_from_fpi(std::string_view fpi) {
+    for (const PublicId& p : kPublicIds)
+        if (equals_ignore_case(fpi, p.fpi)) return p.lang;
+    return std::nullopt;
+}
 
 const TagInfo& tag_info(Tag tag) { return kTags[static_cast<std::size_t>(tag)]; }
 

@@ -5,6 +5,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
+
+#include "syncmlkit/message.hpp"
 
 namespace smk::wire {
 
@@ -40,6 +43,21 @@ struct TagInfo {
 };
 
 const TagInfo& tag_info(Tag tag);
+
+/// The two kinds of WBXML document: a SyncML message, and a DevInf carried
+/// inside one.
+enum class DocKind { syncml, devinf };
+
+struct DocLanguage {
+    DocKind kind;
+    Version version;
+};
+
+/// The numeric WBXML public id of a document (0x1201 for SyncML 1.2, ...).
+std::uint32_t public_id(DocLanguage lang);
+std::optional<DocLanguage> language_from_public_id(std::uint32_t id);
+/// From the string form ("-//SYNCML//DTD SyncML 1.2//EN"), letter case ignored.
+std::optional<DocLanguage> language_from_fpi(std::string_view fpi);
 
 /// The element name of a WBXML token; nullptr for a token the vocabulary lacks.
 /// `devinf_v12` picks "MaxSize" over "Size" for DevInf token 0x1C.

@@ -15,43 +15,6 @@
 namespace smk::wire {
 namespace {
 
-enum class DocKind { syncml, devinf };
-
-struct DocLanguage {
-    DocKind kind;
-    Version version;
-};
-
-std::optional<DocLanguage> language_from_public_id(std::uint32_t id) {
-    switch (id) {
-        case 0x0FD1: return DocLanguage{DocKind::syncml, Version::v1_0};
-        case 0x0FD2: return DocLanguage{DocKind::devinf, Version::v1_0};
-        case 0x0FD3: return DocLanguage{DocKind::syncml, Version::v1_1};
-        case 0x0FD4: return DocLanguage{DocKind::devinf, Version::v1_1};
-        case 0x1201: return DocLanguage{DocKind::syncml, Version::v1_2};
-        case 0x1203: return DocLanguage{DocKind::devinf, Version::v1_2};
-        default: return std::nullopt;
-    }
-}
-
-std::optional<DocLanguage> language_from_fpi(std::string_view fpi) {
-    struct Entry {
-        const char* fpi;
-        DocLanguage lang;
-    };
-    static const Entry kEntries[] = {
-        {"-//SYNCML//DTD SyncML 1.0//EN", {DocKind::syncml, Version::v1_0}},
-        {"-//SYNCML//DTD DevInf 1.0//EN", {DocKind::devinf, Version::v1_0}},
-        {"-//SYNCML//DTD SyncML 1.1//EN", {DocKind::syncml, Version::v1_1}},
-        {"-//SYNCML//DTD DevInf 1.1//EN", {DocKind::devinf, Version::v1_1}},
-        {"-//SYNCML//DTD SyncML 1.2//EN", {DocKind::syncml, Version::v1_2}},
-        {"-//SYNCML//DTD DevInf 1.2//EN", {DocKind::devinf, Version::v1_2}},
-    };
-    for (const Entry& e : kEntries)
-        if (equals_ignore_case(fpi, e.fpi)) return e.lang;
-    return std::nullopt;
-}
-
 // WBXML global tokens.
 constexpr std::uint8_t SWITCH_PAGE = 0x00, END = 0x01, ENTITY = 0x02, STR_I = 0x03, LITERAL = 0x04,
                        EXT_I_0 = 0x40, EXT_I_2 = 0x42, PI = 0x43, EXT_T_0 = 0x80, EXT_T_2 = 0x82,

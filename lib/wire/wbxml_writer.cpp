@@ -13,24 +13,6 @@ namespace {
 constexpr char SWITCH_PAGE = 0x00, END = 0x01, STR_I = 0x03, OPAQUE = static_cast<char>(0xC3);
 constexpr unsigned char kContent = 0x40;
 
-std::uint32_t syncml_public_id(Version v) {
-    switch (v) {
-        case Version::v1_0: return 0x0FD1;
-        case Version::v1_1: return 0x0FD3;
-        case Version::v1_2: return 0x1201;
-    }
-    return 0x1201;
-}
-
-std::uint32_t devinf_public_id(Version v) {
-    switch (v) {
-        case Version::v1_0: return 0x0FD2;
-        case Version::v1_1: return 0x0FD4;
-        case Version::v1_2: return 0x1203;
-    }
-    return 0x1203;
-}
-
 void put_mb_uint32(std::string& out, std::uint32_t v) {
     char buf[5];
     int n = 0;
@@ -53,13 +35,13 @@ class WbxmlSink : public ElementSink {
 public:
     WbxmlSink(std::string& out, Version version) : version_(version) {
         docs_.push_back({&out, {}, 0});
-        put_header(out, syncml_public_id(version));
+        put_header(out, public_id({DocKind::syncml, version}));
     }
 
     void open(Tag tag) override {
         if (tag == Tag::DevInf) {  // a document of its own, sent as OPAQUE
             docs_.push_back({nullptr, {}, 0});
-            put_header(docs_.back().own, devinf_public_id(version_));
+            put_header(docs_.back().own, public_id({DocKind::devinf, version_}));
         }
         start(tag, true);
         stack_.push_back(tag);
