@@ -106,6 +106,9 @@ struct SMK_API Item {
     std::string data;
     bool has_data = false;         ///< a `<Data>` element was present (possibly empty)
     Boxed<DevInf> devinf;         ///< `<Data>` held a DevInf document
+    /// `<Data>` held an Anchor: the Status of a sync Alert echoes the Next
+    /// anchor this way.
+    std::optional<Anchor> data_anchor;
     bool more_data = false;        ///< `<MoreData/>`: a chunk of a large object
     bool operator==(const Item& o) const;
 };

@@ -64,6 +64,16 @@ std::string encode(const Message& msg, Encoding enc) {
     return out;
 }
 
+std::size_t encoded_command_size(const Command& cmd, Version version, Encoding enc) {
+    Message m;
+    m.header.ver_dtd = version_string(version);
+    std::string empty, with;
+    if (enc == Encoding::wbxml) write_wbxml(m, version, empty); else write_xml(m, version, empty);
+    m.body.push_back(cmd);
+    if (enc == Encoding::wbxml) write_wbxml(m, version, with); else write_xml(m, version, with);
+    return with.size() - empty.size();
+}
+
 std::string render_xml(std::string_view bytes, Encoding enc, const DecodeLimits& limits) {
     pugi::xml_document doc;
     parse_tree(bytes, enc, limits, doc);

@@ -61,8 +61,9 @@ bool Filter::operator==(const Filter& o) const {
 
 bool Item::operator==(const Item& o) const {
     return std::tie(target, source, source_parent, target_parent, target_filter, meta, data, has_data, devinf,
-                    more_data) == std::tie(o.target, o.source, o.source_parent, o.target_parent, o.target_filter,
-                                           o.meta, o.data, o.has_data, o.devinf, o.more_data);
+                    data_anchor, more_data) ==
+           std::tie(o.target, o.source, o.source_parent, o.target_parent, o.target_filter, o.meta, o.data, o.has_data,
+                    o.devinf, o.data_anchor, o.more_data);
 }
 
 bool Command::operator==(const Command& o) const {

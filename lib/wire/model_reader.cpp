@@ -338,8 +338,9 @@ private:
         item.has_data = true;
         for_each_element(data, [&](xml_node c, std::string_view name) {
             if (name == "DevInf" && !item.devinf) item.devinf = read_devinf(c);
+            else if (name == "Anchor" && !item.data_anchor) item.data_anchor = read_meta(data).anchor;
         });
-        if (!item.devinf) item.data = raw_text(data);
+        if (!item.devinf && !item.data_anchor) item.data = raw_text(data);
     }
 
     // A DevInf sent as escaped text (or CDATA) instead of as elements.

@@ -36,12 +36,7 @@ private:
         leaf(Tag::Type, m.type);
         leaf(Tag::Mark, m.mark);
         leaf(Tag::Size, m.size);
-        if (m.anchor) {
-            s_.open(Tag::Anchor);
-            leaf(Tag::Last, m.anchor->last);
-            s_.text(Tag::Next, m.anchor->next);
-            s_.close();
-        }
+        if (m.anchor) anchor(*m.anchor);
         leaf(Tag::Version, m.version);
         leaf(Tag::NextNonce, m.next_nonce);
         leaf(Tag::MaxMsgSize, m.max_msg_size);
@@ -58,6 +53,13 @@ private:
                 s_.close();
             }
         }
+        s_.close();
+    }
+
+    void anchor(const Anchor& a) {
+        s_.open(Tag::Anchor);
+        leaf(Tag::Last, a.last);
+        s_.text(Tag::Next, a.next);
         s_.close();
     }
 
@@ -102,6 +104,10 @@ private:
         if (it.devinf) {
             s_.open(Tag::Data);
             devinf(*it.devinf);
+            s_.close();
+        } else if (it.data_anchor) {
+            s_.open(Tag::Data);
+            anchor(*it.data_anchor);
             s_.close();
         } else if (it.has_data || !it.data.empty()) {
             s_.payload(Tag::Data, it.data);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,5 +20,7 @@ void append_latin1_as_utf8(std::string& out, std::string_view latin1);
 /// tab, CR and LF.
 bool is_printable_text(std::string_view s);
 std::string base64_encode(std::string_view bytes);
+/// Decodes base64, skipping white space; nullopt on any other stray byte.
+std::optional<std::string> base64_decode(std::string_view text);
 
 }  // namespace smk::wire

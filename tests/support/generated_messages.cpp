@@ -169,6 +169,10 @@ Message sample_message(Version version, unsigned seed, const char* devinf_type) 
     status_item.data = "detail";
     status_item.has_data = true;
     status.items.push_back(status_item);
+    Item anchor_item;
+    anchor_item.data_anchor = Anchor{"", std::to_string(seed) + "-next"};
+    anchor_item.has_data = true;
+    status.items.push_back(anchor_item);
     m.body.push_back(status);
 
     Command alert = command(CommandKind::Alert, id);

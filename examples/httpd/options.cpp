@@ -1,0 +1,123 @@
+#include "options.hpp"
+
+#include <charconv>
+#include <limits>
+
+#include "config_error.hpp"
+
+namespace smk::httpd {
+
+namespace {
+
+// A whole decimal number in [min, max], nothing around it.
+unsigned long long parse_number(const std::string& option, const std::string& text, unsigned long long min,
+                                unsigned long long max) {
+    unsigned long long value = 0;
+    const char* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (text.empty() || ec != std::errc() || ptr != end || value < min || value > max) {
+        throw ConfigError(option + ": expected a whole number from " + std::to_string(min) + " to " +
+                          std::to_string(max) + ", got \"" + text + "\"");
+    }
+    return value;
+}
+
+}  // namespace
+
+Options parse_options(const std::vector<std::string>& args) {
+    Options o;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string name = args[i];
+        std::optional<std::string> inline_value;
+        if (auto eq = name.find('='); name.rfind("--", 0) == 0 && eq != std::string::npos) {
+            inline_value = name.substr(eq + 1);
+            name.erase(eq);
+        }
+        auto value = [&]() -> std::string {
+            if (inline_value) return *inline_value;
+            if (i + 1 >= args.size()) throw ConfigError(name + ": needs a value (see --help)");
+            return args[++i];
+        };
+        auto flag = [&] {
+            if (inline_value) throw ConfigError(name + ": takes no value");
+        };
+        auto nonempty = [&](std::string v) {
+            if (v.empty()) throw ConfigError(name + ": needs a value (see --help)");
+            return v;
+        };
+
+        if (name == "--help" || name == "-h") {
+            flag();
+            o.help = true;
+        } else if (name == "--version") {
+            flag();
+            o.version = true;
+        } else if (name == "--verbose" || name == "-v") {
+            flag();
+            o.verbose = true;
+        } else if (name == "--port") {
+            o.port = static_cast<int>(parse_number(name, value(), 0, 65535));
+        } else if (name == "--bind") {
+            o.bind = nonempty(value());
+        } else if (name == "--data") {
+            o.data_dir = nonempty(value());
+        } else if (name == "--users") {
+            o.users_file = nonempty(value());
+        } else if (name == "--grants") {
+            o.grants_file = nonempty(value());
+        } else if (name == "--gab") {
+            o.gab_file = nonempty(value());
+        } else if (name == "--max-msg-size") {
+            // Below a few kB not even the server's own status replies fit.
+            o.max_msg_size = static_cast<std::size_t>(parse_number(name, value(), 4096, 64ull * 1024 * 1024));
+        } else if (name == "--session-timeout") {
+            o.session_timeout = std::chrono::seconds(parse_number(name, value(), 1, 7 * 24 * 3600));
+        } else if (name == "--log-dir") {
+            o.log_dir = nonempty(value());
+        } else if (name == "--tls-cert") {
+            o.tls_cert = nonempty(value());
+        } else if (name == "--tls-key") {
+            o.tls_key = nonempty(value());
+        } else if (name.rfind("-", 0) == 0) {
+            throw ConfigError("unknown option " + name + " (see --help)");
+        } else {
+            throw ConfigError("unexpected argument \"" + name + "\" (see --help)");
+        }
+    }
+    if (o.tls_cert.empty() != o.tls_key.empty()) {
+        throw ConfigError("--tls-cert and --tls-key go together: give both to serve HTTPS");
+    }
+    return o;
+}
+
+std::string usage() {
+    return R"(Usage: syncmlkit-httpd [OPTION]...
+A SyncML server over HTTP: POST SyncML messages (XML or WBXML) to any path.
+
+  --port N               port to listen on (default 7887; 0 picks a free one)
+  --bind ADDR            address to listen on (default 127.0.0.1;
+                         0.0.0.0 or :: for every interface)
+  --data DIR             where the SQLite stores and the server's state live,
+                         created if missing (default ./syncmlkit-data)
+  --users FILE           users, one "user:password" a line; # comments.
+                         Without it one demo user with a random password is
+                         created for the run and printed at start-up
+  --grants FILE          who may sync whose databases, lines like
+                           alice/contacts: bob carol:ro
+  --gab FILE.vcf         fill the Global Address Book from these vCards at start
+  --max-msg-size N       largest message a client may send, in bytes
+                         (default 150000)
+  --session-timeout S    drop sessions idle for S seconds (default 600)
+  --log-dir DIR          keep every message, request and reply, as XML files
+  --tls-cert FILE        serve HTTPS with this certificate (PEM) ...
+  --tls-key FILE         ... and this private key (PEM)
+  -v, --verbose          print the engine's informational messages too
+  -h, --help             print this help and exit
+      --version          print the version and exit
+
+Options take their value as "--port 8080" or "--port=8080".
+SIGINT or SIGTERM stops the server.
+)";
+}
+
+}  // namespace smk::httpd

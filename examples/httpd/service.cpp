@@ -1,0 +1,88 @@
+#include "service.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "access_log.hpp"
+#include "config_error.hpp"
+#include "grants_file.hpp"
+#include "users_file.hpp"
+
+namespace smk::httpd {
+
+Service make_service(const Options& options, Console& console) {
+    Service s;
+
+    Users users;
+    if (options.users_file.empty()) {
+        s.demo_user = "demo";
+        s.demo_password = random_password();
+        users.emplace(s.demo_user, s.demo_password);
+    } else {
+        users = read_users_file(options.users_file);
+    }
+    s.user_count = users.size();
+
+    std::vector<Grant> grants;
+    if (!options.grants_file.empty()) {
+        grants = read_grants_file(options.grants_file, [&](const std::string& u) { return users.count(u) > 0; });
+    }
+    s.grant_count = grants.size();
+
+    std::error_code ec;
+    std::filesystem::create_directories(options.data_dir, ec);
+    if (ec || !std::filesystem::is_directory(options.data_dir)) {
+        throw ConfigError(options.data_dir + ": cannot create the data directory" + (ec ? ": " + ec.message() : ""));
+    }
+
+    s.stores = std::make_shared<smk::SqliteStoreProvider>(options.data_dir);
+    for (const auto& g : grants) s.stores->add_grant(g.owner, g.category, g.user, g.access);
+
+    if (!options.gab_file.empty()) {
+        std::ifstream vcf(options.gab_file, std::ios::binary);
+        if (!vcf) throw ConfigError(options.gab_file + ": cannot open: " + std::strerror(errno));
+        try {
+            s.gab_entries = s.stores->import_global_address_book(vcf);
+        } catch (const std::exception& e) {
+            throw ConfigError(options.gab_file + ": cannot import the Global Address Book: " + e.what());
+        }
+    }
+
+    smk::ServerConfig config;
+    config.auth = std::make_shared<UsersAuth>(std::move(users));
+    config.datastores = s.stores;
+    config.logger = std::make_shared<ConsoleLogger>(console, options.verbose);
+    config.state_dir = (std::filesystem::path(options.data_dir) / "state").string();
+    if (options.max_msg_size) config.max_msg_size = *options.max_msg_size;
+    if (options.session_timeout) config.session_timeout = *options.session_timeout;
+    auto idle = config.session_timeout;
+    s.server = std::make_unique<smk::Server>(std::move(config));
+
+    if (!options.log_dir.empty()) {
+        s.message_log = std::make_unique<MessageLog>(options.log_dir, idle,
+                                                     [&console](const std::string& w) { console.err("warning: " + w); });
+    }
+    return s;
+}
+
+ProcessFn Service::process_fn(Console& console) {
+    smk::Server* srv = server.get();
+    MessageLog* log = message_log.get();
+    return [srv, log, &console](const smk::Request& request) {
+        try {
+            if (!log) return srv->process(request);
+            auto ticket = log->record_request(request);
+            auto response = srv->process(request);
+            log->record_reply(ticket, response);
+            return response;
+        } catch (const std::exception& e) {
+            console.err(std::string("error: ") + escape_for_log(request.peer, 64) + " " + escape_for_log(request.url) + ": " +
+                        e.what());
+            throw;
+        }
+    };
+}
+
+}  // namespace smk::httpd

@@ -1,0 +1,38 @@
+// The SyncML side of syncmlkit-httpd, built from the options: users, grants,
+// the SQLite stores under the data directory, the Global Address Book, the
+// smk::Server, and the message log.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "console.hpp"
+#include "exchange.hpp"
+#include "message_log.hpp"
+#include "options.hpp"
+#include "syncmlkit/server.hpp"
+#include "syncmlkit/sqlite_store.hpp"
+
+namespace smk::httpd {
+
+struct Service {
+    std::shared_ptr<smk::SqliteStoreProvider> stores;
+    std::unique_ptr<smk::Server> server;
+    std::unique_ptr<MessageLog> message_log;  ///< with --log-dir
+    std::size_t user_count = 0;
+    std::size_t grant_count = 0;
+    std::size_t gab_entries = 0;
+    std::string demo_user;      ///< set when no --users file was given
+    std::string demo_password;  ///< its password, random for this run
+
+    /// Server::process with the message log around it; exceptions are
+    /// written to the console and passed on.
+    ProcessFn process_fn(Console& console);
+};
+
+/// Builds everything. Throws ConfigError (bad files, with file:line) or
+/// another std::exception (a data directory that cannot be created, a store
+/// that cannot open) with a message for the user.
+Service make_service(const Options& options, Console& console);
+
+}  // namespace smk::httpd

@@ -1,0 +1,85 @@
+#include "engine/reply.hpp"
+
+#include "wire/writers.hpp"
+
+namespace smk::engine {
+using namespace smk::wire;
+
+namespace {
+
+void number(std::vector<Command>& cmds, unsigned& next) {
+    for (Command& c : cmds) {
+        c.cmd_id = std::to_string(next++);
+        number(c.children, next);
+    }
+}
+
+}  // namespace
+
+Reply::Reply(Header header, Version version, Encoding encoding, std::size_t max_size)
+    : header_(std::move(header)), version_(version), encoding_(encoding), max_size_(max_size) {
+    Message empty;
+    empty.header = header_;
+    empty.final = true;
+    used_ = encode(empty, encoding_).size();
+}
+
+Command Reply::status(const Command& answered, const std::string& msg_ref, int code) {
+    Command s;
+    s.kind = CommandKind::Status;
+    s.msg_ref = msg_ref;
+    s.cmd_ref = answered.cmd_id;
+    s.cmd = command_name(answered.kind);
+    s.data = std::to_string(code);
+    return s;
+}
+
+Command Reply::header_status(const Header& in, int code) {
+    Command s;
+    s.kind = CommandKind::Status;
+    s.msg_ref = in.msg_id;
+    s.cmd_ref = "0";
+    s.cmd = "SyncHdr";
+    s.target_refs = {in.target.uri};
+    s.source_refs = {in.source.uri};
+    s.data = std::to_string(code);
+    return s;
+}
+
+std::size_t Reply::size_of(const Command& cmd) const {
+    // CmdIDs are numbered at the end; count three digits for each.
+    Command sized = cmd;
+    if (sized.cmd_id.empty()) sized.cmd_id = "999";
+    return encoded_command_size(sized, version_, encoding_);
+}
+
+void Reply::add_status(Command status) {
+    used_ += size_of(status);
+    statuses_.push_back(std::move(status));
+}
+
+void Reply::add_command(Command command) {
+    used_ += size_of(command);
+    commands_.push_back(std::move(command));
+}
+
+std::size_t Reply::room() const {
+    // Keep a tenth (at least 256 bytes) in reserve, as the closing tags,
+    // CmdID digits and estimates are never exact.
+    std::size_t reserve = std::max<std::size_t>(256, max_size_ / 10);
+    std::size_t limit = max_size_ > reserve ? max_size_ - reserve : 0;
+    return used_ < limit ? limit - used_ : 0;
+}
+
+Message Reply::finish() {
+    Message m;
+    m.header = std::move(header_);
+    m.body = std::move(statuses_);
+    for (Command& c : commands_) m.body.push_back(std::move(c));
+    unsigned next = 1;
+    number(m.body, next);
+    m.final = final_;
+    return m;
+}
+
+}  // namespace smk::engine

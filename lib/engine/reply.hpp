@@ -1,0 +1,56 @@
+// One reply message under construction: statuses first, then commands, with
+// CmdIDs numbered at the end and its encoded size tracked against the
+// client's MaxMsgSize.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "syncmlkit/message.hpp"
+#include "syncmlkit/wire.hpp"
+
+namespace smk::engine {
+
+class Reply {
+public:
+    /// `header` is the reply's complete SyncHdr; `max_size` the client's MaxMsgSize.
+    Reply(wire::Header header, wire::Version version, wire::Encoding encoding, std::size_t max_size);
+
+    /// A Status answering `answered` (a command of message `msg_ref`).
+    static wire::Command status(const wire::Command& answered, const std::string& msg_ref, int code);
+    /// The Status for the incoming SyncHdr.
+    static wire::Command header_status(const wire::Header& in, int code);
+
+    void add_status(wire::Command status);
+    void add_command(wire::Command command);
+
+    /// Bytes still free for more commands, after a reserve for what closes
+    /// the message.
+    std::size_t room() const;
+    /// Encoded bytes `cmd` would take.
+    std::size_t size_of(const wire::Command& cmd) const;
+    /// Grows the size account of a command already added (a Sync filling up).
+    void account(std::size_t bytes) { used_ += bytes; }
+    wire::Command& last_command() { return commands_.back(); }
+
+    bool has_commands() const { return !commands_.empty(); }
+    /// Only the SyncHdr status so far.
+    bool only_header_status() const { return statuses_.size() <= 1 && commands_.empty(); }
+    void set_final(bool final) { final_ = final; }
+    bool final() const { return final_; }
+
+    /// The finished message, CmdIDs numbered.
+    wire::Message finish();
+
+private:
+    wire::Header header_;
+    wire::Version version_;
+    wire::Encoding encoding_;
+    std::size_t max_size_;
+    std::size_t used_ = 0;
+    std::vector<wire::Command> statuses_;
+    std::vector<wire::Command> commands_;
+    bool final_ = false;
+};
+
+}  // namespace smk::engine

@@ -1,0 +1,517 @@
+#include "engine/session.hpp"
+
+#include <filesystem>
+#include <functional>
+
+#include "engine/server_devinf.hpp"
+#include "store/sqlite_datastore.hpp"
+
+namespace smk::engine {
+using namespace smk::wire;
+
+namespace {
+
+const char* kDevInfXml = "application/vnd.syncml-devinf+xml";
+const char* kDevInfWbxml = "application/vnd.syncml-devinf+wbxml";
+
+bool is_devinf_uri(const std::string& uri) { return uri.rfind("./devinf1", 0) == 0 || uri.rfind("devinf1", 0) == 0; }
+
+// A database owner as a file name: anything but letters, digits, '-', '_'
+// and '.' (not leading) is percent-encoded, so no name escapes the state dir.
+std::string path_component(const std::string& name) {
+    static const char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        auto c = static_cast<unsigned char>(name[i]);
+        bool plain = std::isalnum(c) || c == '-' || c == '_' || (c == '.' && i > 0);
+        if (plain) {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += kHex[c >> 4];
+            out += kHex[c & 0xF];
+        }
+    }
+    return out.empty() ? "%" : out;
+}
+
+// The session URL: the URL the client addressed, with our token as the
+// query parameter "s" (replacing one already there).
+std::string with_token(const std::string& url, const std::string& token) {
+    std::string base = url;
+    std::size_t q = base.find('?');
+    std::string query;
+    if (q != std::string::npos) {
+        std::string rest = base.substr(q + 1);
+        base.resize(q);
+        std::size_t pos = 0;
+        while (pos <= rest.size()) {
+            std::size_t amp = rest.find('&', pos);
+            std::string param = rest.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+            if (!param.empty() && param.rfind("s=", 0) != 0) query += (query.empty() ? "" : "&") + param;
+            if (amp == std::string::npos) break;
+            pos = amp + 1;
+        }
+    }
+    query += (query.empty() ? "" : "&") + std::string("s=") + token;
+    return base + "?" + query;
+}
+
+std::string hex(const std::string& bytes) {
+    static const char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : bytes) {
+        out += kHex[c >> 4];
+        out += kHex[c & 0xF];
+    }
+    return out;
+}
+
+}  // namespace
+
+void ServerContext::log(LogLevel level, const std::string& message) const {
+    if (config.logger) config.logger->log(level, message);
+}
+
+Session::Session(const ServerContext& ctx, std::string token)
+    : last_activity(std::chrono::steady_clock::now()), ctx_(ctx), token_(std::move(token)) {}
+
+Session::~Session() {
+    if (started_ && phase_ != Phase::done)
+        ctx_.log(LogLevel::warning, "session " + token_.substr(0, 8) + " of " + device_ +
+                                        " dropped unfinished; the last completed anchors stay in force");
+}
+
+bool Session::is_resend(const Message& in) const {
+    return started_ && in.header.msg_id == last_in_msg_id_ && !cached_.body.empty();
+}
+
+void Session::start(const Message& in, Encoding encoding, const std::string& peer) {
+    started_ = true;
+    device_ = in.header.source.uri;
+    session_id_ = in.header.session_id;
+    server_uri_ = in.header.target.uri;
+    resp_uri_ = with_token(server_uri_, token_);
+    version_ = in.version().value_or(Version::v1_2);
+    encoding_ = encoding;
+    peer_ = peer;
+}
+
+Header Session::reply_header(bool with_resp_uri) const {
+    Header h;
+    h.ver_dtd = version_string(version_);
+    h.ver_proto = std::string("SyncML/") + version_string(version_);
+    h.session_id = session_id_;
+    h.msg_id = std::to_string(out_msg_id_);
+    h.target.uri = device_;
+    h.source.uri = server_uri_;
+    if (with_resp_uri) h.resp_uri = resp_uri_;
+    h.meta.max_msg_size = std::to_string(ctx_.config.max_msg_size);
+    h.meta.max_obj_size = std::to_string(ctx_.config.max_obj_size);
+    return h;
+}
+
+Response Session::handle(const Message& in, Encoding encoding, const std::string& peer) {
+    last_activity = std::chrono::steady_clock::now();
+    if (is_resend(in)) {
+        ctx_.log(LogLevel::info, "session " + token_.substr(0, 8) + ": message " + in.header.msg_id +
+                                     " resent; answering with the reply already sent");
+        return cached_;
+    }
+    if (!started_) start(in, encoding, peer);
+    last_in_msg_id_ = in.header.msg_id;
+    if (auto size = to_number(in.header.meta.max_msg_size); size && *size >= 1024)
+        client_max_msg_size_ = static_cast<std::size_t>(*size);
+    ++out_msg_id_;
+
+    std::optional<Version> version = in.version();
+    if (!version || *version == Version::v1_0 || in.header.ver_proto != std::string("SyncML/") + in.header.ver_dtd) {
+        Reply reply(reply_header(false), Version::v1_1, encoding_, client_max_msg_size_);
+        ctx_.log(LogLevel::warning, "device " + device_ + " speaks " + in.header.ver_proto +
+                                        "; only SyncML/1.1 and SyncML/1.2 are served (513)");
+        return refuse(in, 513, nullptr, reply);
+    }
+
+    Reply reply(reply_header(true), version_, encoding_, client_max_msg_size_);
+    Command header_status = Reply::header_status(in.header, 200);
+    if (!authenticated_) {
+        AuthOutcome auth = ctx_.auth->check(in.header);
+        if (auth.status != 212) {
+            ctx_.log(LogLevel::warning, "device " + device_ + " from " + peer_ + ": authentication " +
+                                            (auth.scheme.empty() ? "missing" : auth.scheme + " refused") + " (" +
+                                            std::to_string(auth.status) + ")");
+            Reply refusal(reply_header(false), version_, encoding_, client_max_msg_size_);
+            return refuse(in, auth.status, &auth.chal, refusal);
+        }
+        authenticated_ = true;
+        user_ = auth.user;
+        header_status.data = "212";
+        header_status.chal = auth.chal;
+        ctx_.log(LogLevel::info, "session " + token_.substr(0, 8) + ": user " + user_ + " on device " + device_ +
+                                     " from " + peer_ + " (" + auth.scheme + ", SyncML " + version_string(version_) +
+                                     ", " + (encoding_ == Encoding::wbxml ? "WBXML" : "XML") + ")");
+    }
+    reply.add_status(std::move(header_status));
+
+    for (auto& task : tasks_) task->db().begin();
+    std::size_t open_before = tasks_.size();
+    try {
+        for (const Command& cmd : in.body) {
+            dispatch(cmd, in.header.msg_id, reply);
+            // Databases opened by an Alert of this message join its transaction.
+            for (; open_before < tasks_.size(); ++open_before) tasks_[open_before]->db().begin();
+        }
+        after_commands(in, reply);
+        for (auto& task : tasks_) task->db().commit();
+    } catch (const std::exception& e) {
+        for (auto& task : tasks_) task->db().rollback();
+        ctx_.log(LogLevel::error, "session " + token_.substr(0, 8) + ": " + e.what() + "; session aborted");
+        Reply failure(reply_header(false), version_, encoding_, client_max_msg_size_);
+        return refuse(in, 500, nullptr, failure);
+    }
+
+    Response response;
+    response.body = encode(reply.finish(), encoding_);
+    response.content_type = content_type(encoding_);
+    response.session_ended = phase_ == Phase::done;
+    cached_ = response;
+    return response;
+}
+
+// A reply that refuses the whole message: the SyncHdr status and the same
+// code for every command, and the session ends.
+Response Session::refuse(const Message& in, int code, const Cred* chal, Reply& reply) {
+    Command hs = Reply::header_status(in.header, code);
+    if (chal) hs.chal = *chal;
+    reply.add_status(std::move(hs));
+    for (const Command& cmd : in.body)
+        if (cmd.kind != CommandKind::Status) reply.add_status(Reply::status(cmd, in.header.msg_id, code));
+    reply.set_final(true);
+    phase_ = Phase::done;
+    ended_ = true;
+    Response response;
+    response.body = encode(reply.finish(), encoding_);
+    response.content_type = content_type(encoding_);
+    response.session_ended = true;
+    cached_ = response;
+    return response;
+}
+
+void Session::dispatch(const Command& cmd, const std::string& msg_ref, Reply& reply) {
+    switch (cmd.kind) {
+        case CommandKind::Status:
+            if (auto code = to_number(cmd.data); code && *code >= 300 && *code != 508)
+                ctx_.log(LogLevel::warning, "device " + device_ + " answered " + cmd.data + " to our " + cmd.cmd +
+                                                " (command " + cmd.cmd_ref + ")");
+            return;
+        case CommandKind::Results:
+            for (const Item& item : cmd.items) remember_devinf(item);
+            return;
+        case CommandKind::Put: {
+            Command s = Reply::status(cmd, msg_ref, 200);
+            for (const Item& item : cmd.items) {
+                remember_devinf(item);
+                if (!item.source.uri.empty()) s.source_refs.push_back(item.source.uri);
+            }
+            reply.add_status(std::move(s));
+            return;
+        }
+        case CommandKind::Get: on_get(cmd, msg_ref, reply); return;
+        case CommandKind::Alert: on_alert(cmd, msg_ref, reply); return;
+        case CommandKind::Sync: on_sync(cmd, msg_ref, reply); return;
+        case CommandKind::Map: on_map(cmd, msg_ref, reply); return;
+        case CommandKind::Sequence:
+            reply.add_status(Reply::status(cmd, msg_ref, 200));
+            for (const Command& child : cmd.children) dispatch(child, msg_ref, reply);
+            return;
+        case CommandKind::Add:
+        case CommandKind::Replace:
+        case CommandKind::Delete:
+            reply.add_status(Reply::status(cmd, msg_ref, 403));  // data changes belong inside a Sync
+            return;
+        case CommandKind::Atomic:
+        case CommandKind::Copy:
+        case CommandKind::Move:
+        case CommandKind::Exec:
+        case CommandKind::Search:
+            reply.add_status(Reply::status(cmd, msg_ref, 406));
+            return;
+    }
+}
+
+void Session::remember_devinf(const Item& item) {
+    if (!item.devinf) return;
+    // Kept as a one-command XML message: the codec reads it back.
+    Message holder;
+    holder.header.ver_dtd = version_string(version_);
+    holder.header.ver_proto = std::string("SyncML/") + version_string(version_);
+    Command put;
+    put.kind = CommandKind::Put;
+    put.cmd_id = "1";
+    Item copy;
+    copy.devinf = *item.devinf;
+    copy.has_data = true;
+    put.items.push_back(std::move(copy));
+    holder.body.push_back(std::move(put));
+    ctx_.devices->set_devinf(device_, encode(holder, Encoding::xml));
+    devinf_received_ = true;
+}
+
+bool Session::devinf_known() { return devinf_received_ || ctx_.devices->devinf(device_).has_value(); }
+
+void Session::on_get(const Command& cmd, const std::string& msg_ref, Reply& reply) {
+    const Item* item = cmd.items.empty() ? nullptr : &cmd.items.front();
+    if (!item || !is_devinf_uri(item->target.uri)) {
+        Command s = Reply::status(cmd, msg_ref, 404);
+        if (item) s.target_refs = {item->target.uri};
+        reply.add_status(std::move(s));
+        return;
+    }
+    Command s = Reply::status(cmd, msg_ref, 200);
+    s.target_refs = {item->target.uri};
+    reply.add_status(std::move(s));
+    Command results;
+    results.kind = CommandKind::Results;
+    results.msg_ref = msg_ref;
+    results.cmd_ref = cmd.cmd_id;
+    results.meta.type = encoding_ == Encoding::wbxml ? kDevInfWbxml : kDevInfXml;
+    results.target_refs = {item->target.uri};
+    Item out;
+    out.source.uri = devinf_uri(version_);
+    out.devinf = server_devinf(version_, ctx_.config.server_id);
+    out.has_data = true;
+    results.items.push_back(std::move(out));
+    reply.add_command(std::move(results));
+}
+
+std::optional<OpenDatabase> Session::open_database(const DatabaseName& name) {
+    OpenDatabase db;
+    DatastoreProvider& provider = *ctx_.config.datastores;
+    if (name.global_address_book) {
+        db.store = provider.open_global_address_book();
+        db.read_only = true;
+    } else if (name.owner == user_) {
+        db.store = provider.open(user_, name.category);
+    } else {
+        std::optional<Access> access = provider.grant(name.owner, name.category, user_);
+        if (!access) return std::nullopt;
+        db.store = provider.open(name.owner, name.category);
+        db.read_only = *access == Access::read_only;
+    }
+    if (!db.store) return std::nullopt;
+    if (auto* own = dynamic_cast<store::SqliteDatastore*>(db.store.get())) {
+        db.state = std::make_unique<state::SyncState>(own->database());
+    } else {
+        namespace fs = std::filesystem;
+        fs::path dir = fs::path(ctx_.config.state_dir) / "sync" /
+                       (name.global_address_book ? std::string("_global") : path_component(name.owner));
+        fs::create_directories(dir);
+        db.own_state_db = std::make_unique<SQLite::Database>((dir / (std::string(category_name(name.category)) +
+                                                                      ".sqlite")).string(),
+                                                             SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        db.own_state_db->exec("PRAGMA journal_mode=WAL");
+        db.own_state_db->exec("PRAGMA busy_timeout=5000");
+        db.state = std::make_unique<state::SyncState>(*db.own_state_db);
+    }
+    return db;
+}
+
+SyncTask* Session::task_for(const std::string& server_uri) {
+    for (auto& task : tasks_)
+        if (task->server_uri() == server_uri) return task.get();
+    return nullptr;
+}
+
+void Session::on_alert(const Command& cmd, const std::string& msg_ref, Reply& reply) {
+    std::optional<std::uint64_t> code = to_number(cmd.data);
+    if (code == 222u) {  // "send the next message": answered by the reply itself
+        reply.add_status(Reply::status(cmd, msg_ref, 200));
+        return;
+    }
+    bool sync_alert = code && ((*code >= 200 && *code <= 205) || *code == 250 || *code == 251);
+    for (const Item& item : cmd.items) {
+        const std::string& target = item.target.uri.empty() ? item.source.uri : item.target.uri;
+        Command s = Reply::status(cmd, msg_ref, 200);
+        s.target_refs = {item.target.uri};
+        s.source_refs = {item.source.uri};
+        auto answer = [&](int status) {
+            s.data = std::to_string(status);
+            reply.add_status(std::move(s));
+        };
+        if (!sync_alert) {
+            ctx_.log(LogLevel::warning, "device " + device_ + ": alert " + cmd.data + " for " + target +
+                                            " is not supported (406)");
+            answer(406);
+            continue;
+        }
+        if (phase_ != Phase::init) {
+            answer(403);  // a sync starts in the client's first package only
+            continue;
+        }
+        std::optional<DatabaseName> name = parse_database_name(target, user_, ctx_.config.aliases);
+        std::optional<OpenDatabase> db = name ? open_database(*name) : std::nullopt;
+        if (!db) {
+            // Unknown and not shared look the same, so nothing leaks.
+            ctx_.log(LogLevel::info, "user " + user_ + ": no database \"" + target + "\" (404)");
+            answer(404);
+            continue;
+        }
+        if (task_for(target)) {
+            answer(403);  // one sync stream per database and session
+            continue;
+        }
+        auto task = std::make_unique<SyncTask>(*name, target, item.source.uri, device_, std::move(*db));
+        Anchor client_anchor = item.meta.anchor.value_or(Anchor{});
+        SyncTask::Negotiation n = task->negotiate(static_cast<int>(*code), client_anchor);
+        ctx_.log(LogLevel::info, "user " + user_ + ": \"" + target + "\" alert " + cmd.data + " -> " +
+                                     std::to_string(n.status) + ", mode " +
+                                     std::to_string(static_cast<int>(n.mode)));
+        if (n.status >= 300 && n.status != 508) {
+            answer(n.status);
+            continue;
+        }
+        Item echo;
+        echo.data_anchor = Anchor{"", client_anchor.next};
+        echo.has_data = true;
+        s.items.push_back(std::move(echo));
+        answer(n.status);
+        reply.add_command(task->server_alert(ctx_.config.max_obj_size));
+        tasks_.push_back(std::move(task));
+    }
+}
+
+void Session::on_sync(const Command& cmd, const std::string& msg_ref, Reply& reply) {
+    Command s = Reply::status(cmd, msg_ref, 200);
+    s.target_refs = {cmd.target.uri};
+    s.source_refs = {cmd.source.uri};
+    SyncTask* task = task_for(cmd.target.uri);
+    if (!task) {
+        s.data = "404";
+        reply.add_status(std::move(s));
+        for (const Command& child : cmd.children) reply.add_status(Reply::status(child, msg_ref, 404));
+        return;
+    }
+    reply.add_status(std::move(s));
+    std::function<void(const Command&)> run = [&](const Command& child) {
+        switch (child.kind) {
+            case CommandKind::Add:
+            case CommandKind::Replace:
+            case CommandKind::Delete: task->apply(child, msg_ref, reply); break;
+            case CommandKind::Sequence:
+                reply.add_status(Reply::status(child, msg_ref, 200));
+                for (const Command& c : child.children) run(c);
+                break;
+            default: reply.add_status(Reply::status(child, msg_ref, 406)); break;
+        }
+    };
+    for (const Command& child : cmd.children) run(child);
+}
+
+void Session::on_map(const Command& cmd, const std::string& msg_ref, Reply& reply) {
+    Command s = Reply::status(cmd, msg_ref, 200);
+    s.target_refs = {cmd.target.uri};
+    s.source_refs = {cmd.source.uri};
+    SyncTask* task = task_for(cmd.target.uri);
+    if (!task) {
+        s.data = "404";
+    } else {
+        // Idempotent: Funambol repeats MapItems it already had acknowledged.
+        for (const MapItem& mi : cmd.map_items) task->map(mi.target.uri, mi.source.uri);
+    }
+    reply.add_status(std::move(s));
+}
+
+void Session::after_commands(const Message& in, Reply& reply) {
+    switch (phase_) {
+        case Phase::init:
+            if (!in.final) break;
+            // Package 2: statuses, Results and our Alerts are in; ask for the
+            // device's DevInf when we have none.
+            if (!devinf_known()) {
+                Command get;
+                get.kind = CommandKind::Get;
+                get.meta.type = encoding_ == Encoding::wbxml ? kDevInfWbxml : kDevInfXml;
+                Item item;
+                item.target.uri = devinf_uri(version_);
+                get.items.push_back(std::move(item));
+                reply.add_command(std::move(get));
+            }
+            reply.set_final(true);
+            phase_ = tasks_.empty() ? Phase::done : Phase::client_changes;
+            if (tasks_.empty()) finish("no database to sync");
+            return;
+        case Phase::client_changes:
+            if (!in.final) break;
+            for (auto& task : tasks_) {
+                task->end_of_client_changes();
+                task->prepare_outbox();
+            }
+            phase_ = Phase::server_changes;
+            fill_server_changes(reply);
+            return;
+        case Phase::server_changes:
+            fill_server_changes(reply);
+            return;
+        case Phase::map:
+            if (!in.final) break;
+            for (auto& task : tasks_) task->commit_anchors();
+            reply.set_final(true);
+            finish("completed");
+            return;
+        case Phase::done:
+            reply.set_final(true);
+            return;
+    }
+    // A message inside a client package: our statuses keep the client going;
+    // with nothing else to say, ask for its next message.
+    if (reply.only_header_status()) {
+        Command next;
+        next.kind = CommandKind::Alert;
+        next.data = "222";
+        Item item;
+        item.target.uri = device_;
+        item.source.uri = server_uri_;
+        next.items.push_back(std::move(item));
+        reply.add_command(std::move(next));
+    }
+}
+
+void Session::fill_server_changes(Reply& reply) {
+    bool all_sent = true;
+    for (auto& task : tasks_)
+        if (!task->fill(reply)) {
+            all_sent = false;
+            break;  // the message is full
+        }
+    if (!all_sent) return;
+    reply.set_final(true);
+    bool expects_map = false;
+    for (auto& task : tasks_) expects_map = expects_map || server_sends(task->mode());
+    if (expects_map) {
+        phase_ = Phase::map;
+        return;
+    }
+    // From-client modes have no package 5: the session ends here.
+    for (auto& task : tasks_) task->commit_anchors();
+    finish("completed");
+}
+
+void Session::finish(const char* how) {
+    phase_ = Phase::done;
+    ended_ = true;
+    std::string summary;
+    for (auto& task : tasks_) {
+        const SyncCounts& in = task->from_client();
+        const SyncCounts& out = task->to_client();
+        summary += " \"" + task->server_uri() + "\" mode " + std::to_string(static_cast<int>(task->mode())) +
+                   ": from client +" + std::to_string(in.added) + " ~" + std::to_string(in.replaced) + " -" +
+                   std::to_string(in.deleted) + ", to client +" + std::to_string(out.added) + " ~" +
+                   std::to_string(out.replaced) + " -" + std::to_string(out.deleted) + ";";
+    }
+    ctx_.log(LogLevel::info, "session " + token_.substr(0, 8) + " of " + user_ + "@" + device_ + " " + how + "." +
+                                 summary);
+}
+
+std::string new_session_token() { return hex(random_bytes(16)); }
+
+}  // namespace smk::engine

@@ -1,0 +1,89 @@
+// One SyncML session with one client device: authentication, the packages
+// of the sync protocol (1: client init, 2: server init, 3: client changes,
+// 4: server changes, 5: map, 6: map acknowledgement), one SyncTask per
+// database, and the reply to each client message.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "engine/auth.hpp"
+#include "engine/reply.hpp"
+#include "engine/sync_task.hpp"
+#include "state/device_registry.hpp"
+#include "syncmlkit/server.hpp"
+#include "syncmlkit/wire.hpp"
+
+namespace smk::engine {
+
+/// What every session shares.
+struct ServerContext {
+    ServerConfig config;
+    std::unique_ptr<state::DeviceRegistry> devices;
+    std::unique_ptr<Authenticator> auth;
+    void log(LogLevel level, const std::string& message) const;
+};
+
+class Session {
+public:
+    Session(const ServerContext& ctx, std::string token);
+    ~Session();
+
+    /// Handles one decoded client message. The caller holds `mutex`.
+    Response handle(const wire::Message& in, wire::Encoding encoding, const std::string& peer);
+
+    const std::string& token() const { return token_; }
+    /// Read without the session's mutex by the expiry sweep, hence atomic.
+    bool ended() const { return ended_; }
+    /// Would `in` be answered from the cache (a resent message)?
+    bool is_resend(const wire::Message& in) const;
+
+    std::mutex mutex;
+    std::atomic<std::chrono::steady_clock::time_point> last_activity;
+
+private:
+    enum class Phase { init, client_changes, server_changes, map, done };
+
+    void start(const wire::Message& in, wire::Encoding encoding, const std::string& peer);
+    wire::Header reply_header(bool with_resp_uri) const;
+    Response refuse(const wire::Message& in, int code, const wire::Cred* chal, Reply& reply);
+    void dispatch(const wire::Command& cmd, const std::string& msg_ref, Reply& reply);
+    void on_alert(const wire::Command& cmd, const std::string& msg_ref, Reply& reply);
+    void on_sync(const wire::Command& cmd, const std::string& msg_ref, Reply& reply);
+    void on_map(const wire::Command& cmd, const std::string& msg_ref, Reply& reply);
+    void on_get(const wire::Command& cmd, const std::string& msg_ref, Reply& reply);
+    void remember_devinf(const wire::Item& item);
+    bool devinf_known();
+    std::optional<OpenDatabase> open_database(const DatabaseName& name);
+    SyncTask* task_for(const std::string& server_uri);
+    void after_commands(const wire::Message& in, Reply& reply);
+    void fill_server_changes(Reply& reply);
+    void finish(const char* how);
+
+    const ServerContext& ctx_;
+    std::string token_;
+    Phase phase_ = Phase::init;
+    bool started_ = false;
+    bool authenticated_ = false;
+    std::string user_;
+    std::string device_;
+    std::string peer_;
+    std::string session_id_;
+    std::string server_uri_;  ///< the URL the client addressed in its first message
+    std::string resp_uri_;
+    wire::Version version_ = wire::Version::v1_2;
+    wire::Encoding encoding_ = wire::Encoding::xml;
+    std::size_t client_max_msg_size_ = 1024 * 1024;
+    unsigned out_msg_id_ = 0;
+    std::string last_in_msg_id_;
+    Response cached_;
+    bool devinf_received_ = false;
+    std::vector<std::unique_ptr<SyncTask>> tasks_;
+    std::atomic<bool> ended_{false};
+};
+
+}  // namespace smk::engine

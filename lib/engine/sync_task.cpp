@@ -1,0 +1,382 @@
+#include "engine/sync_task.hpp"
+
+#include <ctime>
+
+#include "engine/item_identity.hpp"
+#include "wire/text.hpp"
+
+namespace smk::engine {
+using namespace smk::wire;
+
+bool client_sends(SyncMode m) {
+    return m == SyncMode::two_way || m == SyncMode::slow || m == SyncMode::one_way_from_client ||
+           m == SyncMode::refresh_from_client;
+}
+
+bool server_sends(SyncMode m) {
+    return m == SyncMode::two_way || m == SyncMode::slow || m == SyncMode::one_way_from_server ||
+           m == SyncMode::refresh_from_server;
+}
+
+void OpenDatabase::begin() {
+    store->begin();
+    if (own_state_db) own_state_db->exec("BEGIN IMMEDIATE");
+}
+
+void OpenDatabase::commit() {
+    if (own_state_db) own_state_db->exec("COMMIT");
+    store->commit();
+}
+
+void OpenDatabase::rollback() {
+    if (own_state_db) {
+        try {
+            own_state_db->exec("ROLLBACK");
+        } catch (const std::exception&) {
+            // no transaction was open
+        }
+    }
+    store->rollback();
+}
+
+namespace {
+
+// A new server anchor: the time, which only grows (clients compare anchors
+// byte for byte, so any string that differs from the last one will do).
+std::string new_anchor() {
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+    return buf;
+}
+
+Command item_status(const Command& cmd, const Item& item, const std::string& msg_ref, int code) {
+    Command s = Reply::status(cmd, msg_ref, code);
+    if (!item.source.uri.empty()) s.source_refs = {item.source.uri};
+    if (!item.target.uri.empty()) s.target_refs = {item.target.uri};
+    return s;
+}
+
+}  // namespace
+
+SyncTask::SyncTask(DatabaseName name, std::string server_uri, std::string client_uri, std::string device,
+                   OpenDatabase db)
+    : name_(std::move(name)),
+      server_uri_(std::move(server_uri)),
+      client_uri_(std::move(client_uri)),
+      device_(std::move(device)),
+      db_(std::move(db)) {}
+
+SyncTask::Negotiation SyncTask::negotiate(int requested, const Anchor& client_anchor) {
+    client_anchor_ = client_anchor;
+    std::optional<state::Anchors> stored = db_.state->anchors(device_);
+    server_last_ = stored ? stored->server_next : "";
+    server_next_ = new_anchor();
+    if (server_next_ == server_last_) server_next_ += "-1";  // two sessions in one second
+    bool anchors_match =
+        stored && !client_anchor.last.empty() && client_anchor.last == stored->client_next;
+
+    SyncMode asked;
+    switch (requested) {
+        case 200: asked = SyncMode::two_way; break;
+        case 201: asked = SyncMode::slow; break;
+        case 202: case 250: asked = SyncMode::one_way_from_client; break;  // 250: Funambol's smart one-way
+        case 203: asked = SyncMode::refresh_from_client; break;
+        case 204: case 251: asked = SyncMode::one_way_from_server; break;
+        case 205: asked = SyncMode::refresh_from_server; break;
+        default: return {406, SyncMode::two_way};
+    }
+    if (db_.read_only) {
+        // Server to client only: nothing the client sends is ever applied.
+        if (!server_sends(asked)) return {403, asked};
+        if (asked == SyncMode::two_way) asked = SyncMode::one_way_from_server;
+        if (asked == SyncMode::slow) asked = SyncMode::refresh_from_server;
+    }
+    int status = 200;
+    // An incremental mode needs anchors that match the last completed
+    // session; without them, the full variant in the same direction.
+    if (!anchors_match) {
+        if (asked == SyncMode::two_way) asked = SyncMode::slow, status = 508;
+        else if (asked == SyncMode::one_way_from_client) asked = SyncMode::refresh_from_client, status = 508;
+        else if (asked == SyncMode::one_way_from_server) asked = SyncMode::refresh_from_server, status = 508;
+    }
+    mode_ = asked;
+    if (mode_ == SyncMode::refresh_from_server) db_.state->erase_all(device_);  // the client wipes its copy
+    return {status, mode_};
+}
+
+Command SyncTask::server_alert(std::size_t max_obj_size) const {
+    Command alert;
+    alert.kind = CommandKind::Alert;
+    alert.data = std::to_string(static_cast<int>(mode_));
+    Item item;
+    item.target.uri = client_uri_;
+    item.source.uri = server_uri_;
+    item.meta.anchor = Anchor{server_last_, server_next_};
+    item.meta.max_obj_size = std::to_string(max_obj_size);
+    alert.items.push_back(std::move(item));
+    return alert;
+}
+
+Format SyncTask::item_format(const Command& cmd, const Item& item) const {
+    const std::string& type = item.meta.type.empty() ? cmd.meta.type : item.meta.type;
+    const std::string& version = item.meta.version.empty() ? cmd.meta.version : item.meta.version;
+    if (type.empty()) return db_.store->native_format();
+    return Format{type, version};
+}
+
+std::optional<std::string> SyncTask::matching_server_item(const std::string& data) {
+    std::string key = identity_key(name_.category, data);
+    if (key.empty()) return std::nullopt;
+    if (!identity_index_) {
+        identity_index_.emplace();
+        auto cursor = db_.store->list();
+        ItemVersion v;
+        while (cursor->next(v)) {
+            if (confirmed_.count(v.guid)) continue;
+            if (auto stored = db_.store->read(v.guid))
+                identity_index_->emplace(identity_key(name_.category, stored->data), v.guid);
+        }
+    }
+    auto it = identity_index_->find(key);
+    if (it == identity_index_->end()) return std::nullopt;
+    std::string guid = it->second;
+    identity_index_->erase(it);
+    return guid;
+}
+
+int SyncTask::add_item(const Command& cmd, const Item& item, const std::string& data) {
+    const std::string& luid = item.source.uri;
+    bool full_exchange = mode_ == SyncMode::slow || mode_ == SyncMode::refresh_from_client;
+    if (auto existing = db_.state->by_luid(device_, luid)) {
+        // Known already (a resent Add, or a slow sync's Add of a mapped item).
+        return replace_item(cmd, item, data) == 201 ? 201 : 200;
+    }
+    if (full_exchange) {
+        if (auto guid = matching_server_item(data)) {
+            std::optional<std::string> rev = db_.store->replace(*guid, item_format(cmd, item), data);
+            if (rev) {
+                db_.state->put(device_, {*guid, luid, *rev});
+                confirmed_.insert(*guid);
+                ++from_client_.replaced;
+                return 200;
+            }
+        }
+    }
+    ItemVersion added = db_.store->add(item_format(cmd, item), data);
+    db_.state->put(device_, {added.guid, luid, added.revision});
+    if (full_exchange) confirmed_.insert(added.guid);
+    ++from_client_.added;
+    return 201;
+}
+
+int SyncTask::replace_item(const Command& cmd, const Item& item, const std::string& data) {
+    const std::string& luid = item.source.uri;
+    auto row = db_.state->by_luid(device_, luid);
+    if (row) {
+        if (auto rev = db_.store->replace(row->guid, item_format(cmd, item), data)) {
+            db_.state->put(device_, {row->guid, luid, *rev});
+            confirmed_.insert(row->guid);
+            ++from_client_.replaced;
+            return 200;
+        }
+        db_.state->erase(device_, row->guid);  // the server's copy is gone: add it anew
+    }
+    // A Replace of an unknown item is an Add (Funambol sends a slow sync as
+    // Replaces).
+    bool full_exchange = mode_ == SyncMode::slow || mode_ == SyncMode::refresh_from_client;
+    if (full_exchange) {
+        if (auto guid = matching_server_item(data)) {
+            if (auto rev = db_.store->replace(*guid, item_format(cmd, item), data)) {
+                db_.state->put(device_, {*guid, luid, *rev});
+                confirmed_.insert(*guid);
+                ++from_client_.replaced;
+                return 200;
+            }
+        }
+    }
+    ItemVersion added = db_.store->add(item_format(cmd, item), data);
+    db_.state->put(device_, {added.guid, luid, added.revision});
+    if (full_exchange) confirmed_.insert(added.guid);
+    ++from_client_.added;
+    return 201;
+}
+
+int SyncTask::delete_item(const Item& item) {
+    const std::string& luid = item.source.uri.empty() ? item.target.uri : item.source.uri;
+    auto row = db_.state->by_luid(device_, luid);
+    if (!row) return 211;
+    bool removed = db_.store->remove(row->guid);
+    db_.state->erase(device_, row->guid);
+    if (!removed) return 211;
+    ++from_client_.deleted;
+    return 200;
+}
+
+void SyncTask::apply(const Command& cmd, const std::string& msg_ref, Reply& reply) {
+    for (const Item& item : cmd.items) {
+        int code;
+        if (db_.read_only) {
+            code = 403;
+        } else if (!client_sends(mode_)) {
+            code = 403;  // the client's side is not the source in this mode
+        } else {
+            try {
+                std::string data = item.data;
+                const std::string& format = item.meta.format.empty() ? cmd.meta.format : item.meta.format;
+                if (format == "b64") {
+                    auto decoded = base64_decode(data);
+                    data = decoded ? *decoded : std::string();
+                    if (!decoded) {
+                        reply.add_status(item_status(cmd, item, msg_ref, 415));
+                        continue;
+                    }
+                }
+                if (item.more_data || !chunk_luid_.empty()) {
+                    // A large object in chunks: buffer until the last one.
+                    if (!chunk_luid_.empty() && chunk_luid_ != item.source.uri) {
+                        chunk_luid_.clear();
+                        chunk_data_.clear();
+                    }
+                    chunk_luid_ = item.source.uri;
+                    chunk_data_ += data;
+                    if (item.more_data) {
+                        reply.add_status(item_status(cmd, item, msg_ref, 213));
+                        continue;
+                    }
+                    data = std::move(chunk_data_);
+                    chunk_luid_.clear();
+                    chunk_data_.clear();
+                }
+                switch (cmd.kind) {
+                    case CommandKind::Add: code = add_item(cmd, item, data); break;
+                    case CommandKind::Replace: code = replace_item(cmd, item, data); break;
+                    case CommandKind::Delete: code = delete_item(item); break;
+                    default: code = 406; break;
+                }
+            } catch (const DatastoreError&) {
+                code = 510;
+            }
+        }
+        reply.add_status(item_status(cmd, item, msg_ref, code));
+    }
+}
+
+void SyncTask::end_of_client_changes() {
+    if (mode_ != SyncMode::slow && mode_ != SyncMode::refresh_from_client) return;
+    // What the client did not send this time, it no longer holds.
+    std::vector<std::string> stale;
+    auto cursor = db_.state->items(device_);
+    state::ClientItem row;
+    while (cursor->next(row))
+        if (!confirmed_.count(row.guid)) stale.push_back(row.guid);
+    cursor.reset();
+    for (const std::string& guid : stale) db_.state->erase(device_, guid);
+    if (mode_ == SyncMode::refresh_from_client) {
+        // The client's data replaces the server's.
+        std::vector<std::string> gone;
+        auto items = db_.store->list();
+        ItemVersion v;
+        while (items->next(v))
+            if (!confirmed_.count(v.guid)) gone.push_back(v.guid);
+        items.reset();
+        for (const std::string& guid : gone)
+            if (db_.store->remove(guid)) ++from_client_.deleted;
+    }
+    confirmed_.clear();
+    identity_index_.reset();
+}
+
+void SyncTask::prepare_outbox() {
+    state::SyncState& st = *db_.state;
+    st.clear_outbox(device_);
+    last_sent_seq_ = 0;
+    sent_sync_ = false;
+    if (!server_sends(mode_)) return;
+    auto items = db_.store->list();
+    ItemVersion v;
+    while (items->next(v)) {
+        auto row = st.by_guid(device_, v.guid);
+        if (!row || row->luid.empty())
+            st.queue(device_, {0, state::OutOp::add, v.guid, ""});
+        else if (row->revision != v.revision)
+            st.queue(device_, {0, state::OutOp::replace, v.guid, row->luid});
+    }
+    items.reset();
+    std::vector<state::ClientItem> gone;
+    auto rows = st.items(device_);
+    state::ClientItem row;
+    while (rows->next(row))
+        if (!db_.store->revision(row.guid)) gone.push_back(row);
+    rows.reset();
+    for (const state::ClientItem& r : gone) {
+        if (r.luid.empty()) st.erase(device_, r.guid);  // never mapped: nothing to delete on the client
+        else st.queue(device_, {0, state::OutOp::remove, r.guid, r.luid});
+    }
+}
+
+bool SyncTask::fill(Reply& reply) {
+    if (!server_sends(mode_)) return true;
+    state::SyncState& st = *db_.state;
+    auto next = st.next_queued(device_, last_sent_seq_);
+    if (!next && sent_sync_) return true;
+    Command sync;
+    sync.kind = CommandKind::Sync;
+    sync.target.uri = client_uri_;
+    sync.source.uri = server_uri_;
+    if (!sent_sync_) sync.number_of_changes = std::to_string(st.queued_count(device_));
+    std::size_t sync_size = reply.size_of(sync);
+    if (sync_size > reply.room() && reply.has_commands()) return false;
+    reply.add_command(std::move(sync));
+    sent_sync_ = true;
+    Command& target = reply.last_command();
+    bool any = false;
+    while (next) {
+        Command op;
+        Item item;
+        std::string revision;
+        if (next->op == state::OutOp::remove) {
+            op.kind = CommandKind::Delete;
+            item.target.uri = next->luid;
+        } else {
+            auto stored = db_.store->read(next->guid);
+            if (!stored) {  // deleted since the outbox was made
+                last_sent_seq_ = next->seq;
+                next = st.next_queued(device_, last_sent_seq_);
+                continue;
+            }
+            op.kind = next->op == state::OutOp::add ? CommandKind::Add : CommandKind::Replace;
+            op.meta.type = stored->format.type;
+            item.source.uri = stored->guid;
+            if (next->op == state::OutOp::replace) item.target.uri = next->luid;
+            item.data = std::move(stored->data);
+            item.has_data = true;
+            revision = std::move(stored->revision);
+        }
+        op.items.push_back(std::move(item));
+        std::size_t size = reply.size_of(op);
+        // One item always goes, even alone in an otherwise full message.
+        if (size > reply.room() && any) break;
+        // Remember what the client now holds (an Add awaits its Map).
+        if (op.kind == CommandKind::Delete)
+            st.erase(device_, next->guid);
+        else
+            st.put(device_, {next->guid, op.kind == CommandKind::Add ? "" : next->luid, revision});
+        reply.account(size);
+        (op.kind == CommandKind::Add ? to_client_.added
+                                     : op.kind == CommandKind::Replace ? to_client_.replaced : to_client_.deleted)++;
+        target.children.push_back(std::move(op));
+        any = true;
+        last_sent_seq_ = next->seq;
+        next = st.next_queued(device_, last_sent_seq_);
+    }
+    return !next;
+}
+
+bool SyncTask::map(const std::string& guid, const std::string& luid) { return db_.state->set_luid(device_, guid, luid); }
+
+void SyncTask::commit_anchors() { db_.state->save_anchors(device_, {client_anchor_.next, server_next_}); }
+
+}  // namespace smk::engine

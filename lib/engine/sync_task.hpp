@@ -1,0 +1,120 @@
+// One database in one session: the sync mode agreed with the client, the
+// client's changes applied to the store, and the server's changes sent back,
+// all derived from the store's revisions and the per-client state.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "engine/database_name.hpp"
+#include "engine/reply.hpp"
+#include "state/sync_state.hpp"
+#include "syncmlkit/datastore.hpp"
+#include "syncmlkit/message.hpp"
+
+namespace smk::engine {
+
+/// The sync types of SyncML, by their alert codes.
+enum class SyncMode {
+    two_way = 200,
+    slow = 201,
+    one_way_from_client = 202,
+    refresh_from_client = 203,
+    one_way_from_server = 204,
+    refresh_from_server = 205,
+};
+
+bool client_sends(SyncMode mode);
+bool server_sends(SyncMode mode);
+
+/// A store with the sync state that goes with it: in the store's own file for
+/// SyncMLKit's SQLite store (one transaction covers both), else in a file of
+/// its own under the state dir.
+struct OpenDatabase {
+    std::shared_ptr<Datastore> store;
+    std::unique_ptr<SQLite::Database> own_state_db;
+    std::unique_ptr<state::SyncState> state;
+    bool read_only = false;
+
+    void begin();
+    void commit();
+    void rollback();
+};
+
+/// Counts for the session's log line.
+struct SyncCounts {
+    std::size_t added = 0, replaced = 0, deleted = 0;
+};
+
+class SyncTask {
+public:
+    SyncTask(DatabaseName name, std::string server_uri, std::string client_uri, std::string device,
+             OpenDatabase db);
+
+    const std::string& server_uri() const { return server_uri_; }
+    const std::string& client_uri() const { return client_uri_; }
+    const DatabaseName& name() const { return name_; }
+    SyncMode mode() const { return mode_; }
+
+    struct Negotiation {
+        int status;     ///< for the client's Alert: 200, 508, 403, 406
+        SyncMode mode;  ///< the mode the server alerts
+    };
+    /// Agrees on the mode for the client's alert `requested` with its anchors.
+    Negotiation negotiate(int requested, const wire::Anchor& client_anchor);
+    /// The server's Alert for this database (package 2).
+    wire::Command server_alert(std::size_t max_obj_size) const;
+
+    /// Applies one Add, Replace or Delete of the client's Sync, adding a
+    /// Status per item to `reply`.
+    void apply(const wire::Command& cmd, const std::string& msg_ref, Reply& reply);
+    /// The client's package 3 is complete: a slow sync forgets what the
+    /// client no longer holds, a refresh from the client deletes what it did
+    /// not send.
+    void end_of_client_changes();
+    /// Queues the server's changes for the client (package 4).
+    void prepare_outbox();
+    /// Adds this database's Sync to `reply`, filled with queued changes as far
+    /// as they fit. Returns true when nothing is left to send.
+    bool fill(Reply& reply);
+    /// A MapItem of the client: `luid` is its id for the server's `guid`.
+    bool map(const std::string& guid, const std::string& luid);
+    /// The session completed its part: the anchors become the Last ones.
+    void commit_anchors();
+
+    OpenDatabase& db() { return db_; }
+    const SyncCounts& from_client() const { return from_client_; }
+    const SyncCounts& to_client() const { return to_client_; }
+
+private:
+    int add_item(const wire::Command& cmd, const wire::Item& item, const std::string& data);
+    int replace_item(const wire::Command& cmd, const wire::Item& item, const std::string& data);
+    int delete_item(const wire::Item& item);
+    Format item_format(const wire::Command& cmd, const wire::Item& item) const;
+    std::optional<std::string> matching_server_item(const std::string& data);
+
+    DatabaseName name_;
+    std::string server_uri_;  ///< the database name as the client addressed it
+    std::string client_uri_;  ///< the client's own name for it
+    std::string device_;
+    OpenDatabase db_;
+    SyncMode mode_ = SyncMode::two_way;
+    wire::Anchor client_anchor_;
+    std::string server_last_, server_next_;
+    // Slow sync and refresh from client: the GUIDs the client sent this
+    // session, and an index of unclaimed server items by identity.
+    std::unordered_set<std::string> confirmed_;
+    std::optional<std::unordered_multimap<std::string, std::string>> identity_index_;
+    // A large object arriving in chunks.
+    std::string chunk_luid_, chunk_data_;
+    std::int64_t last_sent_seq_ = 0;
+    bool sent_sync_ = false;
+    SyncCounts from_client_, to_client_;
+};
+
+}  // namespace smk::engine

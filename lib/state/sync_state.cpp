@@ -1,0 +1,313 @@
+// Per-client sync state in three tables of the store's SQLite file:
+// smk_anchors (one row per device), smk_client_items (one row per item a
+// device holds, keyed by (device, guid), found by (device, luid) too) and
+// smk_outbox (what is still to be sent, in seq order).
+#include "state/sync_state.hpp"
+
+#include <stdexcept>
+
+#include "syncmlkit/datastore.hpp"
+
+namespace smk::state {
+namespace {
+
+// WITHOUT ROWID: the rows are small and always looked up by their key, so
+// the key's B-tree holds the rows themselves. The outbox keeps a rowid with
+// AUTOINCREMENT, so a seq is never handed out twice, not even after
+// clear_outbox().
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS smk_anchors(
+    device      TEXT PRIMARY KEY NOT NULL,
+    client_next TEXT NOT NULL,
+    server_next TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS smk_client_items(
+    device   TEXT NOT NULL,
+    guid     TEXT NOT NULL,
+    luid     TEXT NOT NULL,
+    revision TEXT NOT NULL,
+    PRIMARY KEY (device, guid)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS smk_client_items_by_luid ON smk_client_items(device, luid);
+CREATE TABLE IF NOT EXISTS smk_outbox(
+    seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+    device TEXT NOT NULL,
+    op     TEXT NOT NULL,
+    guid   TEXT NOT NULL,
+    luid   TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS smk_outbox_by_device ON smk_outbox(device, seq);
+)sql";
+
+constexpr const char* kListItemsSql =
+    "SELECT guid, luid, revision FROM smk_client_items WHERE device = ? ORDER BY guid";
+
+DatastoreError failure(const std::string& what, const SQLite::Database& db, const std::exception& e) {
+    return DatastoreError("sync state: " + what + " (" + db.getFilename() + "): " + e.what());
+}
+
+// A cached statement in use, reset and unbound when this goes out of scope
+// (an unreset SELECT would keep the connection on an old snapshot).
+class StatementInUse {
+public:
+    explicit StatementInUse(SQLite::Statement& statement) : statement_(statement) {}
+    ~StatementInUse() {
+        statement_.tryReset();
+        try {
+            statement_.clearBindings();
+        } catch (...) {  // sqlite3_clear_bindings cannot fail; SQLiteCpp still checks
+        }
+    }
+    StatementInUse(const StatementInUse&) = delete;
+    StatementInUse& operator=(const StatementInUse&) = delete;
+    SQLite::Statement* operator->() { return &statement_; }
+
+private:
+    SQLite::Statement& statement_;
+};
+
+const char* op_name(OutOp op) {
+    switch (op) {
+        case OutOp::add: return "add";
+        case OutOp::replace: return "replace";
+        case OutOp::remove: return "remove";
+    }
+    throw std::invalid_argument("unknown OutOp");
+}
+
+OutOp op_from_name(const std::string& name) {
+    if (name == "add") return OutOp::add;
+    if (name == "replace") return OutOp::replace;
+    if (name == "remove") return OutOp::remove;
+    throw std::runtime_error("unknown outbox operation \"" + name + "\"");
+}
+
+// Columns guid, luid, revision of the current row.
+ClientItem client_item(SQLite::Statement& row) {
+    return ClientItem{row.getColumn(0).getString(), row.getColumn(1).getString(), row.getColumn(2).getString()};
+}
+
+std::size_t count(SQLite::Statement& statement, const std::string& device) {
+    StatementInUse use(statement);
+    use->bind(1, device);
+    use->executeStep();
+    return static_cast<std::size_t>(use->getColumn(0).getInt64());
+}
+
+class ClientItemListing : public ClientItemCursor {
+public:
+    ClientItemListing(const SQLite::Database& db, std::shared_ptr<SQLite::Statement> statement)
+        : db_(db), statement_(std::move(statement)) {}
+    ~ClientItemListing() override { statement_->tryReset(); }
+
+    bool next(ClientItem& out) override {
+        if (done_) return false;
+        try {
+            if (!statement_->executeStep()) return finish();
+            out = client_item(*statement_);
+            return true;
+        } catch (const SQLite::Exception& e) {
+            finish();
+            throw failure("listing a device's items", db_, e);
+        }
+    }
+
+private:
+    bool finish() {
+        done_ = true;
+        statement_->tryReset();  // ends the read at once, not when the cursor goes
+        return false;
+    }
+
+    const SQLite::Database& db_;
+    std::shared_ptr<SQLite::Statement> statement_;
+    bool done_ = false;
+};
+
+// Runs `body`, turning SQLite's exceptions into DatastoreError.
+template <typename Body>
+auto guarded(const char* what, const SQLite::Database& db, Body&& body) {
+    try {
+        return body();
+    } catch (const SQLite::Exception& e) {
+        throw failure(what, db, e);
+    } catch (const std::runtime_error& e) {  // a row this code did not write
+        throw failure(what, db, e);
+    }
+}
+
+}  // namespace
+
+struct SyncState::Statements {
+    explicit Statements(SQLite::Database& db)
+        : select_anchors(db, "SELECT client_next, server_next FROM smk_anchors WHERE device = ?"),
+          upsert_anchors(db,
+                         "INSERT INTO smk_anchors(device, client_next, server_next) VALUES (?, ?, ?) "
+                         "ON CONFLICT(device) DO UPDATE SET client_next = excluded.client_next, "
+                         "server_next = excluded.server_next"),
+          select_by_guid(db, "SELECT guid, luid, revision FROM smk_client_items WHERE device = ? AND guid = ?"),
+          select_by_luid(db,
+                         "SELECT guid, luid, revision FROM smk_client_items WHERE device = ? AND luid = ? "
+                         "ORDER BY guid LIMIT 1"),
+          upsert_item(db,
+                      "INSERT INTO smk_client_items(device, guid, luid, revision) VALUES (?, ?, ?, ?) "
+                      "ON CONFLICT(device, guid) DO UPDATE SET luid = excluded.luid, revision = excluded.revision"),
+          update_luid(db, "UPDATE smk_client_items SET luid = ? WHERE device = ? AND guid = ?"),
+          delete_item(db, "DELETE FROM smk_client_items WHERE device = ? AND guid = ?"),
+          delete_items(db, "DELETE FROM smk_client_items WHERE device = ?"),
+          count_items(db, "SELECT count(*) FROM smk_client_items WHERE device = ?"),
+          delete_outbox(db, "DELETE FROM smk_outbox WHERE device = ?"),
+          insert_outbox(db, "INSERT INTO smk_outbox(device, op, guid, luid) VALUES (?, ?, ?, ?)"),
+          select_next_queued(db,
+                             "SELECT seq, op, guid, luid FROM smk_outbox WHERE device = ? AND seq > ? "
+                             "ORDER BY seq LIMIT 1"),
+          count_queued(db, "SELECT count(*) FROM smk_outbox WHERE device = ?"),
+          list_items(std::make_shared<SQLite::Statement>(db, kListItemsSql)) {}
+
+    SQLite::Statement select_anchors, upsert_anchors;
+    SQLite::Statement select_by_guid, select_by_luid, upsert_item, update_luid, delete_item, delete_items, count_items;
+    SQLite::Statement delete_outbox, insert_outbox, select_next_queued, count_queued;
+    std::shared_ptr<SQLite::Statement> list_items;  // lent to one cursor at a time
+};
+
+SyncState::SyncState(SQLite::Database& db) : db_(db) {
+    guarded("creating tables", db_, [&] {
+        db_.exec(kSchema);
+        statements_ = std::make_unique<Statements>(db_);
+    });
+}
+
+SyncState::~SyncState() = default;
+
+std::optional<Anchors> SyncState::anchors(const std::string& device) {
+    return guarded("reading anchors", db_, [&]() -> std::optional<Anchors> {
+        StatementInUse use(statements_->select_anchors);
+        use->bind(1, device);
+        if (!use->executeStep()) return std::nullopt;
+        return Anchors{use->getColumn(0).getString(), use->getColumn(1).getString()};
+    });
+}
+
+void SyncState::save_anchors(const std::string& device, const Anchors& anchors) {
+    guarded("saving anchors", db_, [&] {
+        StatementInUse use(statements_->upsert_anchors);
+        use->bind(1, device);
+        use->bind(2, anchors.client_next);
+        use->bind(3, anchors.server_next);
+        use->exec();
+    });
+}
+
+std::optional<ClientItem> SyncState::by_guid(const std::string& device, const std::string& guid) {
+    return guarded("looking up a GUID", db_, [&]() -> std::optional<ClientItem> {
+        StatementInUse use(statements_->select_by_guid);
+        use->bind(1, device);
+        use->bind(2, guid);
+        if (!use->executeStep()) return std::nullopt;
+        return client_item(statements_->select_by_guid);
+    });
+}
+
+std::optional<ClientItem> SyncState::by_luid(const std::string& device, const std::string& luid) {
+    if (luid.empty()) return std::nullopt;
+    return guarded("looking up a LUID", db_, [&]() -> std::optional<ClientItem> {
+        StatementInUse use(statements_->select_by_luid);
+        use->bind(1, device);
+        use->bind(2, luid);
+        if (!use->executeStep()) return std::nullopt;
+        return client_item(statements_->select_by_luid);
+    });
+}
+
+void SyncState::put(const std::string& device, const ClientItem& item) {
+    guarded("storing a client item", db_, [&] {
+        StatementInUse use(statements_->upsert_item);
+        use->bind(1, device);
+        use->bind(2, item.guid);
+        use->bind(3, item.luid);
+        use->bind(4, item.revision);
+        use->exec();
+    });
+}
+
+bool SyncState::set_luid(const std::string& device, const std::string& guid, const std::string& luid) {
+    return guarded("mapping a LUID", db_, [&] {
+        StatementInUse use(statements_->update_luid);
+        use->bind(1, luid);
+        use->bind(2, device);
+        use->bind(3, guid);
+        return use->exec() > 0;
+    });
+}
+
+void SyncState::erase(const std::string& device, const std::string& guid) {
+    guarded("forgetting a client item", db_, [&] {
+        StatementInUse use(statements_->delete_item);
+        use->bind(1, device);
+        use->bind(2, guid);
+        use->exec();
+    });
+}
+
+void SyncState::erase_all(const std::string& device) {
+    guarded("forgetting a device's items", db_, [&] {
+        StatementInUse use(statements_->delete_items);
+        use->bind(1, device);
+        use->exec();
+    });
+}
+
+std::unique_ptr<ClientItemCursor> SyncState::items(const std::string& device) {
+    return guarded("listing a device's items", db_, [&]() -> std::unique_ptr<ClientItemCursor> {
+        // The cached statement is free unless an earlier cursor still holds
+        // it; then this listing gets one of its own.
+        std::shared_ptr<SQLite::Statement> statement = statements_->list_items;
+        if (statement.use_count() > 2)
+            statement = std::make_shared<SQLite::Statement>(db_, kListItemsSql);
+        else
+            statement->tryReset();
+        statement->bind(1, device);  // bind() copies: the cursor may outlive `device`
+        return std::make_unique<ClientItemListing>(db_, std::move(statement));
+    });
+}
+
+std::size_t SyncState::item_count(const std::string& device) {
+    return guarded("counting a device's items", db_, [&] { return count(statements_->count_items, device); });
+}
+
+void SyncState::clear_outbox(const std::string& device) {
+    guarded("clearing the outbox", db_, [&] {
+        StatementInUse use(statements_->delete_outbox);
+        use->bind(1, device);
+        use->exec();
+    });
+}
+
+void SyncState::queue(const std::string& device, const OutboxEntry& entry) {
+    guarded("queueing a change", db_, [&] {
+        StatementInUse use(statements_->insert_outbox);
+        use->bind(1, device);
+        use->bind(2, op_name(entry.op));
+        use->bind(3, entry.guid);
+        use->bind(4, entry.luid);
+        use->exec();
+    });
+}
+
+std::optional<OutboxEntry> SyncState::next_queued(const std::string& device, std::int64_t after_seq) {
+    return guarded("reading the outbox", db_, [&]() -> std::optional<OutboxEntry> {
+        StatementInUse use(statements_->select_next_queued);
+        use->bind(1, device);
+        use->bind(2, after_seq);
+        if (!use->executeStep()) return std::nullopt;
+        OutboxEntry entry;
+        entry.seq = use->getColumn(0).getInt64();
+        entry.op = op_from_name(use->getColumn(1).getString());
+        entry.guid = use->getColumn(2).getString();
+        entry.luid = use->getColumn(3).getString();
+        return entry;
+    });
+}
+
+std::size_t SyncState::queued_count(const std::string& device) {
+    return guarded("counting the outbox", db_, [&] { return count(statements_->count_queued, device); });
+}
+
+}  // namespace smk::state

@@ -1,0 +1,99 @@
+// Per-client sync state of one database, in SQLite: for each client device
+// the anchors of its last completed session and, for each item the client
+// holds, its LUID and the item's revision as the client last saw it. A
+// client's changes are derived from these and the store's revisions, so no
+// store needs a change log.
+//
+// The state lives in the SQLite database it is given: for SyncMLKit's own
+// store that is the store's file, so an item written from a client message
+// and its mapping commit in one transaction (the caller's begin/commit on the
+// store). For a host's store it is a file of its own under the state dir.
+//
+// Every statement is prepared once, in the constructor. SQLite failures are
+// thrown as smk::DatastoreError (the engine treats them like the store's:
+// 510 and a rollback of the message).
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace smk::state {
+
+struct Anchors {
+    std::string client_next;  ///< the client's Next anchor of the last completed session
+    std::string server_next;  ///< the server's Next anchor of that session
+};
+
+/// One item the client holds.
+struct ClientItem {
+    std::string guid;
+    std::string luid;      ///< empty while a server Add awaits the client's Map
+    std::string revision;  ///< the store's revision the client last saw
+};
+
+/// Walks the items a client holds.
+class ClientItemCursor {
+public:
+    virtual ~ClientItemCursor() = default;
+    virtual bool next(ClientItem& out) = 0;
+};
+
+/// What the server still has to send to a client in this session.
+enum class OutOp { add, replace, remove };
+struct OutboxEntry {
+    std::int64_t seq = 0;
+    OutOp op = OutOp::add;
+    std::string guid;
+    std::string luid;  ///< for replace and remove: the client's id
+};
+
+class SyncState {
+public:
+    /// Creates its tables in `db` if missing. `db` must outlive this object
+    /// and every cursor it hands out. Create it outside a transaction (or
+    /// commit that transaction): tables created inside one that is rolled
+    /// back are gone again.
+    explicit SyncState(SQLite::Database& db);
+    ~SyncState();
+
+    std::optional<Anchors> anchors(const std::string& device);
+    void save_anchors(const std::string& device, const Anchors& anchors);
+
+    std::optional<ClientItem> by_guid(const std::string& device, const std::string& guid);
+    /// The item the client knows as `luid`; nullopt for "" (items awaiting
+    /// a Map have no LUID yet). Should two rows hold one LUID, the lowest
+    /// GUID wins.
+    std::optional<ClientItem> by_luid(const std::string& device, const std::string& luid);
+    /// Inserts or updates the row of `guid`.
+    void put(const std::string& device, const ClientItem& item);
+    /// Sets the LUID of a GUID (from a Map); false when the client holds no such GUID.
+    bool set_luid(const std::string& device, const std::string& guid, const std::string& luid);
+    void erase(const std::string& device, const std::string& guid);
+    /// Forgets every item of the device (before a slow sync or a refresh);
+    /// anchors stay until save_anchors.
+    void erase_all(const std::string& device);
+    /// Every item the device holds, in GUID order.
+    std::unique_ptr<ClientItemCursor> items(const std::string& device);
+    std::size_t item_count(const std::string& device);
+
+    /// The outbox: changes computed for the client at the start of the
+    /// server's package 4, taken in order as messages fill, so memory stays
+    /// bounded by the message size, not the store size.
+    void clear_outbox(const std::string& device);
+    void queue(const std::string& device, const OutboxEntry& entry);  ///< seq is assigned
+    /// The first entry after `after_seq`, or nullopt when none is left.
+    std::optional<OutboxEntry> next_queued(const std::string& device, std::int64_t after_seq);
+    std::size_t queued_count(const std::string& device);
+
+private:
+    struct Statements;
+    SQLite::Database& db_;
+    std::unique_ptr<Statements> statements_;
+};
+
+}  // namespace smk::state

@@ -1,0 +1,352 @@
+// The default Datastore: one SQLite file per user and database.
+//
+// Items live in smk_items, ordered by GUID (SQLite's BINARY collation, which
+// is std::string's order), so the engine can walk the store's listing and a
+// client's state (state/sync_state.hpp, also in GUID order) side by side.
+// GUIDs and revisions come from counters kept in the file (smk_counters): a
+// GUID is never handed out twice and every write gets a revision no earlier
+// write had, whichever connection made it.
+#include "store/sqlite_datastore.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <sqlite3.h>
+
+#include <climits>
+#include <stdexcept>
+
+namespace smk::store {
+namespace {
+
+// Two sessions of one user may write the same file at once, each on its own
+// connection; the second waits for the first's transaction this long.
+constexpr int kBusyTimeoutMs = 5000;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS smk_items(
+    guid            TEXT PRIMARY KEY NOT NULL,
+    revision        TEXT NOT NULL,
+    content_type    TEXT NOT NULL,
+    content_version TEXT NOT NULL,
+    data            BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS smk_counters(
+    name  TEXT PRIMARY KEY NOT NULL,
+    value INTEGER NOT NULL);
+INSERT OR IGNORE INTO smk_counters(name, value) VALUES ('guid', 0), ('revision', 0);
+)sql";
+
+DatastoreError failure(const std::string& what, const std::string& path, const std::exception& e) {
+    return DatastoreError(what + " (" + path + "): " + e.what());
+}
+
+// Opens the file and creates the tables. WAL lets sessions read while another
+// writes; synchronous=NORMAL keeps a WAL file consistent through a crash and
+// may lose only the last commits on power loss, which a client recovers from
+// with a slow sync (the anchors are lost with the items).
+std::shared_ptr<SQLite::Database> open_store_file(const std::string& path) {
+    auto db = std::make_shared<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, kBusyTimeoutMs);
+    db->exec("PRAGMA journal_mode=WAL");
+    db->exec("PRAGMA synchronous=NORMAL");
+    db->exec("BEGIN IMMEDIATE");
+    try {
+        db->exec(kSchema);
+        db->exec("COMMIT");
+    } catch (...) {
+        db->tryExec("ROLLBACK");
+        throw;
+    }
+    return db;
+}
+
+bool transaction_open(const SQLite::Database& db) { return sqlite3_get_autocommit(db.getHandle()) == 0; }
+
+// A cached statement in use. It is reset and unbound when this goes out of
+// scope: an unreset SELECT would pin the connection to an old snapshot (it
+// would not see other connections' commits and would stall checkpoints), and
+// unbound parameters cannot point at data that is gone.
+class StatementInUse {
+public:
+    explicit StatementInUse(SQLite::Statement& statement) : statement_(statement) {}
+    ~StatementInUse() {
+        statement_.tryReset();
+        try {
+            statement_.clearBindings();
+        } catch (...) {  // sqlite3_clear_bindings cannot fail; SQLiteCpp still checks
+        }
+    }
+    StatementInUse(const StatementInUse&) = delete;
+    StatementInUse& operator=(const StatementInUse&) = delete;
+    SQLite::Statement* operator->() { return &statement_; }
+
+private:
+    SQLite::Statement& statement_;
+};
+
+void bind_data(SQLite::Statement& statement, int index, std::string_view data) {
+    if (data.size() > static_cast<std::size_t>(INT_MAX)) throw std::length_error("item larger than 2 GiB");
+    // A null pointer would bind NULL; an empty item is an empty blob.
+    statement.bindNoCopy(index, data.empty() ? "" : data.data(), static_cast<int>(data.size()));
+}
+
+// Walks smk_items in GUID order, one row per next(), keeping the connection
+// alive for as long as it lives.
+class ItemListing : public ItemCursor {
+public:
+    ItemListing(std::shared_ptr<SQLite::Database> db, std::shared_ptr<SQLite::Statement> statement)
+        : db_(std::move(db)), statement_(std::move(statement)) {}
+    ~ItemListing() override { statement_->tryReset(); }
+
+    bool next(ItemVersion& out) override {
+        if (done_) return false;
+        try {
+            if (!statement_->executeStep()) return finish();
+            out.guid = statement_->getColumn(0).getString();
+            out.revision = statement_->getColumn(1).getString();
+            return true;
+        } catch (const SQLite::Exception& e) {
+            finish();
+            throw failure("listing items", db_->getFilename(), e);
+        }
+    }
+
+private:
+    bool finish() {
+        done_ = true;
+        statement_->tryReset();  // ends the read at once, not when the cursor goes
+        return false;
+    }
+
+    std::shared_ptr<SQLite::Database> db_;  // declared first: outlives the statement
+    std::shared_ptr<SQLite::Statement> statement_;
+    bool done_ = false;
+};
+
+}  // namespace
+
+struct SqliteDatastore::Impl {
+    Impl(const std::string& path, Format native_format)
+        : native(std::move(native_format)),
+          db(open_store_file(path)),
+          select_item(*db, "SELECT revision, content_type, content_version, data FROM smk_items WHERE guid = ?"),
+          select_revision(*db, "SELECT revision FROM smk_items WHERE guid = ?"),
+          insert_item(*db,
+                      "INSERT INTO smk_items(guid, revision, content_type, content_version, data) "
+                      "VALUES (?, ?, ?, ?, ?) ON CONFLICT(guid) DO NOTHING"),
+          update_item(*db,
+                      "UPDATE smk_items SET revision = ?2, content_type = ?3, content_version = ?4, data = ?5 "
+                      "WHERE guid = ?1"),
+          upsert_item(*db,
+                      "INSERT INTO smk_items(guid, revision, content_type, content_version, data) "
+                      "VALUES (?, ?, ?, ?, ?) ON CONFLICT(guid) DO UPDATE SET revision = excluded.revision, "
+                      "content_type = excluded.content_type, content_version = excluded.content_version, "
+                      "data = excluded.data"),
+          delete_item(*db, "DELETE FROM smk_items WHERE guid = ?"),
+          next_counter(*db, "UPDATE smk_counters SET value = value + 1 WHERE name = ? RETURNING value"),
+          begin_transaction(*db, "BEGIN IMMEDIATE"),
+          commit_transaction(*db, "COMMIT"),
+          rollback_transaction(*db, "ROLLBACK"),
+          list_items(std::make_shared<SQLite::Statement>(*db, kListSql)) {}
+
+    static constexpr const char* kListSql = "SELECT guid, revision FROM smk_items ORDER BY guid";
+
+    const std::string& path() const { return db->getFilename(); }
+
+    std::string next_value(const char* counter) {
+        StatementInUse use(next_counter);
+        use->bind(1, counter);
+        if (!use->executeStep()) throw std::logic_error(std::string("no counter ") + counter);
+        return std::to_string(use->getColumn(0).getInt64());
+    }
+
+    // Binds guid, revision, format and data as ?1..?5 (the order of every write statement).
+    static void bind_item(SQLite::Statement& statement, const std::string& guid, const std::string& revision,
+                          const Format& format, std::string_view data) {
+        statement.bind(1, guid);
+        statement.bind(2, revision);
+        statement.bind(3, format.type);
+        statement.bind(4, format.version);
+        bind_data(statement, 5, data);
+    }
+
+    // Runs one write statement; true when it changed a row.
+    static bool write(SQLite::Statement& statement, const std::string& guid, const std::string& revision,
+                      const Format& format, std::string_view data) {
+        StatementInUse use(statement);
+        bind_item(statement, guid, revision, format, data);
+        return use->exec() > 0;
+    }
+
+    void run(SQLite::Statement& statement) {
+        StatementInUse use(statement);
+        use->exec();
+    }
+
+    // Makes a write made outside begin()/commit() atomic on its own, so that
+    // a counter step and the row it numbers commit together; inside the
+    // caller's transaction it does nothing.
+    class WriteScope {
+    public:
+        explicit WriteScope(Impl& store) : store_(store), own_(!transaction_open(*store.db)) {
+            if (own_) store_.run(store_.begin_transaction);
+        }
+        ~WriteScope() {
+            if (own_) store_.db->tryExec("ROLLBACK");  // only on an error path
+        }
+        WriteScope(const WriteScope&) = delete;
+        WriteScope& operator=(const WriteScope&) = delete;
+        void commit() {
+            if (!own_) return;
+            store_.run(store_.commit_transaction);
+            own_ = false;
+        }
+
+    private:
+        Impl& store_;
+        bool own_;
+    };
+
+    Format native;
+    bool began = false;  // begin() was called and neither commit() nor rollback() since
+
+    std::shared_ptr<SQLite::Database> db;  // declared before the statements: closed after them
+    SQLite::Statement select_item, select_revision, insert_item, update_item, upsert_item, delete_item;
+    SQLite::Statement next_counter, begin_transaction, commit_transaction, rollback_transaction;
+    std::shared_ptr<SQLite::Statement> list_items;  // lent to one cursor at a time
+};
+
+namespace {
+
+// Runs `body`, turning SQLite's exceptions into DatastoreError naming what
+// was being done and the file.
+template <typename Body>
+auto guarded(const char* what, const std::string& path, Body&& body) {
+    try {
+        return body();
+    } catch (const SQLite::Exception& e) {
+        throw failure(what, path, e);
+    } catch (const std::length_error& e) {
+        throw failure(what, path, e);
+    }
+}
+
+}  // namespace
+
+SqliteDatastore::SqliteDatastore(const std::string& path, Format native) {
+    try {
+        impl_ = std::make_unique<Impl>(path, std::move(native));
+    } catch (const SQLite::Exception& e) {
+        throw failure("cannot open the store", path, e);
+    }
+}
+
+SqliteDatastore::~SqliteDatastore() {
+    if (impl_ && impl_->began) impl_->db->tryExec("ROLLBACK");
+}
+
+Format SqliteDatastore::native_format() const { return impl_->native; }
+
+std::unique_ptr<ItemCursor> SqliteDatastore::list() {
+    return guarded("listing items", impl_->path(), [&]() -> std::unique_ptr<ItemCursor> {
+        // The cached statement is free unless an earlier cursor still holds it;
+        // then this listing gets one of its own.
+        std::shared_ptr<SQLite::Statement> statement = impl_->list_items;
+        if (statement.use_count() > 2)
+            statement = std::make_shared<SQLite::Statement>(*impl_->db, Impl::kListSql);
+        else
+            statement->tryReset();
+        return std::make_unique<ItemListing>(impl_->db, std::move(statement));
+    });
+}
+
+std::optional<StoredItem> SqliteDatastore::read(const std::string& guid) {
+    return guarded("reading an item", impl_->path(), [&]() -> std::optional<StoredItem> {
+        StatementInUse use(impl_->select_item);
+        use->bind(1, guid);
+        if (!use->executeStep()) return std::nullopt;
+        return StoredItem{guid, use->getColumn(0).getString(),
+                          Format{use->getColumn(1).getString(), use->getColumn(2).getString()},
+                          use->getColumn(3).getString()};
+    });
+}
+
+std::optional<std::string> SqliteDatastore::revision(const std::string& guid) {
+    return guarded("reading a revision", impl_->path(), [&]() -> std::optional<std::string> {
+        StatementInUse use(impl_->select_revision);
+        use->bind(1, guid);
+        if (!use->executeStep()) return std::nullopt;
+        return use->getColumn(0).getString();
+    });
+}
+
+ItemVersion SqliteDatastore::add(const Format& format, std::string_view data) {
+    return guarded("adding an item", impl_->path(), [&] {
+        Impl::WriteScope scope(*impl_);
+        std::string revision = impl_->next_value("revision");
+        // A GUID put_with_guid() chose may sit where the counter points: skip it.
+        std::string guid;
+        do {
+            guid = impl_->next_value("guid");
+        } while (!Impl::write(impl_->insert_item, guid, revision, format, data));
+        scope.commit();
+        return ItemVersion{guid, revision};
+    });
+}
+
+std::optional<std::string> SqliteDatastore::replace(const std::string& guid, const Format& format,
+                                                    std::string_view data) {
+    return guarded("replacing an item", impl_->path(), [&]() -> std::optional<std::string> {
+        Impl::WriteScope scope(*impl_);
+        std::string revision = impl_->next_value("revision");
+        if (!Impl::write(impl_->update_item, guid, revision, format, data)) return std::nullopt;
+        scope.commit();
+        return revision;
+    });
+}
+
+bool SqliteDatastore::remove(const std::string& guid) {
+    return guarded("removing an item", impl_->path(), [&] {
+        StatementInUse use(impl_->delete_item);
+        use->bind(1, guid);
+        return use->exec() > 0;
+    });
+}
+
+std::string SqliteDatastore::put_with_guid(const std::string& guid, const Format& format, std::string_view data) {
+    return guarded("storing an item", impl_->path(), [&] {
+        Impl::WriteScope scope(*impl_);
+        std::string revision = impl_->next_value("revision");
+        Impl::write(impl_->upsert_item, guid, revision, format, data);
+        scope.commit();
+        return revision;
+    });
+}
+
+void SqliteDatastore::begin() {
+    if (impl_->began) throw std::logic_error("SqliteDatastore::begin() inside a transaction (" + impl_->path() + ")");
+    guarded("beginning a transaction", impl_->path(), [&] { impl_->run(impl_->begin_transaction); });
+    impl_->began = true;
+}
+
+void SqliteDatastore::commit() {
+    if (!impl_->began) throw std::logic_error("SqliteDatastore::commit() without begin() (" + impl_->path() + ")");
+    // SQLite rolls a transaction back by itself after some errors (disk
+    // full, I/O errors); then there is nothing left to commit.
+    if (!transaction_open(*impl_->db)) {
+        impl_->began = false;
+        throw DatastoreError("committing (" + impl_->path() + "): SQLite rolled the transaction back after an error");
+    }
+    // A failed COMMIT leaves the transaction open for the caller's rollback().
+    guarded("committing", impl_->path(), [&] { impl_->run(impl_->commit_transaction); });
+    impl_->began = false;
+}
+
+void SqliteDatastore::rollback() {
+    // Also safe after a failed begin() or commit(): the engine rolls back on
+    // every error path without tracking which call failed.
+    impl_->began = false;
+    if (!transaction_open(*impl_->db)) return;
+    guarded("rolling back", impl_->path(), [&] { impl_->run(impl_->rollback_transaction); });
+}
+
+SQLite::Database& SqliteDatastore::database() { return *impl_->db; }
+
+}  // namespace smk::store

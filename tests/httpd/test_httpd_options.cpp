@@ -1,0 +1,102 @@
+// syncmlkit-httpd's command line.
+#include <catch2/catch.hpp>
+
+#include "config_error.hpp"
+#include "options.hpp"
+
+using namespace smk::httpd;
+
+namespace {
+
+std::string error_of(const std::vector<std::string>& args) {
+    try {
+        parse_options(args);
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("options: defaults") {
+    Options o = parse_options({});
+    CHECK(o.port == 7887);
+    CHECK(o.bind == "127.0.0.1");
+    CHECK(o.data_dir == "./syncmlkit-data");
+    CHECK(o.users_file.empty());
+    CHECK(o.grants_file.empty());
+    CHECK(o.gab_file.empty());
+    CHECK_FALSE(o.max_msg_size);
+    CHECK_FALSE(o.session_timeout);
+    CHECK(o.log_dir.empty());
+    CHECK(o.tls_cert.empty());
+    CHECK(o.tls_key.empty());
+    CHECK_FALSE(o.help);
+    CHECK_FALSE(o.verbose);
+}
+
+TEST_CASE("options: every option, as --name value and --name=value") {
+    Options o = parse_options({"--port", "8080", "--bind=0.0.0.0", "--data", "/srv/sync", "--users=u.txt", "--grants",
+                               "g.txt", "--gab", "gab.vcf", "--max-msg-size=20000", "--session-timeout", "90",
+                               "--log-dir", "logs", "--tls-cert", "c.pem", "--tls-key=k.pem", "--verbose"});
+    CHECK(o.port == 8080);
+    CHECK(o.bind == "0.0.0.0");
+    CHECK(o.data_dir == "/srv/sync");
+    CHECK(o.users_file == "u.txt");
+    CHECK(o.grants_file == "g.txt");
+    CHECK(o.gab_file == "gab.vcf");
+    REQUIRE(o.max_msg_size);
+    CHECK(*o.max_msg_size == 20000);
+    REQUIRE(o.session_timeout);
+    CHECK(o.session_timeout->count() == 90);
+    CHECK(o.log_dir == "logs");
+    CHECK(o.tls_cert == "c.pem");
+    CHECK(o.tls_key == "k.pem");
+    CHECK(o.verbose);
+}
+
+TEST_CASE("options: --help, -h and --version") {
+    CHECK(parse_options({"--help"}).help);
+    CHECK(parse_options({"-h"}).help);
+    CHECK(parse_options({"--version"}).version);
+    CHECK(error_of({"--help=yes"}) == "--help: takes no value");
+}
+
+TEST_CASE("options: port 0 asks for any free port") { CHECK(parse_options({"--port", "0"}).port == 0); }
+
+TEST_CASE("options: bad numbers name the option and the value") {
+    CHECK(error_of({"--port", "65536"}) == "--port: expected a whole number from 0 to 65535, got \"65536\"");
+    CHECK(error_of({"--port", "-1"}) == "--port: expected a whole number from 0 to 65535, got \"-1\"");
+    CHECK(error_of({"--port", "80x"}) == "--port: expected a whole number from 0 to 65535, got \"80x\"");
+    CHECK(error_of({"--port", " 80"}) == "--port: expected a whole number from 0 to 65535, got \" 80\"");
+    CHECK(error_of({"--port="}) == "--port: expected a whole number from 0 to 65535, got \"\"");
+    CHECK(error_of({"--port", "99999999999999999999999"}).find("--port: expected") == 0);
+    CHECK(error_of({"--max-msg-size", "100"}).find("--max-msg-size: expected a whole number from 4096") == 0);
+    CHECK(error_of({"--session-timeout", "0"}).find("--session-timeout: expected a whole number from 1") == 0);
+}
+
+TEST_CASE("options: missing values and unknown arguments") {
+    CHECK(error_of({"--port"}) == "--port: needs a value (see --help)");
+    CHECK(error_of({"--data", ""}) == "--data: needs a value (see --help)");
+    CHECK(error_of({"--users="}) == "--users: needs a value (see --help)");
+    CHECK(error_of({"--frobnicate"}) == "unknown option --frobnicate (see --help)");
+    CHECK(error_of({"-x"}) == "unknown option -x (see --help)");
+    CHECK(error_of({"extra"}) == "unexpected argument \"extra\" (see --help)");
+}
+
+TEST_CASE("options: TLS needs certificate and key together") {
+    CHECK(error_of({"--tls-cert", "c.pem"}).find("--tls-cert and --tls-key go together") == 0);
+    CHECK(error_of({"--tls-key", "k.pem"}).find("--tls-cert and --tls-key go together") == 0);
+}
+
+TEST_CASE("options: --help names every option") {
+    std::string text = usage();
+    for (const char* name : {"--port", "--bind", "--data", "--users", "--grants", "--gab", "--max-msg-size",
+                             "--session-timeout", "--log-dir", "--tls-cert", "--tls-key", "--verbose", "--help",
+                             "--version"}) {
+        INFO(name);
+        CHECK(text.find(name) != std::string::npos);
+    }
+    CHECK(text.find("7887") != std::string::npos);
+}

@@ -1,0 +1,167 @@
+#include "engine_client.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <functional>
+
+#include "../../lib/engine/md5.hpp"
+#include "../../lib/wire/text.hpp"
+
+namespace smk::test {
+using namespace smk::wire;
+
+TestServer::TestServer(std::size_t max_msg_size) {
+    static std::atomic<int> counter{0};
+    dir = std::filesystem::temp_directory_path() /
+          ("smk-engine-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    std::filesystem::remove_all(dir);
+    auth->users = {{"alice", "secret"}, {"bob", "hunter2"}};
+    stores = std::make_shared<SqliteStoreProvider>((dir / "data").string());
+    ServerConfig config;
+    config.auth = auth;
+    config.datastores = stores;
+    config.logger = logger;
+    config.state_dir = (dir / "state").string();
+    config.max_msg_size = max_msg_size;
+    server = std::make_unique<Server>(config);
+}
+
+TestServer::~TestServer() {
+    server.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+}
+
+std::vector<std::string> TestServer::items(const std::string& owner, Category category) {
+    auto store = stores->open(owner, category);
+    std::vector<std::string> out;
+    auto cursor = store->list();
+    ItemVersion v;
+    while (cursor->next(v)) out.push_back(store->read(v.guid)->data);
+    return out;
+}
+
+TestClient::TestClient(Server& server, std::string device, Encoding enc)
+    : server_(server), device_(std::move(device)), enc_(enc) {
+    new_session();
+}
+
+void TestClient::new_session() {
+    session_id_ = std::to_string(++session_counter_ + 100);
+    msg_id_ = 0;
+    target_url_ = url;
+}
+
+Message TestClient::message(bool final) {
+    Message m;
+    m.header.ver_dtd = version;
+    m.header.ver_proto = "SyncML/" + version;
+    m.header.session_id = session_id_;
+    m.header.msg_id = std::to_string(++msg_id_);
+    m.header.target.uri = url;
+    m.header.source.uri = device_;
+    m.header.meta.max_msg_size = max_msg_size;
+    if (msg_id_ == 1 && auth != Auth::none) {
+        Cred cred;
+        cred.meta.format = "b64";
+        if (auth == Auth::basic) {
+            cred.meta.type = "syncml:auth-basic";
+            cred.data = base64_encode(user + ":" + password);
+        } else {
+            cred.meta.type = "syncml:auth-md5";
+            m.header.source.name = user;
+            std::string secret = base64_encode(engine::md5(user + ":" + password));
+            cred.data = base64_encode(engine::md5(secret + ":" + nonce));
+        }
+        m.header.cred = cred;
+    }
+    m.final = final;
+    return m;
+}
+
+Message TestClient::send(const Message& msg) {
+    std::string body = encode(msg, enc_);
+    Request req;
+    req.body = body;
+    req.content_type = content_type(enc_);
+    req.url = target_url_;
+    req.peer = "127.0.0.1";
+    last_response = server_.process(req);
+    if (last_response.http_status != 200) throw std::runtime_error("HTTP " + std::to_string(last_response.http_status) + ": " + last_response.body);
+    Message reply = decode(last_response.body, enc_);
+    if (!reply.header.resp_uri.empty()) target_url_ = reply.header.resp_uri;
+    for (const Command& c : reply.body)
+        if (c.kind == CommandKind::Status && c.cmd == "SyncHdr" && c.chal && !c.chal->meta.next_nonce.empty())
+            nonce = base64_decode(c.chal->meta.next_nonce).value_or("");
+    return reply;
+}
+
+Command TestClient::alert(const std::string& code, const std::string& server_db, const std::string& client_db,
+                          const std::string& last, const std::string& next) {
+    Command a;
+    a.kind = CommandKind::Alert;
+    a.cmd_id = "1";
+    a.data = code;
+    Item it;
+    it.target.uri = server_db;
+    it.source.uri = client_db;
+    it.meta.anchor = Anchor{last, next};
+    a.items.push_back(it);
+    return a;
+}
+
+Command TestClient::item_command(CommandKind kind, const std::string& luid, const std::string& data) {
+    Command c;
+    c.kind = kind;
+    c.cmd_id = "1";
+    c.meta.type = "text/vcard";
+    Item it;
+    it.source.uri = luid;
+    if (kind != CommandKind::Delete) {
+        it.data = data;
+        it.has_data = true;
+    }
+    c.items.push_back(it);
+    return c;
+}
+
+std::vector<Command> TestClient::statuses_for(const Message& reply, int code) {
+    std::vector<Command> out;
+    Command hs;
+    hs.kind = CommandKind::Status;
+    hs.msg_ref = reply.header.msg_id;
+    hs.cmd_ref = "0";
+    hs.cmd = "SyncHdr";
+    hs.data = std::to_string(code);
+    out.push_back(hs);
+    std::function<void(const std::vector<Command>&)> walk = [&](const std::vector<Command>& cmds) {
+        for (const Command& c : cmds) {
+            if (c.kind == CommandKind::Status) continue;
+            Command s;
+            s.kind = CommandKind::Status;
+            s.msg_ref = reply.header.msg_id;
+            s.cmd_ref = c.cmd_id;
+            s.cmd = command_name(c.kind);
+            s.data = std::to_string(code);
+            out.push_back(s);
+            walk(c.children);
+        }
+    };
+    walk(reply.body);
+    return out;
+}
+
+const Command* find_status(const Message& m, const std::string& cmd, std::size_t nth) {
+    for (const Command& c : m.body)
+        if (c.kind == CommandKind::Status && c.cmd == cmd && nth-- == 0) return &c;
+    return nullptr;
+}
+
+const Command* find_command(const Message& m, CommandKind kind) {
+    for (const Command& c : m.body)
+        if (c.kind == kind) return &c;
+    return nullptr;
+}
+
+}  // namespace smk::test

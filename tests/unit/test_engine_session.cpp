@@ -1,0 +1,383 @@
+// Whole sessions through smk::Server::process, with the SQLite store: the
+// six packages, sync modes, anchors, maps, authentication, database names.
+#include <catch2/catch.hpp>
+
+#include "engine_client.hpp"
+#include "fixtures.hpp"
+
+using namespace smk;
+using namespace smk::wire;
+using smk::test::find_command;
+using smk::test::find_status;
+using smk::test::TestClient;
+using smk::test::TestServer;
+
+namespace {
+
+std::string vcard(const std::string& name) {
+    return "BEGIN:VCARD\r\nVERSION:3.0\r\nN:" + name + ";Test;;;\r\nFN:Test " + name + "\r\nEND:VCARD\r\n";
+}
+
+// Package 1 with an Alert; returns package 2.
+Message init(TestClient& c, const std::string& code, const std::string& db, const std::string& last,
+             const std::string& next) {
+    Message m = c.message();
+    m.body.push_back(TestClient::alert(code, db, "./" + db, last, next));
+    return c.send(m);
+}
+
+// Package 3 with `ops` in one Sync; returns package 4.
+Message client_changes(TestClient& c, const Message& pkg2, const std::string& db, std::vector<Command> ops) {
+    Message m = c.message();
+    m.body = c.statuses_for(pkg2);
+    Command sync;
+    sync.kind = CommandKind::Sync;
+    sync.cmd_id = "50";
+    sync.target.uri = db;
+    sync.source.uri = "./" + db;
+    int id = 60;
+    for (Command& op : ops) {
+        op.cmd_id = std::to_string(id++);
+        sync.children.push_back(op);
+    }
+    m.body.push_back(sync);
+    return c.send(m);
+}
+
+// Package 5: statuses, and a Map for every Add of the server (LUIDs "c<GUID>").
+Message map_phase(TestClient& c, const Message& pkg4, const std::string& db) {
+    Message m = c.message();
+    m.body = c.statuses_for(pkg4);
+    Command map;
+    map.kind = CommandKind::Map;
+    map.cmd_id = "90";
+    map.target.uri = db;
+    map.source.uri = "./" + db;
+    for (const Command& cmd : pkg4.body)
+        for (const Command& op : cmd.children)
+            if (op.kind == CommandKind::Add)
+                for (const Item& it : op.items) map.map_items.push_back(MapItem{{it.source.uri, ""}, {"c" + it.source.uri, ""}});
+    if (!map.map_items.empty()) m.body.push_back(map);
+    return c.send(m);
+}
+
+std::vector<Command> server_ops(const Message& pkg4) {
+    for (const Command& c : pkg4.body)
+        if (c.kind == CommandKind::Sync) return c.children;
+    return {};
+}
+
+}  // namespace
+
+TEST_CASE("a first slow sync uploads, a two-way sync exchanges changes both ways") {
+    TestServer ts;
+    TestClient c(*ts.server, "IMEI:1");
+
+    Message pkg2 = init(c, "201", "contacts", "", "A1");
+    REQUIRE(find_status(pkg2, "SyncHdr"));
+    CHECK(find_status(pkg2, "SyncHdr")->data == "212");
+    CHECK(find_status(pkg2, "SyncHdr")->chal);  // a nonce for the next session
+    const Command* alert_status = find_status(pkg2, "Alert");
+    REQUIRE(alert_status);
+    CHECK(alert_status->data == "200");
+    CHECK(alert_status->target_refs == std::vector<std::string>{"contacts"});
+    CHECK(alert_status->source_refs == std::vector<std::string>{"./contacts"});
+    REQUIRE(alert_status->items.size() == 1);
+    CHECK(alert_status->items[0].data_anchor->next == "A1");
+    const Command* server_alert = find_command(pkg2, CommandKind::Alert);
+    REQUIRE(server_alert);
+    CHECK(server_alert->data == "201");
+    CHECK(server_alert->items[0].target.uri == "./contacts");
+    CHECK(server_alert->items[0].source.uri == "contacts");
+    CHECK(pkg2.header.resp_uri.find("http://sync.example.com:7887/sync?s=") == 0);
+    CHECK(pkg2.final);
+    CHECK(find_command(pkg2, CommandKind::Get));  // the server asks for the device's DevInf
+
+    Message pkg4 = client_changes(c, pkg2, "contacts",
+                                  {TestClient::item_command(CommandKind::Add, "1", vcard("One")),
+                                   TestClient::item_command(CommandKind::Add, "2", vcard("Two")),
+                                   TestClient::item_command(CommandKind::Add, "3", vcard("Three"))});
+    const Command* sync_status = find_status(pkg4, "Sync");
+    REQUIRE(sync_status);
+    CHECK(sync_status->data == "200");
+    CHECK(sync_status->source_refs == std::vector<std::string>{"./contacts"});
+    for (std::size_t i = 0; i < 3; ++i) {
+        const Command* add_status = find_status(pkg4, "Add", i);
+        REQUIRE(add_status);
+        CHECK(add_status->data == "201");
+        CHECK(add_status->source_refs == std::vector<std::string>{std::to_string(i + 1)});
+    }
+    CHECK(server_ops(pkg4).empty());  // an empty Sync: the server had nothing
+    CHECK(find_command(pkg4, CommandKind::Sync));
+    CHECK(pkg4.final);
+    CHECK(ts.items("alice", Category::contacts).size() == 3);
+
+    Message pkg6 = map_phase(c, pkg4, "contacts");
+    CHECK(pkg6.final);
+    CHECK(c.last_response.session_ended);
+    CHECK(ts.logger->contains("completed"));
+
+    // A change on the server side, then a two-way sync with changes on the client.
+    ts.stores->open("alice", Category::contacts)->add(Format{"text/vcard", "3.0"}, vcard("Server"));
+    c.new_session();
+    c.auth = TestClient::Auth::md5;  // the nonce from the last session
+    pkg2 = init(c, "200", "contacts", "A1", "A2");
+    CHECK(find_status(pkg2, "SyncHdr")->data == "212");
+    CHECK(find_status(pkg2, "Alert")->data == "200");
+    CHECK(find_command(pkg2, CommandKind::Alert)->data == "200");
+    CHECK(find_command(pkg2, CommandKind::Get));  // still no DevInf from this device: asked again
+    pkg4 = client_changes(c, pkg2, "contacts",
+                          {TestClient::item_command(CommandKind::Replace, "2", vcard("Two changed")),
+                           TestClient::item_command(CommandKind::Delete, "3", "")});
+    CHECK(find_status(pkg4, "Replace")->data == "200");
+    CHECK(find_status(pkg4, "Delete")->data == "200");
+    std::vector<Command> ops = server_ops(pkg4);
+    REQUIRE(ops.size() == 1);
+    CHECK(ops[0].kind == CommandKind::Add);
+    CHECK(ops[0].items[0].data == vcard("Server"));
+    map_phase(c, pkg4, "contacts");
+    CHECK(c.last_response.session_ended);
+
+    auto items = ts.items("alice", Category::contacts);
+    CHECK(items.size() == 3);
+    CHECK(std::count(items.begin(), items.end(), vcard("Two changed")) == 1);
+    CHECK(std::count(items.begin(), items.end(), vcard("Three")) == 0);
+
+    // Nothing changed since: the next two-way sync sends nothing either way.
+    c.new_session();
+    pkg2 = init(c, "200", "contacts", "A2", "A3");
+    CHECK(find_status(pkg2, "Alert")->data == "200");
+    pkg4 = client_changes(c, pkg2, "contacts", {});
+    CHECK(server_ops(pkg4).empty());
+}
+
+TEST_CASE("anchors that do not match turn a two-way sync into a slow sync (508)") {
+    TestServer ts;
+    TestClient c(*ts.server, "IMEI:2");
+    // Funambol sends its first sync as 200 with Last 0.
+    Message pkg2 = init(c, "200", "contacts", "0", "1795597065");
+    CHECK(find_status(pkg2, "Alert")->data == "508");
+    CHECK(find_command(pkg2, CommandKind::Alert)->data == "201");
+    // One-way requests keep their direction: 202 -> 203, 204 -> 205.
+    TestClient d(*ts.server, "IMEI:3");
+    pkg2 = init(d, "202", "contacts", "x", "y");
+    CHECK(find_status(pkg2, "Alert")->data == "508");
+    CHECK(find_command(pkg2, CommandKind::Alert)->data == "203");
+    TestClient e(*ts.server, "IMEI:4");
+    pkg2 = init(e, "251", "contacts", "x", "y");  // Funambol's 251 is served as 204
+    CHECK(find_status(pkg2, "Alert")->data == "508");
+    CHECK(find_command(pkg2, CommandKind::Alert)->data == "205");
+}
+
+TEST_CASE("a slow sync pairs identical items instead of duplicating them") {
+    TestServer ts;
+    auto store = ts.stores->open("alice", Category::contacts);
+    store->add(Format{"text/vcard", "3.0"}, vcard("Same"));
+    store->add(Format{"text/vcard", "3.0"}, vcard("ServerOnly"));
+    TestClient c(*ts.server, "IMEI:5");
+    Message pkg2 = init(c, "201", "contacts", "", "N1");
+    // The client re-encodes: LF line ends, other property order, a PRODID.
+    std::string reencoded = "BEGIN:VCARD\nVERSION:3.0\nPRODID:-//x//y//EN\nFN:Test Same\nN:Same;Test;;;\nEND:VCARD\n";
+    Message pkg4 = client_changes(c, pkg2, "contacts",
+                                  {TestClient::item_command(CommandKind::Replace, "L1", reencoded),
+                                   TestClient::item_command(CommandKind::Add, "L2", vcard("ClientOnly"))});
+    std::vector<Command> ops = server_ops(pkg4);
+    REQUIRE(ops.size() == 1);  // only what the client lacks
+    CHECK(ops[0].items[0].data == vcard("ServerOnly"));
+    CHECK(ts.items("alice", Category::contacts).size() == 3);
+}
+
+TEST_CASE("refresh from server sends everything; refresh from client replaces the server's data") {
+    TestServer ts;
+    auto store = ts.stores->open("alice", Category::contacts);
+    for (int i = 0; i < 5; ++i) store->add(Format{"text/vcard", "3.0"}, vcard("S" + std::to_string(i)));
+    TestClient c(*ts.server, "IMEI:6");
+    Message pkg2 = init(c, "205", "contacts", "", "R1");
+    CHECK(find_status(pkg2, "Alert")->data == "200");
+    Message pkg4 = client_changes(c, pkg2, "contacts", {});
+    CHECK(server_ops(pkg4).size() == 5);
+    map_phase(c, pkg4, "contacts");
+    CHECK(c.last_response.session_ended);
+
+    c.new_session();
+    pkg2 = init(c, "203", "contacts", "R1", "R2");
+    CHECK(find_command(pkg2, CommandKind::Alert)->data == "203");
+    pkg4 = client_changes(c, pkg2, "contacts",
+                          {TestClient::item_command(CommandKind::Replace, "cx", vcard("S0")),
+                           TestClient::item_command(CommandKind::Replace, "new", vcard("Fresh"))});
+    // No Sync from the server and no package 5: the session ends here.
+    CHECK_FALSE(find_command(pkg4, CommandKind::Sync));
+    CHECK(pkg4.final);
+    CHECK(c.last_response.session_ended);
+    auto items = ts.items("alice", Category::contacts);
+    CHECK(items.size() == 2);
+}
+
+TEST_CASE("a multi-message package 4 within a small MaxMsgSize") {
+    TestServer ts;
+    auto store = ts.stores->open("alice", Category::contacts);
+    for (int i = 0; i < 40; ++i) store->add(Format{"text/vcard", "3.0"}, vcard("Many" + std::to_string(i)));
+    TestClient c(*ts.server, "IMEI:7");
+    c.max_msg_size = "4000";
+    Message pkg2 = init(c, "205", "contacts", "", "M1");
+    CHECK(c.last_response.body.size() <= 4000);
+    Message reply = client_changes(c, pkg2, "contacts", {});
+    std::size_t received = 0, messages = 0;
+    while (true) {
+        CHECK(c.last_response.body.size() <= 4000);
+        received += server_ops(reply).size();
+        ++messages;
+        if (reply.final) break;
+        REQUIRE(messages < 50);
+        Message next = c.message(false);
+        next.body = c.statuses_for(reply);
+        reply = c.send(next);
+    }
+    CHECK(received == 40);
+    CHECK(messages > 3);
+    map_phase(c, reply, "contacts");
+    CHECK(c.last_response.session_ended);
+}
+
+TEST_CASE("authentication: wrong password, missing credentials, MD5 challenge") {
+    TestServer ts;
+    TestClient c(*ts.server, "IMEI:8");
+    c.password = "wrong";
+    Message reply = init(c, "200", "contacts", "", "W1");
+    const Command* hs = find_status(reply, "SyncHdr");
+    CHECK(hs->data == "401");
+    REQUIRE(hs->chal);
+    CHECK(hs->chal->meta.type == "syncml:auth-basic");
+    CHECK(find_status(reply, "Alert")->data == "401");
+    CHECK(reply.header.resp_uri.empty());
+    CHECK(c.last_response.session_ended);
+    CHECK(ts.items("alice", Category::contacts).empty());
+
+    TestClient n(*ts.server, "IMEI:9");
+    n.auth = TestClient::Auth::none;
+    reply = init(n, "200", "contacts", "", "W1");
+    CHECK(find_status(reply, "SyncHdr")->data == "407");
+    CHECK(find_status(reply, "SyncHdr")->chal->meta.type == "syncml:auth-md5");
+
+    // SyncEvolution's first message: MD5 over an empty nonce, refused with a
+    // challenge; the retry in a new session with the nonce is accepted.
+    TestClient m(*ts.server, "IMEI:10");
+    m.auth = TestClient::Auth::md5;
+    reply = init(m, "200", "contacts", "", "W1");
+    CHECK(find_status(reply, "SyncHdr")->data == "401");
+    CHECK_FALSE(m.nonce.empty());
+    m.new_session();
+    reply = init(m, "200", "contacts", "", "W1");
+    CHECK(find_status(reply, "SyncHdr")->data == "212");
+}
+
+TEST_CASE("database names: unknown, shared with and without a grant, Global Address Book") {
+    TestServer ts;
+    TestClient c(*ts.server, "IMEI:11");
+    Message reply = init(c, "200", "Contacts", "", "D1");  // names are case-exact
+    CHECK(find_status(reply, "Alert")->data == "404");
+
+    TestClient d(*ts.server, "IMEI:12");
+    reply = init(d, "201", "bob/contacts", "", "D1");
+    CHECK(find_status(reply, "Alert")->data == "404");  // no grant: looks like no database
+    ts.stores->add_grant("bob", Category::contacts, "alice", Access::read_only);
+    TestClient e(*ts.server, "IMEI:13");
+    reply = init(e, "201", "bob/contacts", "", "D1");
+    CHECK(find_status(reply, "Alert")->data == "200");
+    CHECK(find_command(reply, CommandKind::Alert)->data == "205");  // read-only: server to client
+
+    TestClient f(*ts.server, "IMEI:14");
+    reply = init(f, "200", "card", "", "D1");  // Funambol's default name
+    CHECK(find_status(reply, "Alert")->data == "508");
+
+    std::istringstream gab(vcard("Directory"));
+    ts.stores->import_global_address_book(gab);
+    TestClient g(*ts.server, "IMEI:15");
+    reply = init(g, "200", "Global Address Book/contacts", "", "G1");
+    CHECK(find_command(reply, CommandKind::Alert)->data == "205");
+    Message pkg4 = client_changes(g, reply, "Global Address Book/contacts",
+                                  {TestClient::item_command(CommandKind::Add, "x", vcard("Intruder"))});
+    CHECK(find_status(pkg4, "Add")->data == "403");
+    CHECK(server_ops(pkg4).size() == 1);
+}
+
+TEST_CASE("a resent message is answered from the cache and applied once") {
+    TestServer ts;
+    TestClient c(*ts.server, "IMEI:16");
+    Message pkg2 = init(c, "201", "contacts", "", "X1");
+    Message m = c.message();
+    m.body = c.statuses_for(pkg2);
+    Command sync;
+    sync.kind = CommandKind::Sync;
+    sync.cmd_id = "5";
+    sync.target.uri = "contacts";
+    sync.source.uri = "./contacts";
+    Command add = TestClient::item_command(CommandKind::Add, "1", vcard("Once"));
+    add.cmd_id = "6";
+    sync.children.push_back(add);
+    m.body.push_back(sync);
+    std::string first = encode(c.send(m), Encoding::xml);
+    // The same message again, to the same URL.
+    Request again;
+    std::string body = encode(m, Encoding::xml);
+    again.body = body;
+    again.content_type = content_type(Encoding::xml);
+    again.url = pkg2.header.resp_uri;
+    Response r = ts.server->process(again);
+    CHECK(r.body == c.last_response.body);
+    CHECK(ts.items("alice", Category::contacts).size() == 1);
+}
+
+TEST_CASE("protocol errors: SyncML 1.0, undecodable bodies, unsupported commands") {
+    TestServer ts;
+    TestClient c(*ts.server, "IMEI:17");
+    c.version = "1.0";
+    Message reply = init(c, "200", "contacts", "", "V1");
+    CHECK(find_status(reply, "SyncHdr")->data == "513");
+
+    Request bad;
+    bad.body = "<SyncML><SyncHdr>";
+    bad.content_type = "application/vnd.syncml+xml";
+    Response r = ts.server->process(bad);
+    CHECK(r.http_status == 400);
+    CHECK(r.body.find("undecodable") != std::string::npos);
+    bad.content_type = "text/html";
+    CHECK(ts.server->process(bad).http_status == 415);
+
+    TestClient d(*ts.server, "IMEI:18");
+    Message m = d.message();
+    m.body.push_back(TestClient::alert("200", "contacts", "./contacts", "", "E1"));
+    Command exec;
+    exec.kind = CommandKind::Exec;
+    exec.cmd_id = "7";
+    m.body.push_back(exec);
+    Command odd = TestClient::alert("299", "calendar", "./calendar", "", "E1");
+    odd.cmd_id = "8";
+    m.body.push_back(odd);
+    reply = d.send(m);
+    CHECK(find_status(reply, "Exec")->data == "406");
+    CHECK(find_status(reply, "Alert", 1)->data == "406");  // for that database only
+    CHECK(find_status(reply, "Alert", 0)->data == "508");
+}
+
+TEST_CASE("the recorded SyncEvolution first message is answered") {
+    TestServer ts;
+    ts.auth->users["test"] = "test";
+    std::string body = smk::test::read_fixture("captures/syncevolution/first-message/contacts-two-way-xml-basic.xml");
+    Request req;
+    req.body = body;
+    req.content_type = "application/vnd.syncml+xml";
+    req.url = "/sync";
+    Response r = ts.server->process(req);
+    REQUIRE(r.http_status == 200);
+    Message reply = decode(r.body, Encoding::xml);
+    CHECK(find_status(reply, "SyncHdr")->data == "212");
+    CHECK(find_status(reply, "Put")->data == "200");
+    CHECK(find_status(reply, "Get")->data == "200");
+    const Command* results = find_command(reply, CommandKind::Results);
+    REQUIRE(results);
+    CHECK(results->items.at(0).devinf->dev_typ == "server");
+    CHECK_FALSE(results->items.at(0).devinf->swv.empty());
+    CHECK(find_command(reply, CommandKind::Alert));
+    CHECK_FALSE(find_command(reply, CommandKind::Get));  // its DevInf came with the Put
+}
