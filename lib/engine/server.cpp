@@ -126,11 +126,12 @@ Response Server::process(const Request& request) {
         std::lock_guard<std::mutex> lock(session->mutex);
         // An ended session only answers resends; anything else starts anew
         // (a client retrying after a failed authentication, say).
-        if (!session->ended() || session->is_resend(msg)) return session->handle(msg, *enc, request.peer);
+        if (!session->ended() || session->is_resend(request.body))
+            return session->handle(msg, request.body, *enc, request.peer);
     }
     std::shared_ptr<engine::Session> session = impl_->start(msg);
     std::lock_guard<std::mutex> lock(session->mutex);
-    return session->handle(msg, *enc, request.peer);
+    return session->handle(msg, request.body, *enc, request.peer);
 }
 
 void Server::expire_idle_sessions() { impl_->expire(); }

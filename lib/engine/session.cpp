@@ -82,8 +82,16 @@ Session::~Session() {
                                         " dropped unfinished; the last completed anchors stay in force");
 }
 
-bool Session::is_resend(const Message& in) const {
-    return started_ && in.header.msg_id == last_in_msg_id_ && !cached_.body.empty();
+namespace {
+std::uint64_t fnv1a(std::string_view bytes) {
+    std::uint64_t h = 1469598103934665603ull;
+    for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ull;
+    return h;
+}
+}  // namespace
+
+bool Session::is_resend(std::string_view body) const {
+    return started_ && !cached_.body.empty() && body.size() == last_in_size_ && fnv1a(body) == last_in_hash_;
 }
 
 void Session::start(const Message& in, Encoding encoding, const std::string& peer) {
@@ -111,15 +119,16 @@ Header Session::reply_header(bool with_resp_uri) const {
     return h;
 }
 
-Response Session::handle(const Message& in, Encoding encoding, const std::string& peer) {
+Response Session::handle(const Message& in, std::string_view body, Encoding encoding, const std::string& peer) {
     last_activity = std::chrono::steady_clock::now();
-    if (is_resend(in)) {
+    if (is_resend(body)) {
         ctx_.log(LogLevel::info, "session " + token_.substr(0, 8) + ": message " + in.header.msg_id +
                                      " resent; answering with the reply already sent");
         return cached_;
     }
     if (!started_) start(in, encoding, peer);
-    last_in_msg_id_ = in.header.msg_id;
+    last_in_hash_ = fnv1a(body);
+    last_in_size_ = body.size();
     if (auto size = to_number(in.header.meta.max_msg_size); size && *size >= 1024)
         client_max_msg_size_ = static_cast<std::size_t>(*size);
     ++out_msg_id_;

@@ -33,14 +33,15 @@ public:
     Session(const ServerContext& ctx, std::string token);
     ~Session();
 
-    /// Handles one decoded client message. The caller holds `mutex`.
-    Response handle(const wire::Message& in, wire::Encoding encoding, const std::string& peer);
+    /// Handles one decoded client message (`body` its bytes as received).
+    /// The caller holds `mutex`.
+    Response handle(const wire::Message& in, std::string_view body, wire::Encoding encoding, const std::string& peer);
 
     const std::string& token() const { return token_; }
     /// Read without the session's mutex by the expiry sweep, hence atomic.
     bool ended() const { return ended_; }
-    /// Would `in` be answered from the cache (a resent message)?
-    bool is_resend(const wire::Message& in) const;
+    /// Is this the last message again, byte for byte (a client's retry)?
+    bool is_resend(std::string_view body) const;
 
     std::mutex mutex;
     std::atomic<std::chrono::steady_clock::time_point> last_activity;
@@ -79,7 +80,8 @@ private:
     wire::Encoding encoding_ = wire::Encoding::xml;
     std::size_t client_max_msg_size_ = 1024 * 1024;
     unsigned out_msg_id_ = 0;
-    std::string last_in_msg_id_;
+    std::uint64_t last_in_hash_ = 0;  ///< of the last message's bytes
+    std::size_t last_in_size_ = 0;
     Response cached_;
     bool devinf_received_ = false;
     std::vector<std::unique_ptr<SyncTask>> tasks_;
