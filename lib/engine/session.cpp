@@ -266,6 +266,19 @@ void Session::remember_devinf(const Item& item) {
     devinf_received_ = true;
 }
 
+bool Session::client_supports_large_objects() {
+    std::optional<std::string> xml = ctx_.devices->devinf(device_);
+    if (!xml) return false;
+    try {
+        Message holder = decode(*xml, Encoding::xml);
+        for (const Command& c : holder.body)
+            for (const Item& item : c.items)
+                if (item.devinf) return item.devinf->support_large_objs;
+    } catch (const DecodeError&) {
+    }
+    return false;
+}
+
 bool Session::devinf_known() { return devinf_received_ || ctx_.devices->devinf(device_).has_value(); }
 
 void Session::on_get(const Command& cmd, const std::string& msg_ref, Reply& reply) {
@@ -487,8 +500,12 @@ void Session::after_commands(const Message& in, Reply& reply) {
 
 void Session::fill_server_changes(Reply& reply) {
     bool all_sent = true;
+    if (!large_objects_known_) {
+        large_objects_known_ = true;
+        client_large_objects_ = client_supports_large_objects();
+    }
     for (auto& task : tasks_)
-        if (!task->fill(reply)) {
+        if (!task->fill(reply, client_large_objects_)) {
             all_sent = false;
             break;  // the message is full
         }

@@ -59,6 +59,7 @@ private:
     void on_get(const wire::Command& cmd, const std::string& msg_ref, Reply& reply);
     void remember_devinf(const wire::Item& item);
     bool devinf_known();
+    bool client_supports_large_objects();
     std::optional<OpenDatabase> open_database(const DatabaseName& name);
     SyncTask* task_for(const std::string& server_uri);
     void after_commands(const wire::Message& in, Reply& reply);
@@ -84,6 +85,8 @@ private:
     std::size_t last_in_size_ = 0;
     Response cached_;
     bool devinf_received_ = false;
+    bool large_objects_known_ = false;
+    bool client_large_objects_ = false;
     std::vector<std::unique_ptr<SyncTask>> tasks_;
     std::atomic<bool> ended_{false};
 };

@@ -317,11 +317,33 @@ void SyncTask::prepare_outbox() {
     }
 }
 
-bool SyncTask::fill(Reply& reply) {
+// Sends the next part of a large object that does not fit a message; true
+// when its last part went.
+bool SyncTask::send_chunk(Reply& reply, Command& sync) {
+    Command part = *outgoing_chunks_;
+    Item& item = part.items.front();
+    const std::string& whole = outgoing_chunks_->items.front().data;
+    item.data.clear();
+    std::size_t overhead = reply.size_of(part) + 64;  // the MoreData flag and the Size
+    std::size_t room = reply.room() > overhead ? reply.room() - overhead : 0;
+    std::size_t take = std::min(whole.size() - outgoing_offset_, std::max<std::size_t>(room, 256));
+    item.data = whole.substr(outgoing_offset_, take);
+    if (outgoing_offset_ == 0) item.meta.size = std::to_string(whole.size());
+    outgoing_offset_ += take;
+    item.more_data = outgoing_offset_ < whole.size();
+    reply.account(reply.size_of(part));
+    sync.children.push_back(std::move(part));
+    if (item.more_data) return false;
+    outgoing_chunks_.reset();
+    outgoing_offset_ = 0;
+    return true;
+}
+
+bool SyncTask::fill(Reply& reply, bool large_objects) {
     if (!server_sends(mode_)) return true;
     state::SyncState& st = *db_.state;
     auto next = st.next_queued(device_, last_sent_seq_);
-    if (!next && sent_sync_) return true;
+    if (!next && sent_sync_ && !outgoing_chunks_) return true;
     Command sync;
     sync.kind = CommandKind::Sync;
     sync.target.uri = client_uri_;
@@ -332,6 +354,7 @@ bool SyncTask::fill(Reply& reply) {
     reply.add_command(std::move(sync));
     sent_sync_ = true;
     Command& target = reply.last_command();
+    if (outgoing_chunks_ && !send_chunk(reply, target)) return false;
     bool any = false;
     while (next) {
         Command op;
@@ -357,20 +380,27 @@ bool SyncTask::fill(Reply& reply) {
         }
         op.items.push_back(std::move(item));
         std::size_t size = reply.size_of(op);
-        // One item always goes, even alone in an otherwise full message.
-        if (size > reply.room() && any) break;
+        bool too_big = size > reply.room();
+        if (too_big && any) break;  // next message
         // Remember what the client now holds (an Add awaits its Map).
         if (op.kind == CommandKind::Delete)
             st.erase(device_, next->guid);
         else
             st.put(device_, {next->guid, op.kind == CommandKind::Add ? "" : next->luid, revision});
-        reply.account(size);
         (op.kind == CommandKind::Add ? to_client_.added
                                      : op.kind == CommandKind::Replace ? to_client_.replaced : to_client_.deleted)++;
-        target.children.push_back(std::move(op));
-        any = true;
         last_sent_seq_ = next->seq;
         next = st.next_queued(device_, last_sent_seq_);
+        any = true;
+        if (too_big && large_objects && op.kind != CommandKind::Delete) {
+            // Larger than a whole message: in chunks, this message's room first.
+            outgoing_chunks_ = std::move(op);
+            if (!send_chunk(reply, target)) return false;
+            continue;
+        }
+        // Without large-object support the item goes alone, whatever its size.
+        reply.account(size);
+        target.children.push_back(std::move(op));
     }
     return !next;
 }

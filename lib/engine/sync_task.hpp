@@ -80,8 +80,10 @@ public:
     /// Queues the server's changes for the client (package 4).
     void prepare_outbox();
     /// Adds this database's Sync to `reply`, filled with queued changes as far
-    /// as they fit. Returns true when nothing is left to send.
-    bool fill(Reply& reply);
+    /// as they fit. An item larger than a whole message goes in chunks
+    /// (MoreData) when `large_objects` (the client said SupportLargeObjs),
+    /// else alone in a message of its own. Returns true when nothing is left.
+    bool fill(Reply& reply, bool large_objects);
     /// A MapItem of the client: `luid` is its id for the server's `guid`.
     bool map(const std::string& guid, const std::string& luid);
     /// The session completed its part: the anchors become the Last ones.
@@ -112,6 +114,11 @@ private:
     std::optional<std::unordered_multimap<std::string, std::string>> identity_index_;
     // A large object arriving in chunks.
     std::string chunk_luid_, chunk_data_;
+    // A large object leaving in chunks: the command (its one item holding
+    // the whole data) and how much of the data has gone.
+    std::optional<wire::Command> outgoing_chunks_;
+    std::size_t outgoing_offset_ = 0;
+    bool send_chunk(Reply& reply, wire::Command& sync);
     std::int64_t last_sent_seq_ = 0;
     bool sent_sync_ = false;
     SyncCounts from_client_, to_client_;

@@ -381,3 +381,55 @@ TEST_CASE("the recorded SyncEvolution first message is answered") {
     CHECK(find_command(reply, CommandKind::Alert));
     CHECK_FALSE(find_command(reply, CommandKind::Get));  // its DevInf came with the Put
 }
+
+TEST_CASE("an item larger than the client's MaxMsgSize goes in chunks to a client that takes large objects") {
+    TestServer ts;
+    std::string big = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Big;Item;;;\r\nFN:Item Big\r\nNOTE:" + std::string(12000, 'x') +
+                      "\r\nEND:VCARD\r\n";
+    ts.stores->open("alice", Category::contacts)->add(Format{"text/vcard", "3.0"}, big);
+    ts.stores->open("alice", Category::contacts)->add(Format{"text/vcard", "3.0"}, vcard("Small"));
+    TestClient c(*ts.server, "IMEI:19");
+    c.max_msg_size = "4000";
+    Message m = c.message();
+    Command put;
+    put.kind = CommandKind::Put;
+    put.cmd_id = "9";
+    Item devinf;
+    devinf.source.uri = "./devinf12";
+    devinf.devinf = DevInf{};
+    devinf.devinf->ver_dtd = "1.2";
+    devinf.devinf->dev_id = "IMEI:19";
+    devinf.devinf->dev_typ = "phone";
+    devinf.devinf->support_large_objs = true;
+    devinf.has_data = true;
+    put.items.push_back(devinf);
+    m.body.push_back(put);
+    m.body.push_back(TestClient::alert("205", "contacts", "./contacts", "", "L1"));
+    Message reply = c.send(m);
+    reply = client_changes(c, reply, "contacts", {});
+    std::string reassembled;
+    std::size_t chunks = 0, small = 0;
+    std::string declared;
+    for (int round = 0; round < 20; ++round) {
+        CHECK(c.last_response.body.size() <= 4000);
+        for (const Command& op : server_ops(reply)) {
+            const Item& it = op.items.at(0);
+            if (it.data == vcard("Small")) {
+                ++small;
+                continue;
+            }
+            if (!it.meta.size.empty()) declared = it.meta.size;
+            reassembled += it.data;
+            ++chunks;
+        }
+        if (reply.final) break;
+        Message next = c.message(false);
+        next.body = c.statuses_for(reply);
+        reply = c.send(next);
+    }
+    CHECK(reply.final);
+    CHECK(reassembled == big);
+    CHECK(declared == std::to_string(big.size()));
+    CHECK(chunks >= 4);
+    CHECK(small == 1);
+}
