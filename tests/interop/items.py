@@ -23,6 +23,7 @@ Run `/usr/bin/python3 items.py --help` for the command line.
 
 import argparse
 import collections
+import datetime
 import os
 import random
 import re
@@ -312,9 +313,14 @@ def render(lines):
     return "".join(fold(line) + "\r\n" for line in lines)
 
 
-def utc(rng, start_year=2026):
-    return "%04d%02d%02dT%02d%02d00Z" % (start_year, rng.randint(1, 12), rng.randint(1, 28),
-                                         rng.randint(6, 18), rng.choice([0, 15, 30, 45]))
+def when(rng, year=2026):
+    """A random quarter hour of `year`, in UTC."""
+    return datetime.datetime(year, rng.randint(1, 12), rng.randint(1, 28), rng.randint(6, 18),
+                             rng.choice([0, 15, 30, 45]), tzinfo=datetime.timezone.utc)
+
+
+def utc(t):
+    return t.strftime("%Y%m%dT%H%M%SZ")
 
 
 def make_contact(rng, i):
@@ -338,19 +344,23 @@ def make_contact(rng, i):
 
 
 def make_event(rng, i):
-    start = utc(rng)
-    hour = int(start[9:11])
-    end = start[:9] + "%02d" % (hour + rng.randint(1, 3)) + start[11:]
+    start = when(rng)
+    end = start + datetime.timedelta(hours=rng.randint(1, 3))
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//SyncMLKit//interop items//EN",
              "BEGIN:VEVENT", "UID:smk-event-%05d@example.org" % i, "DTSTAMP:20260101T000000Z",
              "SUMMARY:%s" % escape("%s #%d, room %d" % (rng.choice(TOPICS), i, rng.randint(1, 99)))]
-    if i % 5 == 4:  # an all-day event
-        day = start[:8]
-        lines += ["DTSTART;VALUE=DATE:%s" % day, "DTEND;VALUE=DATE:%s" % day[:6] + "%02d" % (int(day[6:]) + 1)]
+    all_day = i % 5 == 4
+    if all_day:
+        day = start.date()
+        lines += ["DTSTART;VALUE=DATE:%s" % day.strftime("%Y%m%d"),
+                  "DTEND;VALUE=DATE:%s" % (day + datetime.timedelta(days=1)).strftime("%Y%m%d")]
     else:
-        lines += ["DTSTART:%s" % start, "DTEND:%s" % end]
+        lines += ["DTSTART:%s" % utc(start), "DTEND:%s" % utc(end)]
     if i % 3 == 0:
-        lines.append("RRULE:FREQ=WEEKLY;COUNT=%d" % rng.randint(2, 10))
+        # UNTIL, not COUNT: SyncEvolution turns COUNT into UNTIL when it
+        # sends an event, so a COUNT rule would not come back as written.
+        until = start + datetime.timedelta(weeks=rng.randint(1, 9))
+        lines.append("RRULE:FREQ=WEEKLY;UNTIL=%s" % (until.strftime("%Y%m%d") if all_day else utc(until)))
     if i % 4 == 1:
         lines.append("DESCRIPTION:" + escape("Agenda:\n1. status\n2. next steps; owner Ben"))
     lines += ["END:VEVENT", "END:VCALENDAR"]
@@ -362,7 +372,7 @@ def make_task(rng, i):
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//SyncMLKit//interop items//EN",
              "BEGIN:VTODO", "UID:smk-task-%05d@example.org" % i, "DTSTAMP:20260101T000000Z",
              "SUMMARY:%s" % escape("%s (%d)" % (rng.choice(TASKS), i)),
-             "DUE:%s" % utc(rng), "STATUS:%s" % status, "PRIORITY:%d" % rng.randint(1, 9)]
+             "DUE:%s" % utc(when(rng)), "STATUS:%s" % status, "PRIORITY:%d" % rng.randint(1, 9)]
     if status == "COMPLETED":
         lines += ["COMPLETED:20260102T100000Z", "PERCENT-COMPLETE:100"]
     lines += ["END:VTODO", "END:VCALENDAR"]

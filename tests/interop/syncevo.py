@@ -133,7 +133,12 @@ class SyncResult:
         parts += ["--- its output (last %d lines):" % lines] + self.output.splitlines()[-lines:]
         log = os.path.join(self.session_dir, "syncevolution-log.html") if self.session_dir else ""
         if log and os.path.exists(log):
-            parts += ["--- %s (last %d lines):" % (log, lines)] + html_log_text(log)[-lines:]
+            text = html_log_text(log)
+            # The debug log runs to thousands of lines; its warnings and
+            # errors usually say what went wrong, wherever they are.
+            problems = [l for l in text if re.search(r"ERROR|WARNING|[Ff]ailed|[Aa]bort", l)]
+            parts += ["--- warnings and errors in %s (first %d):" % (log, lines // 2)] + problems[:lines // 2]
+            parts += ["--- its last %d lines:" % (lines // 2)] + text[-(lines // 2):]
         return "\n".join(parts)
 
 
@@ -226,22 +231,25 @@ def run_bounded(argv, env, timeout):
         return proc.returncode, out.decode("utf-8", "replace"), False
     except subprocess.TimeoutExpired:
         kill_group(proc)
+        # Every process of the group is gone, so the pipe is at its end.
         out, _ = proc.communicate()
         return STATUS_TIMEOUT, out.decode("utf-8", "replace"), True
 
 
 def kill_group(proc, grace=5.0):
-    """TERM the process group, then KILL it if it has not gone after `grace` s."""
+    """Stops proc and everything it started: SIGTERM to its process group,
+    up to `grace` seconds for the leader to exit, then SIGKILL to whatever
+    is left of the group."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(proc.pid, sig)
         except ProcessLookupError:
-            return
+            break  # the group is empty
         try:
             proc.wait(timeout=grace)
-            return
         except subprocess.TimeoutExpired:
-            continue
+            pass
+    proc.wait()
 
 
 def session_dirs(logdir):

@@ -20,6 +20,7 @@ Environment, set by ctest (tests/interop/CMakeLists.txt):
     SMK_HTTPD         the syncmlkit-httpd binary
     SMK_CURLFIX       the LD_PRELOAD shim libsmk_curlfix.so
     SMK_INTEROP_WORK  where logs and data go; kept after the run, wiped before
+    SMK_SOURCE_DIR    the checkout (for fixtures; this test needs none)
 """
 
 import os
@@ -78,7 +79,9 @@ class Httpd:
         return "http://127.0.0.1:%d/sync" % self.port
 
     def start(self):
-        with open(self.users_path, "w") as f:
+        os.makedirs(self.workdir, exist_ok=True)
+        fd = os.open(self.users_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
             f.write("".join("%s:%s\n" % a for a in self.accounts))
         for _ in range(3):
             self.port = free_port()
@@ -152,6 +155,12 @@ def setUpModule():
 def stop_server():
     SERVER.stop()
     print("\ninterop work dir (logs, data): %s" % WORK, file=sys.stderr)
+    # In the sanitizer build the server reports memory errors and leaks in
+    # its log (leaks only when it exits), so the last look is there.
+    reports = [l for l in SERVER.log_tail(100000).splitlines() if "Sanitizer" in l or "runtime error:" in l]
+    if reports:
+        raise AssertionError("the server's log has sanitizer reports:\n" + "\n".join(reports[:20]) +
+                             "\n(see %s)" % os.path.join(WORK, "httpd"))
 
 
 class Device:
@@ -239,7 +248,8 @@ class ContactsModes:
 
     def assertSameItems(self, device, step):
         result = items.compare(KIND, device.dir, self.server_texts())
-        self.assertTrue(result.same, "after %s, device %s and the server differ:\n%s" % (step, device.name, result.report()))
+        if not result.same:
+            self.fail("after %s, device %s and the server differ:\n%s" % (step, device.name, result.report()))
 
     def assertIdentities(self, actual, expected, what):
         if actual != expected:
@@ -340,6 +350,8 @@ class ContactsModes:
         client_before = a.texts()
         result = self.sync(a, "two-way", password=self.password + "-wrong", expect_ok=False)
         self.assertFalse(result.timed_out, "the server did not answer the wrong password in time")
+        self.assertEqual(result.session_status().get("status"), "401",
+                         "the client should have ended with 401 (invalid credentials)\n" + result.log_tail())
         self.assertEqual(sorted(self.server_texts()), server_before, "the server's items changed")
         self.assertEqual(a.texts(), client_before, "the client's items changed")
         # The right password still works afterwards, and the changes go up.
