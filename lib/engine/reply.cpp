@@ -47,10 +47,9 @@ Command Reply::header_status(const Header& in, int code) {
 }
 
 std::size_t Reply::size_of(const Command& cmd) const {
-    // CmdIDs are numbered at the end; count three digits for each.
-    Command sized = cmd;
-    if (sized.cmd_id.empty()) sized.cmd_id = "999";
-    return encoded_command_size(sized, version_, encoding_);
+    // CmdIDs are numbered at the end: count four digits for each command
+    // (the ones in nested commands are within the 10% reserve).
+    return encoded_command_size(cmd, version_, encoding_) + (cmd.cmd_id.empty() ? 4 : 0);
 }
 
 void Reply::add_status(Command status) {

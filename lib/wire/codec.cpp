@@ -65,13 +65,14 @@ std::string encode(const Message& msg, Encoding enc) {
 }
 
 std::size_t encoded_command_size(const Command& cmd, Version version, Encoding enc) {
-    Message m;
-    m.header.ver_dtd = version_string(version);
-    std::string empty, with;
-    if (enc == Encoding::wbxml) write_wbxml(m, version, empty); else write_xml(m, version, empty);
-    m.body.push_back(cmd);
-    if (enc == Encoding::wbxml) write_wbxml(m, version, with); else write_xml(m, version, with);
-    return with.size() - empty.size();
+    // One buffer per thread: sizing runs for every command of every reply.
+    static thread_local std::string scratch;
+    scratch.clear();
+    if (enc == Encoding::wbxml)
+        write_wbxml_command(cmd, version, scratch);
+    else
+        write_xml_command(cmd, version, scratch);
+    return scratch.size();
 }
 
 std::string render_xml(std::string_view bytes, Encoding enc, const DecodeLimits& limits) {

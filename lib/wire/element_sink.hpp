@@ -26,5 +26,7 @@ public:
 
 /// Walks `msg` into `sink`. The caller has checked the version.
 void write_message(const Message& msg, ElementSink& sink);
+/// Walks one command, as it stands inside a SyncBody.
+void write_command(const Command& cmd, ElementSink& sink);
 
 }  // namespace smk::wire

@@ -20,6 +20,8 @@ public:
         s_.close();
     }
 
+    void one_command(const Command& c) { command(c); }
+
 private:
     void leaf(Tag tag, const std::string& value) {
         if (!value.empty()) s_.text(tag, value);
@@ -382,5 +384,6 @@ private:
 }  // namespace
 
 void write_message(const Message& msg, ElementSink& sink) { MessageWriter(sink).message(msg); }
+void write_command(const Command& cmd, ElementSink& sink) { MessageWriter(sink).one_command(cmd); }
 
 }  // namespace smk::wire

@@ -37,6 +37,9 @@ public:
         docs_.push_back({&out, {}, 0});
         put_header(out, public_id({DocKind::syncml, version}));
     }
+    /// For a fragment: tokens inside a SyncBody, without the document header.
+    struct Fragment {};
+    WbxmlSink(std::string& out, Version version, Fragment) : version_(version) { docs_.push_back({&out, {}, 0}); }
 
     void open(Tag tag) override {
         if (tag == Tag::DevInf) {  // a document of its own, sent as OPAQUE
@@ -117,6 +120,11 @@ private:
 void write_wbxml(const Message& msg, Version version, std::string& out) {
     WbxmlSink sink(out, version);
     write_message(msg, sink);
+}
+
+void write_wbxml_command(const Command& cmd, Version version, std::string& out) {
+    WbxmlSink sink(out, version, WbxmlSink::Fragment{});
+    write_command(cmd, sink);
 }
 
 }  // namespace smk::wire

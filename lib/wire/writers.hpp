@@ -11,6 +11,9 @@ namespace smk::wire {
 void write_xml(const Message& msg, Version version, std::string& out);
 /// Appends the WBXML encoding of `msg` to `out`.
 void write_wbxml(const Message& msg, Version version, std::string& out);
+/// Append one command as it would stand inside a SyncBody.
+void write_xml_command(const Command& cmd, Version version, std::string& out);
+void write_wbxml_command(const Command& cmd, Version version, std::string& out);
 
 }  // namespace smk::wire
 

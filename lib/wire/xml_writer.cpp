@@ -16,6 +16,11 @@ public:
     XmlSink(std::string& out, Version version) : out_(out), version_(version) {
         out_ += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
     }
+    /// For a fragment: elements inside a SyncBody, without the document around.
+    struct Fragment {};
+    XmlSink(std::string& out, Version version, Fragment) : out_(out), version_(version) {
+        stack_.push_back(Tag::SyncBody);
+    }
 
     void open(Tag tag) override {
         start(tag);
@@ -101,6 +106,11 @@ private:
 void write_xml(const Message& msg, Version version, std::string& out) {
     XmlSink sink(out, version);
     write_message(msg, sink);
+}
+
+void write_xml_command(const Command& cmd, Version version, std::string& out) {
+    XmlSink sink(out, version, XmlSink::Fragment{});
+    write_command(cmd, sink);
 }
 
 }  // namespace smk::wire

@@ -135,3 +135,21 @@ TEST_CASE("number fields") {
     CHECK(parse_version("1.2") == Version::v1_2);
     CHECK_FALSE(parse_version("1.3").has_value());
 }
+
+#include "wire/writers.hpp"
+
+TEST_CASE("encoded_command_size adds up to the message size") {
+    for (Encoding enc : {Encoding::xml, Encoding::wbxml}) {
+        Message m = smk::test::sample_message(Version::v1_2, 3, "application/vnd.syncml-devinf+xml");
+        std::size_t full = encode(m, enc).size();
+        std::size_t sum = 0;
+        for (const Command& c : m.body) sum += encoded_command_size(c, Version::v1_2, enc);
+        m.body.clear();
+        std::size_t empty = encode(m, enc).size();
+        INFO((enc == Encoding::xml ? "XML" : "WBXML"));
+        // WBXML may need a code page switch back to SyncML before a command
+        // that follows a MetInf element: two bytes each at most.
+        CHECK(full - empty >= sum);
+        CHECK(full - empty <= sum + (enc == Encoding::wbxml ? 2 * 10 : 0));
+    }
+}
