@@ -29,8 +29,8 @@ DatastoreError failure(const std::string& what, const std::string& path, const s
 SQLite::Database open_registry_file(const std::string& path) {
     try {
         SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, kBusyTimeoutMs);
+        db.exec("PRAGMA synchronous=NORMAL");  // first: the switch to WAL then syncs less
         db.exec("PRAGMA journal_mode=WAL");
-        db.exec("PRAGMA synchronous=NORMAL");
         db.exec(kSchema);
         return db;
     } catch (const SQLite::Exception& e) {

@@ -143,9 +143,12 @@ struct SyncState::Statements {
                          "ON CONFLICT(device) DO UPDATE SET client_next = excluded.client_next, "
                          "server_next = excluded.server_next"),
           select_by_guid(db, "SELECT guid, luid, revision FROM smk_client_items WHERE device = ? AND guid = ?"),
+          // INDEXED BY: without statistics SQLite prefers scanning the
+          // device's rows in the primary key, one lookup costing as many
+          // steps as the client has items.
           select_by_luid(db,
-                         "SELECT guid, luid, revision FROM smk_client_items WHERE device = ? AND luid = ? "
-                         "ORDER BY guid LIMIT 1"),
+                         "SELECT guid, luid, revision FROM smk_client_items INDEXED BY smk_client_items_by_luid "
+                         "WHERE device = ? AND luid = ? ORDER BY guid LIMIT 1"),
           upsert_item(db,
                       "INSERT INTO smk_client_items(device, guid, luid, revision) VALUES (?, ?, ?, ?) "
                       "ON CONFLICT(device, guid) DO UPDATE SET luid = excluded.luid, revision = excluded.revision"),

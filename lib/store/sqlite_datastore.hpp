@@ -1,6 +1,12 @@
 // SyncMLKit's default Datastore: the items of one user's database in one
 // SQLite file (WAL, prepared statements), which also holds the per-client
 // sync state (state/sync_state.hpp) so that both commit together.
+//
+// Every statement is prepared once, when the store opens. SQLite failures
+// are thrown as DatastoreError naming what was being done and the file.
+// Each object has its own connection; two sessions of one user open two
+// objects on one file, and a writer waits up to 5 s for the other's
+// transaction (busy_timeout).
 #pragma once
 
 #include <SQLiteCpp/Database.h>
@@ -20,12 +26,21 @@ public:
     ~SqliteDatastore() override;
 
     Format native_format() const override;
+    /// In GUID order (SQLite's BINARY collation, which is std::string's
+    /// order, as SyncState::items()). The cursor keeps the connection open
+    /// and may outlive the store; rows written while it is open may or may
+    /// not show in it.
     std::unique_ptr<ItemCursor> list() override;
     std::optional<StoredItem> read(const std::string& guid) override;
     std::optional<std::string> revision(const std::string& guid) override;
     ItemVersion add(const Format& format, std::string_view data) override;
     std::optional<std::string> replace(const std::string& guid, const Format& format, std::string_view data) override;
     bool remove(const std::string& guid) override;
+    /// BEGIN IMMEDIATE: the write lock is taken at once, so a second writer
+    /// waits here rather than failing half way through a message. A nested
+    /// begin(), or commit() without begin(), throws std::logic_error;
+    /// rollback() with nothing open does nothing. Writes made outside
+    /// begin()/commit() commit one by one.
     void begin() override;
     void commit() override;
     void rollback() override;

@@ -1,0 +1,111 @@
+// The engine alone, without HTTP or a real client: a scripted client uploads
+// N contacts by slow sync through smk::Server::process, then a second device
+// downloads them by refresh from server, in messages of the size SyncEvolution
+// uses. Prints the process's CPU time per item for each phase (getrusage:
+// user plus system, so SQLite's writes count too).
+#include <malloc.h>
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <string>
+
+#include "engine_client.hpp"
+
+using namespace smk;
+using namespace smk::wire;
+using smk::test::TestClient;
+using smk::test::TestServer;
+
+namespace {
+
+double cpu_seconds() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+std::string contact(std::size_t i) {
+    std::string k = std::to_string(i);
+    return "BEGIN:VCARD\nVERSION:3.0\nN:Lastname" + k + ";Firstname" + k + ";;;\nFN:Firstname" + k + " Lastname" + k +
+           "\nEMAIL;TYPE=INTERNET:person" + k + "@example.com\nTEL;TYPE=CELL:+49 170 555" + k +
+           "\nORG:Example GmbH;Sales;;\nNOTE:benchmark contact number " + k + "\nEND:VCARD\n";
+}
+
+// Sends the rest of a package until the server's Final; returns the number
+// of server items received.
+std::size_t drain(TestClient& c, Message reply) {
+    std::size_t received = 0;
+    for (;;) {
+        for (const Command& cmd : reply.body)
+            if (cmd.kind == CommandKind::Sync) received += cmd.children.size();
+        if (reply.final) return received;
+        Message next = c.message(false);
+        next.body = c.statuses_for(reply);
+        reply = c.send(next);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::size_t count = argc > 1 ? std::stoul(argv[1]) : 1000;
+    std::size_t per_message = 300;  // about what fits SyncEvolution's 150 kB messages
+    mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 128 * 1024 * 1024);
+    TestServer ts;
+    for (Encoding enc : {Encoding::wbxml, Encoding::xml}) {
+        const char* name = enc == Encoding::wbxml ? "WBXML" : "XML";
+        std::string user = enc == Encoding::wbxml ? "alice" : "bob";
+        TestClient up(*ts.server, std::string("bench-up-") + name, enc);
+        up.user = user;
+        up.password = user == "alice" ? "secret" : "hunter2";
+        double t0 = cpu_seconds();
+        Message m = up.message();
+        m.body.push_back(TestClient::alert("201", "contacts", "./contacts", "", "B1"));
+        Message reply = up.send(m);
+        std::size_t sent = 0;
+        while (sent < count) {
+            Message msg = up.message(false);
+            msg.body = up.statuses_for(reply);
+            Command sync;
+            sync.kind = CommandKind::Sync;
+            sync.cmd_id = "900";
+            sync.target.uri = "contacts";
+            sync.source.uri = "./contacts";
+            for (std::size_t i = 0; i < per_message && sent < count; ++i, ++sent) {
+                Command add = TestClient::item_command(CommandKind::Add, std::to_string(sent), contact(sent));
+                add.cmd_id = std::to_string(1000 + i);
+                sync.children.push_back(std::move(add));
+            }
+            msg.body.push_back(std::move(sync));
+            msg.final = sent == count;
+            reply = up.send(msg);
+        }
+        drain(up, reply);
+        Message done = up.message();
+        done.body = up.statuses_for(reply);
+        up.send(done);
+        double t1 = cpu_seconds();
+
+        TestClient down(*ts.server, std::string("bench-down-") + name, enc);
+        down.user = up.user;
+        down.password = up.password;
+        m = down.message();
+        m.body.push_back(TestClient::alert("205", "contacts", "./contacts", "", "B2"));
+        reply = down.send(m);
+        Message pkg3 = down.message();
+        pkg3.body = down.statuses_for(reply);
+        Command empty_sync;
+        empty_sync.kind = CommandKind::Sync;
+        empty_sync.cmd_id = "900";
+        empty_sync.target.uri = "contacts";
+        empty_sync.source.uri = "./contacts";
+        pkg3.body.push_back(empty_sync);
+        std::size_t received = drain(down, down.send(pkg3));
+        double t2 = cpu_seconds();
+        std::printf("%-6s upload   %zu items: %7.1f us CPU per item\n", name, count, (t1 - t0) / count * 1e6);
+        std::printf("%-6s download %zu items: %7.1f us CPU per item\n", name, received, (t2 - t1) / count * 1e6);
+    }
+    return 0;
+}
