@@ -12,6 +12,8 @@
 #include <sqlite3.h>
 
 #include <climits>
+#include <deque>
+#include <mutex>
 #include <stdexcept>
 
 namespace smk::store {
@@ -58,6 +60,60 @@ std::shared_ptr<SQLite::Database> open_store_file(const std::string& path) {
 }
 
 bool transaction_open(const SQLite::Database& db) { return sqlite3_get_autocommit(db.getHandle()) == 0; }
+
+// Idle connections, by file. A session's store is closed when the session
+// ends and opened again by the next one; keeping the connection spares the
+// re-open, and SQLite's deleting and re-creating the WAL files with it (file
+// creation was the largest cost of a short session). A few dozen at most.
+class ConnectionPool {
+public:
+    std::shared_ptr<SQLite::Database> take(const std::string& path) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (auto it = idle_.begin(); it != idle_.end(); ++it) {
+            if (it->first != path) continue;
+            std::shared_ptr<SQLite::Database> db = std::move(it->second);
+            idle_.erase(it);
+            return db;
+        }
+        return nullptr;
+    }
+    void give(const std::string& path, std::shared_ptr<SQLite::Database> db) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        idle_.emplace_back(path, std::move(db));
+        if (idle_.size() > kMaxIdle) idle_.pop_front();  // the longest idle one closes
+    }
+
+private:
+    static constexpr std::size_t kMaxIdle = 32;
+    std::mutex mutex_;
+    std::deque<std::pair<std::string, std::shared_ptr<SQLite::Database>>> idle_;
+};
+
+ConnectionPool& connection_pool() {
+    static ConnectionPool pool;
+    return pool;
+}
+
+// The store's connection: from the pool when one is idle, back to it when
+// the store closes with no transaction open and no cursor still using it.
+class PooledConnection {
+public:
+    explicit PooledConnection(const std::string& path) : path_(path), db_(connection_pool().take(path)) {
+        if (!db_) db_ = open_store_file(path);
+    }
+    ~PooledConnection() {
+        if (db_ && db_.use_count() == 1 && !transaction_open(*db_)) connection_pool().give(path_, std::move(db_));
+    }
+    PooledConnection(const PooledConnection&) = delete;
+    PooledConnection& operator=(const PooledConnection&) = delete;
+    SQLite::Database& operator*() const { return *db_; }
+    SQLite::Database* operator->() const { return db_.get(); }
+    const std::shared_ptr<SQLite::Database>& shared() const { return db_; }
+
+private:
+    std::string path_;
+    std::shared_ptr<SQLite::Database> db_;
+};
 
 // A cached statement in use. It is reset and unbound when this goes out of
 // scope: an unreset SELECT would pin the connection to an old snapshot (it
@@ -125,7 +181,7 @@ private:
 struct SqliteDatastore::Impl {
     Impl(const std::string& path, Format native_format)
         : native(std::move(native_format)),
-          db(open_store_file(path)),
+          db(path),
           select_item(*db, "SELECT revision, content_type, content_version, data FROM smk_items WHERE guid = ?"),
           select_revision(*db, "SELECT revision FROM smk_items WHERE guid = ?"),
           insert_item(*db,
@@ -217,7 +273,7 @@ struct SqliteDatastore::Impl {
     Format native;
     bool began = false;  // begin() was called and neither commit() nor rollback() since
 
-    std::shared_ptr<SQLite::Database> db;  // declared before the statements: closed after them
+    PooledConnection db;  // declared before the statements: released after them
     SQLite::Statement select_item, select_revision, insert_item, update_item, upsert_item, delete_item;
     SQLite::Statement bump_counter, read_counter, begin_transaction, commit_transaction, rollback_transaction;
     std::shared_ptr<SQLite::Statement> list_items;  // lent to one cursor at a time
@@ -263,7 +319,7 @@ std::unique_ptr<ItemCursor> SqliteDatastore::list() {
             statement = std::make_shared<SQLite::Statement>(*impl_->db, Impl::kListSql);
         else
             statement->tryReset();
-        return std::make_unique<ItemListing>(impl_->db, std::move(statement));
+        return std::make_unique<ItemListing>(impl_->db.shared(), std::move(statement));
     });
 }
 

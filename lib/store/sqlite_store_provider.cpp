@@ -47,6 +47,7 @@ bool is_safe_folder_name(const std::string& name) {
 
 void create_folder(const fs::path& folder) {
     std::error_code ec;
+    if (fs::is_directory(folder, ec)) return;  // the common case: one stat, no mkdir
     fs::create_directories(folder, ec);
     if (ec) throw DatastoreError("cannot create " + folder.string() + ": " + ec.message());
 }
