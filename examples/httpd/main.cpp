@@ -26,10 +26,13 @@ using namespace smk::httpd;
 
 namespace {
 
-// Request bodies, as received and inflated. A SyncML client sends a few
-// hundred kB at most (its MaxMsgSize); this only bounds what a broken or
-// hostile client can make the server hold.
-constexpr std::size_t max_body_bytes = 64u * 1024 * 1024;
+// Request bodies, as received and inflated. A SyncML client sends what the
+// server's MaxMsgSize allows (150 kB by default), and the codec refuses
+// anything above 10 MiB (DecodeLimits), so this bound lets every message
+// through that could be served. It bounds what a broken or hostile client
+// can make the server hold, and what a "zip bomb" costs: inflating 16 MiB
+// of a highly repetitive stream takes zlib about a quarter of a second.
+constexpr std::size_t max_body_bytes = 16u * 1024 * 1024;
 
 std::string url_host(const std::string& bind) {
     return bind.find(':') != std::string::npos ? "[" + bind + "]" : bind;

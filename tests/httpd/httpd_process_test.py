@@ -1,0 +1,380 @@
+#!/usr/bin/env python3
+"""syncmlkit-httpd as a user runs it, checked at the HTTP layer.
+
+Usage: httpd_process_test.py SYNCMLKIT_HTTPD FIXTURES_DIR WORK_DIR
+
+Starts the real binary on a free loopback port (--port 0) with a data and a
+log directory of its own under WORK_DIR, POSTs a captured first message
+plainly and compressed, and checks status lines, Content-Length,
+Content-Encoding and Uncompressed-Content-Length, the GET page, the
+start-up and access-log lines, the --log-dir files and a clean stop on
+SIGTERM. Every server started is stopped whatever happens, and every wait is
+bounded.
+
+The SyncML content itself is the engine's business (tests/unit, tests/interop):
+the checks here hold whether process() answers 200 with a SyncML body or
+an error status with a text body.
+"""
+
+import gzip
+import http.client
+import os
+import re
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import threading
+import time
+import unittest
+import zlib
+
+HTTPD = FIXTURES = WORK = None
+STARTUP_TIMEOUT = 20      # seconds until the start-up line
+STOP_TIMEOUT = 15         # seconds from SIGTERM to exit (keep-alive waits up to 5)
+REQUEST_TIMEOUT = 30      # seconds for any one HTTP exchange
+FIRST_MESSAGE = "captures/syncevolution/first-message/contacts-two-way-xml-md5.xml"
+SYNCML_XML = "application/vnd.syncml+xml"
+LISTENING = re.compile(r"^syncmlkit-httpd (\S+) listening on (https?)://127\.0\.0\.1:(\d+)/ \(data: (.*)\)$")
+
+
+class Server:
+    """One syncmlkit-httpd process, its output collected line by line."""
+
+    def __init__(self, args, name):
+        self.dir = os.path.join(WORK, name)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(self.dir)
+        self.data = os.path.join(self.dir, "data")
+        self.logs = os.path.join(self.dir, "logs")
+        self.args = [HTTPD, "--port", "0", "--bind", "127.0.0.1", "--data", self.data] + args
+        self.out, self.err = [], []
+        self.lock = threading.Lock()
+        self.proc = None
+        self.port = None
+        self.scheme = None
+
+    def start(self, expect_listening=True):
+        self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, cwd=self.dir)
+        for stream, lines in ((self.proc.stdout, self.out), (self.proc.stderr, self.err)):
+            threading.Thread(target=self._collect, args=(stream, lines), daemon=True).start()
+        if not expect_listening:
+            return
+        line = self.wait_for_line(LISTENING.match, STARTUP_TIMEOUT)
+        if line is None:
+            raise AssertionError("no start-up line within %ds; stdout:\n%s\nstderr:\n%s"
+                                 % (STARTUP_TIMEOUT, "\n".join(self.out), "\n".join(self.err)))
+        m = LISTENING.match(line)
+        self.scheme, self.port = m.group(2), int(m.group(3))
+
+    def _collect(self, stream, lines):
+        for raw in stream:
+            with self.lock:
+                lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+
+    def wait_for_line(self, predicate, timeout, stream="out"):
+        """The first line of stdout (or stderr) for which predicate holds, or None."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                for line in (self.out if stream == "out" else self.err):
+                    if predicate(line):
+                        return line
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.05)
+
+    def wait_exit(self, timeout):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self):
+        """SIGTERM, then SIGKILL if it does not go; returns the exit status after SIGTERM, or None."""
+        if self.proc is None or self.proc.poll() is not None:
+            return None if self.proc is None else self.proc.returncode
+        self.proc.send_signal(signal.SIGTERM)
+        status = self.wait_exit(STOP_TIMEOUT)
+        if status is None:
+            self.proc.kill()
+            self.wait_exit(STOP_TIMEOUT)
+        return status
+
+    def connection(self):
+        if self.scheme == "https":
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE  # the test's own self-signed certificate
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT, context=context)
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT)
+
+
+def fixture(relative):
+    with open(os.path.join(FIXTURES, relative), "rb") as f:
+        return f.read()
+
+
+def raw_deflate(data):
+    """A raw deflate stream (RFC 1951, no zlib header), as some clients send."""
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return c.compress(data) + c.flush()
+
+
+def exchange(conn, method, path, body=None, headers=None):
+    """(response, body bytes) of one request on `conn`."""
+    conn.request(method, path, body=body, headers=headers or {})
+    response = conn.getresponse()
+    return response, response.read()
+
+
+class HttpLayer(unittest.TestCase):
+    """The server with the demo user (no --users) and --log-dir."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(["--log-dir", "logs"], "main")
+        cls.addClassCleanup(cls.server.stop)
+        cls.server.start()
+        cls.message = fixture(FIRST_MESSAGE)
+
+    def setUp(self):
+        self.conn = self.server.connection()
+        self.addCleanup(self.conn.close)
+
+    def post(self, body, headers, path="/sync"):
+        all_headers = {"Content-Type": SYNCML_XML}
+        all_headers.update(headers)
+        return exchange(self.conn, "POST", path, body, all_headers)
+
+    def check_length(self, response, body):
+        self.assertEqual(response.version, 11, "HTTP/1.1 status line")
+        self.assertIsNone(response.getheader("Transfer-Encoding"), "never chunked")
+        self.assertIsNotNone(response.getheader("Content-Length"), "Content-Length always sent")
+        self.assertEqual(int(response.getheader("Content-Length")), len(body))
+
+    def check_syncml_reply(self, response, plain):
+        """What holds for a reply to a SyncML message, whatever the engine answers."""
+        # The engine answers 200 with a SyncML body, or (placeholder, or no
+        # reply possible) an error status with a short text.
+        self.assertIn(response.status, (200, 400, 401, 403, 500, 503))
+        content_type = response.getheader("Content-Type", "")
+        if response.status == 200:
+            self.assertEqual(content_type.split(";")[0], SYNCML_XML)
+            self.assertIn(b"<SyncML", plain)
+            self.assertIn(b"</SyncML>", plain)
+        else:
+            self.assertTrue(content_type.startswith("text/plain"), content_type)
+            self.assertGreater(len(plain), 0)
+
+    def test_startup_output(self):
+        out = "\n".join(self.server.out)
+        self.assertRegex(out, r'user "demo", password "[A-Za-z0-9]{16}"')
+        line = self.server.wait_for_line(LISTENING.match, 1)
+        version, scheme, port, data = LISTENING.match(line).groups()
+        self.assertRegex(version, r"^\d+\.\d+\.\d+$")
+        self.assertEqual(scheme, "http")
+        self.assertEqual(data, self.server.data)
+        self.assertTrue(os.path.isdir(self.server.data), "--data is created")
+        self.assertTrue(os.path.isdir(os.path.join(self.server.data, "state")), "state_dir is <data>/state")
+
+    def test_plain_post(self):
+        response, body = self.post(self.message, {"Accept-Encoding": "identity"}, "/sync?probe=plain")
+        self.check_length(response, body)
+        self.assertIsNone(response.getheader("Content-Encoding"))
+        self.assertIsNone(response.getheader("Uncompressed-Content-Length"))
+        self.check_syncml_reply(response, body)
+        line = self.server.wait_for_line(lambda l: " POST /sync?probe=plain " in l, 5)
+        self.assertIsNotNone(line, "one access-log line a message")
+        self.assertRegex(line, r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z 127\.0\.0\.1 POST /sync\?probe=plain '
+                               r'"application/vnd\.syncml\+xml" %d %d %d [0-9.]+ms$'
+                         % (len(self.message), response.status, len(body)))
+
+    def test_deflate_post(self):
+        # Both forms HTTP clients send as "deflate": zlib streams and raw deflate.
+        for name, compressed in (("zlib", zlib.compress(self.message)), ("raw", raw_deflate(self.message))):
+            with self.subTest(name):
+                response, body = self.post(compressed, {"Content-Encoding": "deflate", "Accept-Encoding": "deflate"},
+                                           "/sync?probe=deflate-" + name)
+                self.check_length(response, body)
+                self.assertEqual(response.getheader("Content-Encoding"), "deflate")
+                plain = zlib.decompress(body)
+                self.assertEqual(int(response.getheader("Uncompressed-Content-Length")), len(plain))
+                self.check_syncml_reply(response, plain)
+                line = self.server.wait_for_line(lambda l: " POST /sync?probe=deflate-%s " % name in l, 5)
+                self.assertIsNotNone(line)
+                self.assertIn(" %d/deflate %d %d/deflate " % (len(compressed), response.status, len(body)), line)
+
+    def test_gzip_post(self):
+        response, body = self.post(gzip.compress(self.message),
+                                   {"Content-Encoding": "gzip", "Accept-Encoding": "gzip, deflate"})
+        self.check_length(response, body)
+        self.assertEqual(response.getheader("Content-Encoding"), "gzip", "the request's own coding is preferred")
+        self.assertIsNone(response.getheader("Uncompressed-Content-Length"))
+        self.check_syncml_reply(response, gzip.decompress(body))
+
+    def test_plain_post_deflated_reply(self):
+        response, body = self.post(self.message, {"Accept-Encoding": "gzip, deflate"})
+        self.check_length(response, body)
+        self.assertEqual(response.getheader("Content-Encoding"), "deflate", "deflate preferred when offered")
+        plain = zlib.decompress(body)
+        self.assertEqual(int(response.getheader("Uncompressed-Content-Length")), len(plain))
+        self.check_syncml_reply(response, plain)
+
+    def test_unknown_content_encoding(self):
+        response, body = self.post(self.message, {"Content-Encoding": "br"})
+        self.check_length(response, body)
+        self.assertEqual(response.status, 415)
+        self.assertIn(b"unsupported Content-Encoding", body)
+
+    def test_corrupt_deflate(self):
+        response, body = self.post(b"this is not deflate", {"Content-Encoding": "deflate"})
+        self.check_length(response, body)
+        self.assertEqual(response.status, 400)
+
+    def test_zip_bomb(self):
+        c = zlib.compressobj(9)
+        chunk = bytes(1 << 20)
+        bomb = b"".join(c.compress(chunk) for _ in range(40)) + c.flush()  # 40 MiB of zeros in 40 kB
+        started = time.monotonic()
+        response, body = self.post(bomb, {"Content-Encoding": "deflate"})
+        self.check_length(response, body)
+        self.assertEqual(response.status, 413)
+        self.assertLess(time.monotonic() - started, REQUEST_TIMEOUT)
+
+    def test_get_page(self):
+        response, body = exchange(self.conn, "GET", "/")
+        self.check_length(response, body)
+        self.assertEqual(response.status, 200)
+        self.assertTrue(response.getheader("Content-Type").startswith("text/plain"))
+        self.assertIn(b"SyncML server", body)
+        self.assertIn(("http://127.0.0.1:%d/" % self.server.port).encode(), body)
+
+    def test_other_methods(self):
+        # PUT with a body, then a GET on the same connection: the body was read.
+        response, body = exchange(self.conn, "PUT", "/sync", b"x" * 1000, {"Content-Type": "text/plain"})
+        self.check_length(response, body)
+        self.assertEqual(response.status, 405)
+        self.assertIn("POST", response.getheader("Allow"))
+        response, body = exchange(self.conn, "GET", "/")
+        self.assertEqual(response.status, 200)
+        for method in ("DELETE", "OPTIONS", "PATCH"):
+            with self.subTest(method):
+                conn = self.server.connection()
+                self.addCleanup(conn.close)
+                response, body = exchange(conn, method, "/")
+                self.check_length(response, body)
+                self.assertEqual(response.status, 405)
+
+    def test_message_log_files(self):
+        response, _ = self.post(self.message, {}, "/sync?probe=log")
+        names = sorted(os.listdir(os.path.join(self.server.dir, "logs")))
+        pattern = re.compile(r"^\d{8}T\d{6}\.\d{3}Z-127\.0\.0\.1-syncevo-ci-client-\d{4}-(in|out)\.(xml|txt|bin)$")
+        for name in names:
+            self.assertRegex(name, pattern)
+        ins = [n for n in names if n.endswith("-in.xml")]
+        self.assertTrue(ins, names)
+        for name in ins:
+            with open(os.path.join(self.server.dir, "logs", name), "rb") as f:
+                text = f.read()
+            self.assertIn(b"<SyncML", text)
+            self.assertIn(b"<LocURI>syncevo-ci-client</LocURI>", text)
+            stem = name[: -len("-in.xml")]
+            outs = [n for n in names if n.startswith(stem + "-out.")]
+            self.assertEqual(len(outs), 1, "one reply file for %s" % name)
+            if response.status == 200:
+                self.assertTrue(outs[0].endswith(".xml"))
+
+
+class Startup(unittest.TestCase):
+    """Start-up refusals, users and grants files, HTTPS, and the stop."""
+
+    def start(self, args, name, expect_listening=True):
+        server = Server(args, name)
+        self.addCleanup(server.stop)
+        server.start(expect_listening)
+        return server
+
+    def write(self, server_dir_name, name, text):
+        path = os.path.join(WORK, server_dir_name + "-files", name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_bad_users_file_refuses_to_start(self):
+        users = self.write("bad-users", "users", "alice:secret\nno colon\n")
+        server = self.start(["--users", users], "bad-users", expect_listening=False)
+        status = server.wait_exit(STARTUP_TIMEOUT)
+        self.assertIsNotNone(status, "exits by itself")
+        self.assertNotEqual(status, 0)
+        self.assertIsNotNone(server.wait_for_line(lambda l: l.endswith("users:2: expected user:password"), 5, "err"))
+        self.assertIsNotNone(server.wait_for_line(lambda l: "not started" in l, 5, "err"))
+        self.assertIsNone(server.wait_for_line(LISTENING.match, 0))
+
+    def test_bad_grants_file_refuses_to_start(self):
+        users = self.write("bad-grants", "users", "alice:secret\nbob:pw\n")
+        grants = self.write("bad-grants", "grants", "# grants\nalice/contacts: bob\nalice/notes: bob\n")
+        server = self.start(["--users", users, "--grants", grants], "bad-grants", expect_listening=False)
+        self.assertNotIn(server.wait_exit(STARTUP_TIMEOUT), (None, 0))
+        self.assertIsNotNone(server.wait_for_line(lambda l: l.endswith('grants:3: unknown category "notes" '
+                                                                       '(contacts, calendar or tasks)'), 5, "err"))
+
+    def test_bad_option(self):
+        server = self.start(["--port-number", "1"], "bad-option", expect_listening=False)
+        self.assertEqual(server.wait_exit(STARTUP_TIMEOUT), 2)
+        self.assertIsNotNone(server.wait_for_line(lambda l: "unknown option --port-number" in l, 5, "err"))
+
+    def test_users_grants_and_clean_stop(self):
+        users = self.write("files", "users", "# users\nalice:secret\nbob:pw:with:colons\n")
+        grants = self.write("files", "grants", "alice/contacts: bob:ro\n")
+        gab = self.write("files", "gab.vcf", "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ann Example\r\nEMAIL:ann@example.com\r\n"
+                         "END:VCARD\r\nBEGIN:VCARD\r\nVERSION:3.0\r\nFN:Bob Example\r\nTEL:+1 555 0100\r\nEND:VCARD\r\n")
+        server = self.start(["--users", users, "--grants", grants, "--gab", gab, "--session-timeout", "60",
+                             "--max-msg-size", "20000"], "files")
+        out = "\n".join(server.out)
+        self.assertIn("2 users from", out)
+        self.assertIn("1 grants from", out)
+        self.assertIn("Global Address Book: 2 entries from", out)
+        self.assertNotIn("demo", out)
+        self.assertEqual(server.stop(), 0, "SIGTERM stops it cleanly")
+        self.assertIsNotNone(server.wait_for_line(lambda l: l.endswith(": stopped"), 5))
+
+    @unittest.skipUnless(shutil.which("openssl"), "needs the openssl command to make a certificate")
+    def test_https(self):
+        files = os.path.join(WORK, "https-files")
+        os.makedirs(files, exist_ok=True)
+        cert, key = os.path.join(files, "cert.pem"), os.path.join(files, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1"],
+                       check=True, capture_output=True, timeout=60)
+        server = self.start(["--tls-cert", cert, "--tls-key", key], "https")
+        self.assertEqual(server.scheme, "https")
+        conn = server.connection()
+        self.addCleanup(conn.close)
+        response, body = exchange(conn, "GET", "/")
+        self.assertEqual(response.status, 200)
+        self.assertIn(("https://127.0.0.1:%d/" % server.port).encode(), body)
+        response, body = exchange(conn, "POST", "/sync", zlib.compress(fixture(FIRST_MESSAGE)),
+                                  {"Content-Type": SYNCML_XML, "Content-Encoding": "deflate",
+                                   "Accept-Encoding": "deflate"})
+        self.assertEqual(int(response.getheader("Content-Length")), len(body))
+        self.assertEqual(int(response.getheader("Uncompressed-Content-Length")), len(zlib.decompress(body)))
+        self.assertEqual(server.stop(), 0)
+
+    def test_bad_certificate(self):
+        cert = self.write("bad-cert", "cert.pem", "not a certificate\n")
+        server = self.start(["--tls-cert", cert, "--tls-key", cert], "bad-cert", expect_listening=False)
+        self.assertNotIn(server.wait_exit(STARTUP_TIMEOUT), (None, 0))
+        self.assertIsNotNone(server.wait_for_line(lambda l: "cannot load the TLS certificate" in l, 5, "err"))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 4:
+        sys.exit(__doc__)
+    HTTPD, FIXTURES, WORK = (os.path.abspath(a) for a in sys.argv[1:4])
+    shutil.rmtree(WORK, ignore_errors=True)
+    os.makedirs(WORK)
+    unittest.main(argv=[sys.argv[0], "-v"] + sys.argv[4:])
