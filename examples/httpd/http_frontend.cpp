@@ -68,16 +68,19 @@ void method_not_allowed(httplib::Response& res) {
 // Reads the body, at most `max` bytes; sets `too_large` when it was more.
 bool read_body(const httplib::Request& req, const httplib::ContentReader& reader, std::size_t max, std::string& body,
                bool& too_large) {
-    too_large = req.get_header_value<uint64_t>("Content-Length") > max;
-    if (too_large) return false;  // httplib refuses it unread (payload_max_length)
-    return reader([&](const char* data, std::size_t n) {
-        if (n > max - body.size()) {
+    too_large = false;
+    bool ok = reader([&](const char* data, std::size_t n) {
+        if (n > max - body.size()) {  // a chunked body growing past the bound
             too_large = true;
             return false;
         }
         body.append(data, n);
         return true;
     });
+    // A Content-Length above the bound (payload_max_length): httplib skips
+    // the body unstored and fails the read.
+    if (!ok && req.get_header_value<uint64_t>("Content-Length") > max) too_large = true;
+    return ok;
 }
 
 }  // namespace
@@ -94,7 +97,7 @@ void install_frontend(httplib::Server& http, const ProcessFn& process, Console& 
         // httplib 0.11 would inflate request bodies itself (no raw deflate,
         // and no bound on the inflated size), gzip some replies on its own,
         // and cut replies to a Range. This host does its own content codings
-        // (exchange.cpp), so it takes those headers away before httplib
+        // (content_coding.cpp), so it takes those headers away before httplib
         // reads the body. `req` is the non-const Request object that
         // httplib's process_request() owns and passes on as const, so the
         // const_cast is well defined.
@@ -157,6 +160,7 @@ void install_frontend(httplib::Server& http, const ProcessFn& process, Console& 
                                            "Point a SyncML client at " + url +
                                            " (any path) with your user name and password;\n"
                                            "databases: contacts, calendar, tasks.\n"));
+        res.set_header("Accept-Ranges", "none");  // Range headers are dropped above
     });
 
     http.set_exception_handler([&console](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
