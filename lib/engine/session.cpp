@@ -180,11 +180,39 @@ Response Session::handle(const Message& in, std::string_view body, Encoding enco
     }
 
     Response response;
-    response.body = encode(reply.finish(), encoding_);
+    Message out = reply.finish();
+    remember_sent_items(out);
+    response.body = encode(out, encoding_);
     response.content_type = content_type(encoding_);
     response.session_ended = phase_ == Phase::done;
     cached_ = response;
     return response;
+}
+
+// The item commands of our last message, by CmdID, so that the client's
+// statuses can be matched to them by CmdRef alone (the Funambol client sends
+// some statuses with MsgRef 0).
+void Session::remember_sent_items(const Message& out) {
+    sent_items_.clear();
+    for (const Command& cmd : out.body) {
+        if (cmd.kind != CommandKind::Sync) continue;
+        for (const Command& op : cmd.children)
+            if (!op.items.empty() && op.kind != CommandKind::Delete)
+                sent_items_[op.cmd_id] = SentItem{cmd.source.uri, op.items.front().source.uri};
+    }
+}
+
+void Session::on_status(const Command& status) {
+    std::optional<std::uint64_t> code = to_number(status.data);
+    if (!code || *code < 300 || *code == 418) return;  // 418 "already exists" is a success for the client
+    if (*code != 508)
+        ctx_.log(LogLevel::warning, "device " + device_ + " answered " + status.data + " to our " + status.cmd +
+                                        " (command " + status.cmd_ref + ")");
+    auto sent = sent_items_.find(status.cmd_ref);
+    if (sent == sent_items_.end()) return;
+    // The client did not take the item: forget that it holds it, so that
+    // the next sync offers it again rather than losing it silently.
+    if (SyncTask* task = task_for(sent->second.server_uri)) task->not_taken(sent->second.guid);
 }
 
 // A reply that refuses the whole message: the SyncHdr status and the same
@@ -208,11 +236,7 @@ Response Session::refuse(const Message& in, int code, const Cred* chal, Reply& r
 
 void Session::dispatch(const Command& cmd, const std::string& msg_ref, Reply& reply) {
     switch (cmd.kind) {
-        case CommandKind::Status:
-            if (auto code = to_number(cmd.data); code && *code >= 300 && *code != 508)
-                ctx_.log(LogLevel::warning, "device " + device_ + " answered " + cmd.data + " to our " + cmd.cmd +
-                                                " (command " + cmd.cmd_ref + ")");
-            return;
+        case CommandKind::Status: on_status(cmd); return;
         case CommandKind::Results:
             for (const Item& item : cmd.items) remember_devinf(item);
             return;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/auth.hpp"
@@ -58,6 +59,8 @@ private:
     void on_map(const wire::Command& cmd, const std::string& msg_ref, Reply& reply);
     void on_get(const wire::Command& cmd, const std::string& msg_ref, Reply& reply);
     void remember_devinf(const wire::Item& item);
+    void remember_sent_items(const wire::Message& out);
+    void on_status(const wire::Command& status);
     bool devinf_known();
     bool client_supports_large_objects();
     std::optional<OpenDatabase> open_database(const DatabaseName& name);
@@ -88,6 +91,11 @@ private:
     bool large_objects_known_ = false;
     bool client_large_objects_ = false;
     std::vector<std::unique_ptr<SyncTask>> tasks_;
+    struct SentItem {
+        std::string server_uri;  ///< the database
+        std::string guid;
+    };
+    std::unordered_map<std::string, SentItem> sent_items_;  ///< by CmdID, of our last message
     std::atomic<bool> ended_{false};
 };
 

@@ -405,6 +405,17 @@ bool SyncTask::fill(Reply& reply, bool large_objects) {
     return !next;
 }
 
+void SyncTask::not_taken(const std::string& guid) {
+    auto row = db_.state->by_guid(device_, guid);
+    if (!row) return;
+    if (row->luid.empty()) {
+        db_.state->erase(device_, guid);  // an Add: the client has nothing
+    } else {
+        row->revision.clear();  // a Replace: the client keeps its older version
+        db_.state->put(device_, *row);
+    }
+}
+
 bool SyncTask::map(const std::string& guid, const std::string& luid) { return db_.state->set_luid(device_, guid, luid); }
 
 void SyncTask::commit_anchors() { db_.state->save_anchors(device_, {client_anchor_.next, server_next_}); }

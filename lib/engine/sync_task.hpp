@@ -86,6 +86,9 @@ public:
     bool fill(Reply& reply, bool large_objects);
     /// A MapItem of the client: `luid` is its id for the server's `guid`.
     bool map(const std::string& guid, const std::string& luid);
+    /// The client refused an Add or Replace of ours: it does not hold that
+    /// version, so the next sync sends it again.
+    void not_taken(const std::string& guid);
     /// The session completed its part: the anchors become the Last ones.
     void commit_anchors();
 

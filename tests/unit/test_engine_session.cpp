@@ -433,3 +433,34 @@ TEST_CASE("an item larger than the client's MaxMsgSize goes in chunks to a clien
     CHECK(chunks >= 4);
     CHECK(small == 1);
 }
+
+TEST_CASE("an item the client refuses (Status matched by CmdRef, MsgRef 0) is offered again next time") {
+    TestServer ts;
+    ts.stores->open("alice", Category::contacts)->add(Format{"text/vcard", "3.0"}, vcard("Refused"));
+    TestClient c(*ts.server, "IMEI:20");
+    Message pkg2 = init(c, "205", "contacts", "", "F1");
+    Message pkg4 = client_changes(c, pkg2, "contacts", {});
+    std::vector<Command> ops = server_ops(pkg4);
+    REQUIRE(ops.size() == 1);
+    // Package 5: the client could not store it, and (as the Funambol client
+    // does for some statuses) says MsgRef 0.
+    Message pkg5 = c.message();
+    pkg5.body = c.statuses_for(pkg4);
+    for (Command& s : pkg5.body)
+        if (s.cmd_ref == ops[0].cmd_id) {
+            s.data = "415";
+            s.msg_ref = "0";
+        }
+    c.send(pkg5);
+    CHECK(c.last_response.session_ended);
+    CHECK(ts.logger->contains("answered 415"));
+
+    c.new_session();
+    pkg2 = init(c, "200", "contacts", "F1", "F2");
+    CHECK(find_status(pkg2, "Alert")->data == "200");
+    pkg4 = client_changes(c, pkg2, "contacts", {});
+    ops = server_ops(pkg4);
+    REQUIRE(ops.size() == 1);
+    CHECK(ops[0].kind == CommandKind::Add);
+    CHECK(ops[0].items[0].data == vcard("Refused"));
+}
