@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSMK_BUILD_TESTS=ON >/dev/null
 cmake --build build-bench -j"${SMK_JOBS:-2}" --target codec_bench engine_bench syncmlkit-httpd smk_curlfix
 ./build-bench/bench/codec_bench
 echo
