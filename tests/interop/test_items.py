@@ -1,6 +1,6 @@
 """Unit tests of the harness itself: the item normaliser and generator
-(items.py) and the parts of syncevo.py that need no client. No server, no
-SyncEvolution; ctest label interop-unit."""
+(items.py) and the parts of syncevo.py and interop_server.py that need no
+client. No server, no SyncEvolution; ctest label interop-unit."""
 
 import os
 import sqlite3
@@ -10,6 +10,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import interop_server  # noqa: E402
 import items  # noqa: E402
 import syncevo  # noqa: E402
 
@@ -261,6 +262,48 @@ class SyncevoWithoutClient(unittest.TestCase):
             self.assertEqual(result.alert_codes("incoming"), [201])
             self.assertEqual(result.session_status()["source-contacts-mode"], "two-way")
 
+
+
+class SessionMessages(unittest.TestCase):
+    """interop_server's readers of a client session dir (no server, no client)."""
+
+    def session(self, d):
+        def put(name, text):
+            with open(os.path.join(d, name), "w") as f:
+                f.write(text)
+        put("syncevolution-log_msg001_002_outgoing.xml", "x" * 14022)
+        put("syncevolution-log_msg001_003_incoming.xml", "y" * 1118)
+        put("syncevolution-log_msg002_006_outgoing.wbxml", "z" * 4000)
+        put("syncevolution-log_trm001_001_outgoing.xml",
+            "<SyncML><SyncHdr><Cred><Meta><Type>syncml:auth-basic</Type></Meta><Data>x</Data></Cred></SyncHdr>"
+            "<SyncBody><Sync><Add><CmdID>4</CmdID></Add><Add><CmdID>5</CmdID></Add></Sync></SyncBody></SyncML>")
+        put("syncevolution-log_trm001_004_incoming.xml",
+            "<SyncML><SyncBody><Status><CmdID>1</CmdID><Cmd>SyncHdr</Cmd><Chal><Meta><NextNonce>QUJD</NextNonce>"
+            "</Meta></Chal><Data>212</Data></Status><Status><CmdID>2</CmdID><CmdRef>3</CmdRef><Cmd>Alert</Cmd>"
+            "<Data>404</Data><Item><Data>9</Data></Item></Status><Status><Cmd>Add</Cmd><Data>201</Data></Status>"
+            "<Sync><Replace><CmdID>7</CmdID></Replace><Delete><CmdID>8</CmdID></Delete></Sync></SyncBody></SyncML>")
+        return syncevo.SyncResult(1, d, "")
+
+    def test_status_codes_per_command(self):
+        with tempfile.TemporaryDirectory() as d:
+            result = self.session(d)
+            self.assertEqual(interop_server.status_codes(result, "Alert"), [404])
+            self.assertEqual(interop_server.status_codes(result, "SyncHdr"), [212])
+            self.assertEqual(interop_server.status_codes(result, "Add"), [201])
+            self.assertEqual(interop_server.status_codes(result, "Map"), [])
+
+    def test_change_counts_per_direction(self):
+        with tempfile.TemporaryDirectory() as d:
+            result = self.session(d)
+            self.assertEqual(interop_server.change_counts(result, "outgoing"), {"Add": 2, "Replace": 0, "Delete": 0})
+            self.assertEqual(interop_server.change_counts(result, "incoming"), {"Add": 0, "Replace": 1, "Delete": 1})
+
+    def test_raw_messages_in_order_with_sizes(self):
+        with tempfile.TemporaryDirectory() as d:
+            result = self.session(d)
+            self.assertEqual(interop_server.raw_messages(result),
+                             [(2, "outgoing", 14022), (3, "incoming", 1118), (6, "outgoing", 4000)])
+            self.assertEqual(interop_server.raw_messages(syncevo.SyncResult(1, "", "")), [])
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
