@@ -16,6 +16,7 @@ namespace smk {
 
 /// The user check the host plugs in. Implement password() alone, or
 /// check_password() for Basic plus md5_digest() for MD5.
+/// Called from several threads at once (one per session in progress).
 class SMK_API AuthProvider {
 public:
     virtual ~AuthProvider() = default;
@@ -36,6 +37,8 @@ public:
 
 enum class LogLevel { debug, info, warning, error };
 
+/// Receives the server's log lines. Sessions run in parallel, so log() may be
+/// called from several threads at once.
 class SMK_API Logger {
 public:
     virtual ~Logger() = default;
@@ -54,7 +57,9 @@ struct ServerConfig {
     std::size_t max_msg_size = 150000;
     /// The largest single item a client may send.
     std::size_t max_obj_size = 4000000;
-    /// Sessions idle this long are dropped.
+    /// Sessions idle this long are dropped; a dropped session's last
+    /// completed anchors stay in force, so its client's next incremental sync
+    /// becomes a full one (508) and pairs up what the broken session stored.
     std::chrono::seconds session_timeout{600};
     /// More database names: alias -> "contacts", "calendar" or "tasks".
     std::map<std::string, std::string> aliases;

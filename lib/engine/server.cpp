@@ -72,9 +72,14 @@ struct Server::Impl {
         return session;
     }
 
-    void expire() {
+    Clock::time_point last_sweep{};
+
+    void expire(bool force = false) {
         std::lock_guard<std::mutex> lock(mutex);
         auto now = Clock::now();
+        // Each request sweeps at most once a second: the sweep walks every session.
+        if (!force && now - last_sweep < std::chrono::seconds(1)) return;
+        last_sweep = now;
         for (auto it = by_token.begin(); it != by_token.end();) {
             auto idle = now - it->second->last_activity.load();
             // Ended sessions stay a minute to answer a resent last message.
@@ -134,7 +139,7 @@ Response Server::process(const Request& request) {
     return session->handle(msg, request.body, *enc, request.peer);
 }
 
-void Server::expire_idle_sessions() { impl_->expire(); }
+void Server::expire_idle_sessions() { impl_->expire(true); }
 
 std::size_t Server::session_count() const {
     std::lock_guard<std::mutex> lock(impl_->mutex);

@@ -464,3 +464,50 @@ TEST_CASE("an item the client refuses (Status matched by CmdRef, MsgRef 0) is of
     CHECK(ops[0].kind == CommandKind::Add);
     CHECK(ops[0].items[0].data == vcard("Refused"));
 }
+
+TEST_CASE("a client that vanishes mid-sync loses nothing and duplicates nothing") {
+    TestServer ts;
+    TestClient c(*ts.server, "IMEI:21");
+    Message pkg2 = init(c, "201", "contacts", "", "V1");
+    client_changes(c, pkg2, "contacts",
+                   {TestClient::item_command(CommandKind::Add, "1", vcard("Kept1")),
+                    TestClient::item_command(CommandKind::Add, "2", vcard("Kept2"))});
+    // The client never sends package 5. Its session is dropped.
+    CHECK(ts.server->session_count() == 1);
+    ts.server.reset();  // a restart, which drops every session
+    ServerConfig config;
+    config.auth = ts.auth;
+    config.datastores = ts.stores;
+    config.logger = ts.logger;
+    config.state_dir = (ts.dir / "state").string();
+    ts.server = std::make_unique<Server>(config);
+    CHECK(ts.logger->contains("dropped unfinished"));
+    // The items of the broken session were committed with their mapping.
+    CHECK(ts.items("alice", Category::contacts).size() == 2);
+
+    // The client believes nothing completed and tries two-way with the
+    // anchors it had before: a full exchange, which pairs what is there.
+    TestClient again(*ts.server, "IMEI:21");
+    pkg2 = init(again, "200", "contacts", "", "V2");
+    CHECK(find_status(pkg2, "Alert")->data == "508");
+    Message pkg4 = client_changes(again, pkg2, "contacts",
+                                  {TestClient::item_command(CommandKind::Replace, "1", vcard("Kept1")),
+                                   TestClient::item_command(CommandKind::Replace, "2", vcard("Kept2"))});
+    CHECK(server_ops(pkg4).empty());
+    CHECK(ts.items("alice", Category::contacts).size() == 2);
+}
+
+TEST_CASE("idle sessions expire") {
+    TestServer ts;
+    ServerConfig config;
+    config.auth = ts.auth;
+    config.datastores = ts.stores;
+    config.state_dir = (ts.dir / "state2").string();
+    config.session_timeout = std::chrono::seconds(0);
+    Server server(config);
+    TestClient c(server, "IMEI:22");
+    init(c, "201", "contacts", "", "E1");
+    CHECK(server.session_count() == 1);
+    server.expire_idle_sessions();
+    CHECK(server.session_count() == 0);
+}
