@@ -6,6 +6,12 @@
 #include <new>
 #include <string>
 
+#include <cstddef>
+#include <fstream>
+#include <vector>
+
+#include "syncmlkit/server.hpp"
+#include "syncmlkit/sqlite_store.hpp"
 #include "syncmlkit/version.hpp"
 #include "syncmlkit/wire.hpp"
 
@@ -21,7 +27,63 @@ void set_error(char** error, const std::string& what) {
     if (error) *error = copy_out(what);
 }
 
+// The parts of the caller's config its struct has (an older, smaller one
+// leaves the later fields zero).
+smk_server_config read_config(const smk_server_config* given) {
+    smk_server_config c{};
+    std::size_t n = given->size < sizeof c ? given->size : sizeof c;
+    std::memcpy(&c, given, n);
+    return c;
+}
+
+class CallbackAuth : public smk::AuthProvider {
+public:
+    CallbackAuth(int (*password)(void*, const char*, char*, size_t), void* user_data)
+        : password_(password), user_data_(user_data) {}
+    std::optional<std::string> password(const std::string& user) override {
+        std::vector<char> buf(256);
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            int n = password_(user_data_, user.c_str(), buf.data(), buf.size());
+            if (n < 0) return std::nullopt;
+            if (static_cast<std::size_t>(n) < buf.size()) return std::string(buf.data(), static_cast<std::size_t>(n));
+            buf.resize(static_cast<std::size_t>(n) + 1);
+        }
+        return std::nullopt;
+    }
+
+private:
+    int (*password_)(void*, const char*, char*, size_t);
+    void* user_data_;
+};
+
+class CallbackLogger : public smk::Logger {
+public:
+    CallbackLogger(void (*log)(void*, int, const char*), void* user_data) : log_(log), user_data_(user_data) {}
+    void log(smk::LogLevel level, std::string_view message) override {
+        std::string text(message);
+        log_(user_data_, static_cast<int>(level), text.c_str());
+    }
+
+private:
+    void (*log_)(void*, int, const char*);
+    void* user_data_;
+};
+
+std::optional<smk::Category> category_from(const char* name) {
+    if (!name) return std::nullopt;
+    std::string n(name);
+    if (n == "contacts") return smk::Category::contacts;
+    if (n == "calendar") return smk::Category::calendar;
+    if (n == "tasks") return smk::Category::tasks;
+    return std::nullopt;
+}
+
 }  // namespace
+
+struct smk_server {
+    std::shared_ptr<smk::SqliteStoreProvider> stores;
+    std::unique_ptr<smk::Server> server;
+};
 
 extern "C" {
 
@@ -62,5 +124,108 @@ int smk_render_xml(const char* bytes, size_t len, const char* content_type, char
 }
 
 void smk_free(void* p) { std::free(p); }
+
+int smk_server_new(const smk_server_config* given, smk_server** out, char** error) {
+    if (error) *error = nullptr;
+    if (!given || !out || given->size < offsetof(smk_server_config, user_data) + sizeof(void*)) {
+        set_error(error, "smk_server_new: config and out are required, with config->size set");
+        return SMK_ERR_ARGUMENT;
+    }
+    *out = nullptr;
+    smk_server_config c = read_config(given);
+    if (!c.data_dir || !c.password) {
+        set_error(error, "smk_server_new: data_dir and password are required");
+        return SMK_ERR_ARGUMENT;
+    }
+    try {
+        auto handle = std::make_unique<smk_server>();
+        handle->stores = std::make_shared<smk::SqliteStoreProvider>(c.data_dir);
+        smk::ServerConfig config;
+        config.auth = std::make_shared<CallbackAuth>(c.password, c.user_data);
+        config.datastores = handle->stores;
+        if (c.log) config.logger = std::make_shared<CallbackLogger>(c.log, c.user_data);
+        config.state_dir = c.state_dir ? c.state_dir : std::string(c.data_dir) + "/state";
+        if (c.max_msg_size) config.max_msg_size = c.max_msg_size;
+        if (c.session_timeout_s) config.session_timeout = std::chrono::seconds(c.session_timeout_s);
+        handle->server = std::make_unique<smk::Server>(std::move(config));
+        *out = handle.release();
+        return SMK_OK;
+    } catch (const std::bad_alloc&) {
+        return SMK_ERR_NOMEM;
+    } catch (const std::exception& e) {
+        set_error(error, e.what());
+        return SMK_ERR_INTERNAL;
+    }
+}
+
+void smk_server_free(smk_server* server) { delete server; }
+
+int smk_server_grant(smk_server* server, const char* owner, const char* category, const char* user, int read_only) {
+    std::optional<smk::Category> cat = category_from(category);
+    if (!server || !owner || !user || !cat) return SMK_ERR_ARGUMENT;
+    try {
+        server->stores->add_grant(owner, *cat, user, read_only ? smk::Access::read_only : smk::Access::read_write);
+        return SMK_OK;
+    } catch (const std::exception&) {
+        return SMK_ERR_INTERNAL;
+    }
+}
+
+int smk_server_import_gab(smk_server* server, const char* vcf_path, size_t* count, char** error) {
+    if (error) *error = nullptr;
+    if (!server || !vcf_path) return SMK_ERR_ARGUMENT;
+    try {
+        std::ifstream in(vcf_path, std::ios::binary);
+        if (!in) {
+            set_error(error, std::string("cannot read ") + vcf_path);
+            return SMK_ERR_ARGUMENT;
+        }
+        std::size_t n = server->stores->import_global_address_book(in);
+        if (count) *count = n;
+        return SMK_OK;
+    } catch (const std::bad_alloc&) {
+        return SMK_ERR_NOMEM;
+    } catch (const std::exception& e) {
+        set_error(error, e.what());
+        return SMK_ERR_INTERNAL;
+    }
+}
+
+int smk_server_process(smk_server* server, const char* body, size_t body_len, const char* content_type,
+                       const char* url, const char* peer, smk_response* out) {
+    if (!server || !out || (!body && body_len)) return SMK_ERR_ARGUMENT;
+    *out = smk_response{};
+    try {
+        smk::Request req;
+        req.body = std::string_view(body ? body : "", body_len);
+        req.content_type = content_type ? content_type : "";
+        req.url = url ? url : "";
+        req.peer = peer ? peer : "";
+        smk::Response r = server->server->process(req);
+        out->body = static_cast<char*>(std::malloc(r.body.size() + 1));
+        out->content_type = copy_out(r.content_type);
+        if (!out->body || !out->content_type) {
+            smk_response_free(out);
+            return SMK_ERR_NOMEM;
+        }
+        std::memcpy(out->body, r.body.data(), r.body.size());
+        out->body[r.body.size()] = '\0';
+        out->body_len = r.body.size();
+        out->http_status = r.http_status;
+        out->session_ended = r.session_ended ? 1 : 0;
+        return SMK_OK;
+    } catch (const std::bad_alloc&) {
+        return SMK_ERR_NOMEM;
+    } catch (const std::exception&) {
+        return SMK_ERR_INTERNAL;
+    }
+}
+
+void smk_response_free(smk_response* response) {
+    if (!response) return;
+    std::free(response->body);
+    std::free(response->content_type);
+    *response = smk_response{};
+}
 
 }  // extern "C"

@@ -45,6 +45,66 @@ SMK_C_API int smk_render_xml(const char *bytes, size_t len, const char *content_
 /* Frees memory the library handed out. NULL is allowed. */
 SMK_C_API void smk_free(void *p);
 
+/* ---- The server ---------------------------------------------------------
+ * A SyncML server on SyncMLKit's own SQLite store. The host feeds it each
+ * HTTP request's body and gets the reply to send back; it does no I/O of its
+ * own. smk_server_process() may be called from many threads at once. */
+
+typedef struct smk_server smk_server;
+
+enum { SMK_LOG_DEBUG = 0, SMK_LOG_INFO = 1, SMK_LOG_WARNING = 2, SMK_LOG_ERROR = 3 };
+
+typedef struct smk_server_config {
+    /* sizeof(smk_server_config) as the caller compiled it: fields added later
+     * go at the end, and an older caller's smaller struct still works. */
+    size_t size;
+    /* Where users' data lives: <data_dir>/<user>/<category>.sqlite. Required. */
+    const char *data_dir;
+    /* Where the server keeps nonces and devices' DevInf; NULL means
+     * <data_dir>/state. */
+    const char *state_dir;
+    /* The largest message a client may send; 0 means 150000. */
+    size_t max_msg_size;
+    /* Idle sessions are dropped after this many seconds; 0 means 600. */
+    unsigned session_timeout_s;
+    /* The user check. Writes the user's password (NUL-terminated) into buf,
+     * which holds buf_size bytes, and returns its length; returns -1 for an
+     * unknown user, or a length >= buf_size when buf is too small. Called
+     * from several threads at once. Required. */
+    int (*password)(void *user_data, const char *username, char *buf, size_t buf_size);
+    /* Log lines (optional; NULL drops them). Called from several threads. */
+    void (*log)(void *user_data, int level, const char *message);
+    void *user_data;
+} smk_server_config;
+
+/* Creates a server. On failure *error receives a message to smk_free(). */
+SMK_C_API int smk_server_new(const smk_server_config *config, smk_server **out, char **error);
+SMK_C_API void smk_server_free(smk_server *server);
+
+/* Lets `user` sync `owner`'s database ("contacts", "calendar" or "tasks"),
+ * read-only when read_only is non-zero. */
+SMK_C_API int smk_server_grant(smk_server *server, const char *owner, const char *category, const char *user,
+                               int read_only);
+
+/* Replaces the Global Address Book with the vCards of the file at vcf_path;
+ * *count (may be NULL) receives their number. */
+SMK_C_API int smk_server_import_gab(smk_server *server, const char *vcf_path, size_t *count, char **error);
+
+typedef struct smk_response {
+    char *body;           /* the reply's bytes (binary for WBXML); freed by smk_response_free */
+    size_t body_len;
+    char *content_type;   /* NUL-terminated */
+    int http_status;      /* 200 whenever a SyncML reply exists */
+    int session_ended;    /* non-zero: the session is over */
+} smk_response;
+
+/* Handles one client message: the request body, its Content-Type, the URL it
+ * was sent to (path and query at least) and the peer's address (for logs;
+ * may be NULL). Fills *out; free it with smk_response_free(). */
+SMK_C_API int smk_server_process(smk_server *server, const char *body, size_t body_len, const char *content_type,
+                                 const char *url, const char *peer, smk_response *out);
+SMK_C_API void smk_response_free(smk_response *response);
+
 #ifdef __cplusplus
 }
 #endif

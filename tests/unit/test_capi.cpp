@@ -1,7 +1,10 @@
 // The C ABI: statuses, ownership, error messages.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cstring>
+#include <filesystem>
 #include <string>
 
 #include "fixtures.hpp"
@@ -47,4 +50,70 @@ TEST_CASE("smk_render_xml reports errors with a message") {
     smk_free(error);
     CHECK(smk_render_xml(bad, sizeof bad - 1, nullptr, nullptr, nullptr, nullptr) == SMK_ERR_ARGUMENT);
     smk_free(nullptr);
+}
+
+namespace {
+
+int test_password(void* user_data, const char* username, char* buf, size_t size) {
+    ++*static_cast<int*>(user_data);
+    if (std::string(username) != "alice") return -1;
+    const char* pw = "secret";
+    if (std::strlen(pw) < size) std::strcpy(buf, pw);
+    return static_cast<int>(std::strlen(pw));
+}
+
+void test_log(void* user_data, int, const char*) { ++*static_cast<int*>(user_data); }
+
+}  // namespace
+
+TEST_CASE("the server through the C ABI answers a Funambol first message") {
+    auto dir = std::filesystem::temp_directory_path() / ("smk-capi-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    int calls = 0;
+    smk_server_config config{};
+    config.size = sizeof config;
+    std::string data_dir = dir.string();
+    config.data_dir = data_dir.c_str();
+    config.password = test_password;
+    config.log = test_log;
+    config.user_data = &calls;
+    smk_server* server = nullptr;
+    char* error = nullptr;
+    REQUIRE(smk_server_new(&config, &server, &error) == SMK_OK);
+    REQUIRE(server);
+
+    std::string msg = smk::test::read_fixture("captures/funambol/first-messages/contacts-vcard21-basic-twoway/msg01.xml");
+    smk_response r{};
+    REQUIRE(smk_server_process(server, msg.data(), msg.size(), "application/vnd.syncml+xml", "/sync", "127.0.0.1", &r) ==
+            SMK_OK);
+    CHECK(r.http_status == 200);
+    CHECK(std::string(r.content_type) == "application/vnd.syncml+xml");
+    std::string body(r.body, r.body_len);
+    CHECK(body.find("<Data>212</Data>") != std::string::npos);
+    CHECK(body.find("<Data>508</Data>") != std::string::npos);  // Funambol's first sync: 200 with Last 0
+    CHECK(r.session_ended == 0);
+    CHECK(calls >= 1);
+    smk_response_free(&r);
+    CHECK(r.body == nullptr);
+
+    CHECK(smk_server_grant(server, "bob", "contacts", "alice", 1) == SMK_OK);
+    CHECK(smk_server_grant(server, "bob", "notes", "alice", 1) == SMK_ERR_ARGUMENT);
+    size_t count = 0;
+    CHECK(smk_server_import_gab(server, "/nonexistent/gab.vcf", &count, &error) == SMK_ERR_ARGUMENT);
+    REQUIRE(error);
+    smk_free(error);
+
+    // A garbled body: HTTP 400 with a text, still no crash across the ABI.
+    REQUIRE(smk_server_process(server, "<SyncML>", 8, "application/vnd.syncml+xml", "/sync", nullptr, &r) == SMK_OK);
+    CHECK(r.http_status == 400);
+    smk_response_free(&r);
+    smk_server_free(server);
+
+    // A config without a password callback is refused with a message.
+    config.password = nullptr;
+    CHECK(smk_server_new(&config, &server, &error) == SMK_ERR_ARGUMENT);
+    REQUIRE(error);
+    CHECK(std::string(error).find("password") != std::string::npos);
+    smk_free(error);
+    std::filesystem::remove_all(dir);
 }

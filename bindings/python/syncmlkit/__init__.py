@@ -7,7 +7,7 @@ to libsyncmlkit.so), else by the system's loader as "libsyncmlkit.so.0".
 import ctypes
 import os
 
-__all__ = ["SyncMLError", "DecodeError", "version", "render_xml"]
+__all__ = ["SyncMLError", "DecodeError", "version", "render_xml", "Server", "Response"]
 
 _OK, _ERR_ARGUMENT, _ERR_DECODE, _ERR_NOMEM = 0, -1, -2, -3
 
@@ -24,6 +24,21 @@ class DecodeError(SyncMLError):
     """The message could not be decoded; the text says what and where."""
 
 
+_PASSWORD_CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t)
+_LOG_CB = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p)
+
+
+class _ServerConfig(ctypes.Structure):
+    _fields_ = [("size", ctypes.c_size_t), ("data_dir", ctypes.c_char_p), ("state_dir", ctypes.c_char_p),
+                ("max_msg_size", ctypes.c_size_t), ("session_timeout_s", ctypes.c_uint),
+                ("password", _PASSWORD_CB), ("log", _LOG_CB), ("user_data", ctypes.c_void_p)]
+
+
+class _Response(ctypes.Structure):
+    _fields_ = [("body", ctypes.c_void_p), ("body_len", ctypes.c_size_t), ("content_type", ctypes.c_char_p),
+                ("http_status", ctypes.c_int), ("session_ended", ctypes.c_int)]
+
+
 def _load():
     lib = ctypes.CDLL(os.environ.get("SYNCMLKIT_LIB") or "libsyncmlkit.so.0")
     lib.smk_version.restype = ctypes.c_char_p
@@ -36,6 +51,21 @@ def _load():
     ]
     lib.smk_free.restype = None
     lib.smk_free.argtypes = [ctypes.c_void_p]
+    lib.smk_server_new.restype = ctypes.c_int
+    lib.smk_server_new.argtypes = [ctypes.POINTER(_ServerConfig), ctypes.POINTER(ctypes.c_void_p),
+                                   ctypes.POINTER(ctypes.c_void_p)]
+    lib.smk_server_free.restype = None
+    lib.smk_server_free.argtypes = [ctypes.c_void_p]
+    lib.smk_server_grant.restype = ctypes.c_int
+    lib.smk_server_grant.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int]
+    lib.smk_server_import_gab.restype = ctypes.c_int
+    lib.smk_server_import_gab.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_size_t),
+                                          ctypes.POINTER(ctypes.c_void_p)]
+    lib.smk_server_process.restype = ctypes.c_int
+    lib.smk_server_process.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p,
+                                       ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(_Response)]
+    lib.smk_response_free.restype = None
+    lib.smk_response_free.argtypes = [ctypes.POINTER(_Response)]
     return lib
 
 
@@ -80,3 +110,94 @@ def render_xml(message, content_type=None):
     if status == _ERR_DECODE:
         raise DecodeError(text, status)
     raise SyncMLError(text, status)
+
+
+class Response:
+    """The reply to one message: body (bytes), content_type, http_status,
+    session_ended."""
+
+    def __init__(self, body, content_type, http_status, session_ended):
+        self.body, self.content_type = body, content_type
+        self.http_status, self.session_ended = http_status, session_ended
+
+
+class Server:
+    """A SyncML server on SyncMLKit's SQLite store in `data_dir`.
+
+    `passwords` maps user names to passwords (or is a callable returning the
+    password of a user name, or None). `log`, if given, is called with
+    (level, message). process() may be called from several threads.
+    """
+
+    def __init__(self, data_dir, passwords, state_dir=None, max_msg_size=0, session_timeout=0, log=None):
+        lookup = passwords if callable(passwords) else passwords.get
+
+        def password(_user_data, username, buf, size):
+            pw = lookup(username.decode("utf-8", "replace"))
+            if pw is None:
+                return -1
+            raw = pw.encode("utf-8")
+            if len(raw) < size:
+                ctypes.memmove(buf, raw + b"\0", len(raw) + 1)
+            return len(raw)
+
+        def log_line(_user_data, level, message):
+            log(level, message.decode("utf-8", "replace"))
+
+        # The callbacks must live as long as the server.
+        self._password = _PASSWORD_CB(password)
+        self._log = _LOG_CB(log_line) if log else _LOG_CB()
+        config = _ServerConfig(ctypes.sizeof(_ServerConfig), os.fsencode(data_dir),
+                               os.fsencode(state_dir) if state_dir else None, max_msg_size, session_timeout,
+                               self._password, self._log, None)
+        handle = ctypes.c_void_p()
+        error = ctypes.c_void_p()
+        status = _lib.smk_server_new(ctypes.byref(config), ctypes.byref(handle), ctypes.byref(error))
+        if status != _OK:
+            raise SyncMLError(_take_string(_lib, error.value) or "cannot create the server", status)
+        self._handle = handle
+
+    def close(self):
+        if self._handle:
+            _lib.smk_server_free(self._handle)
+            self._handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+    def grant(self, owner, category, user, read_only=False):
+        """Lets `user` sync `owner`'s "contacts", "calendar" or "tasks"."""
+        status = _lib.smk_server_grant(self._handle, owner.encode(), category.encode(), user.encode(),
+                                       1 if read_only else 0)
+        if status != _OK:
+            raise SyncMLError("cannot grant %s/%s to %s" % (owner, category, user), status)
+
+    def import_global_address_book(self, vcf_path):
+        """Replaces the Global Address Book with the vCards of a file; returns their number."""
+        count = ctypes.c_size_t()
+        error = ctypes.c_void_p()
+        status = _lib.smk_server_import_gab(self._handle, os.fsencode(vcf_path), ctypes.byref(count),
+                                            ctypes.byref(error))
+        if status != _OK:
+            raise SyncMLError(_take_string(_lib, error.value) or "import failed", status)
+        return count.value
+
+    def process(self, body, content_type=None, url="/", peer=""):
+        """Handles one client message (bytes); returns its Response."""
+        out = _Response()
+        status = _lib.smk_server_process(self._handle, bytes(body), len(body),
+                                         content_type.encode() if content_type else None, url.encode(),
+                                         peer.encode(), ctypes.byref(out))
+        if status != _OK:
+            raise SyncMLError("processing failed", status)
+        try:
+            return Response(ctypes.string_at(out.body, out.body_len), out.content_type.decode(),
+                            out.http_status, bool(out.session_ended))
+        finally:
+            _lib.smk_response_free(ctypes.byref(out))
