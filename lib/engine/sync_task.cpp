@@ -148,34 +148,14 @@ std::optional<std::string> SyncTask::matching_server_item(const std::string& dat
 }
 
 int SyncTask::add_item(const Command& cmd, const Item& item, const std::string& data) {
-    const std::string& luid = item.source.uri;
-    bool full_exchange = mode_ == SyncMode::slow || mode_ == SyncMode::refresh_from_client;
-    if (auto existing = db_.state->by_luid(device_, luid)) {
-        // Known already (a resent Add, or a slow sync's Add of a mapped item).
-        return replace_item(cmd, item, data) == 201 ? 201 : 200;
-    }
-    if (full_exchange) {
-        if (auto guid = matching_server_item(data)) {
-            std::optional<std::string> rev = db_.store->replace(*guid, item_format(cmd, item), data);
-            if (rev) {
-                db_.state->put(device_, {*guid, luid, *rev});
-                confirmed_.insert(*guid);
-                ++from_client_.replaced;
-                return 200;
-            }
-        }
-    }
-    ItemVersion added = db_.store->add(item_format(cmd, item), data);
-    db_.state->put(device_, {added.guid, luid, added.revision});
-    if (full_exchange) confirmed_.insert(added.guid);
-    ++from_client_.added;
-    return 201;
+    // Known already (a resent Add, or a slow sync's Add of a mapped item).
+    if (db_.state->by_luid(device_, item.source.uri)) return replace_item(cmd, item, data) == 201 ? 201 : 200;
+    return store_unmapped(cmd, item, data);
 }
 
 int SyncTask::replace_item(const Command& cmd, const Item& item, const std::string& data) {
     const std::string& luid = item.source.uri;
-    auto row = db_.state->by_luid(device_, luid);
-    if (row) {
+    if (auto row = db_.state->by_luid(device_, luid)) {
         if (auto rev = db_.store->replace(row->guid, item_format(cmd, item), data)) {
             db_.state->put(device_, {row->guid, luid, *rev});
             confirmed_.insert(row->guid);
@@ -186,6 +166,13 @@ int SyncTask::replace_item(const Command& cmd, const Item& item, const std::stri
     }
     // A Replace of an unknown item is an Add (Funambol sends a slow sync as
     // Replaces).
+    return store_unmapped(cmd, item, data);
+}
+
+// An item whose LUID the server does not know: in a full exchange it may be
+// one the server has already (paired by identity), else it is new.
+int SyncTask::store_unmapped(const Command& cmd, const Item& item, const std::string& data) {
+    const std::string& luid = item.source.uri;
     bool full_exchange = mode_ == SyncMode::slow || mode_ == SyncMode::refresh_from_client;
     if (full_exchange) {
         if (auto guid = matching_server_item(data)) {

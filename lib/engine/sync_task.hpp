@@ -99,6 +99,7 @@ public:
 private:
     int add_item(const wire::Command& cmd, const wire::Item& item, const std::string& data);
     int replace_item(const wire::Command& cmd, const wire::Item& item, const std::string& data);
+    int store_unmapped(const wire::Command& cmd, const wire::Item& item, const std::string& data);
     int delete_item(const wire::Item& item);
     Format item_format(const wire::Command& cmd, const wire::Item& item) const;
     std::optional<std::string> matching_server_item(const std::string& data);

@@ -2,6 +2,8 @@
 // raw bytes and may hold NUL) and the DevInf as text.
 #include "state/device_registry.hpp"
 
+#include "sqlite/statement_in_use.hpp"
+
 #include <SQLiteCpp/Statement.h>
 
 #include "syncmlkit/datastore.hpp"
@@ -38,25 +40,7 @@ SQLite::Database open_registry_file(const std::string& path) {
     }
 }
 
-// A cached statement in use, reset and unbound when this goes out of scope
-// (an unreset SELECT would keep the connection on an old snapshot).
-class StatementInUse {
-public:
-    explicit StatementInUse(SQLite::Statement& statement) : statement_(statement) {}
-    ~StatementInUse() {
-        statement_.tryReset();
-        try {
-            statement_.clearBindings();
-        } catch (...) {  // sqlite3_clear_bindings cannot fail; SQLiteCpp still checks
-        }
-    }
-    StatementInUse(const StatementInUse&) = delete;
-    StatementInUse& operator=(const StatementInUse&) = delete;
-    SQLite::Statement* operator->() { return &statement_; }
-
-private:
-    SQLite::Statement& statement_;
-};
+using sqlite::StatementInUse;
 
 }  // namespace
 

@@ -4,6 +4,8 @@
 // smk_outbox (what is still to be sent, in seq order).
 #include "state/sync_state.hpp"
 
+#include "sqlite/statement_in_use.hpp"
+
 #include <stdexcept>
 
 #include "syncmlkit/datastore.hpp"
@@ -43,25 +45,7 @@ DatastoreError failure(const std::string& what, const SQLite::Database& db, cons
     return DatastoreError("sync state: " + what + " (" + db.getFilename() + "): " + e.what());
 }
 
-// A cached statement in use, reset and unbound when this goes out of scope
-// (an unreset SELECT would keep the connection on an old snapshot).
-class StatementInUse {
-public:
-    explicit StatementInUse(SQLite::Statement& statement) : statement_(statement) {}
-    ~StatementInUse() {
-        statement_.tryReset();
-        try {
-            statement_.clearBindings();
-        } catch (...) {  // sqlite3_clear_bindings cannot fail; SQLiteCpp still checks
-        }
-    }
-    StatementInUse(const StatementInUse&) = delete;
-    StatementInUse& operator=(const StatementInUse&) = delete;
-    SQLite::Statement* operator->() { return &statement_; }
-
-private:
-    SQLite::Statement& statement_;
-};
+using sqlite::StatementInUse;
 
 const char* op_name(OutOp op) {
     switch (op) {

@@ -8,6 +8,8 @@
 // write had, whichever connection made it.
 #include "store/sqlite_datastore.hpp"
 
+#include "sqlite/statement_in_use.hpp"
+
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
@@ -115,27 +117,7 @@ private:
     std::shared_ptr<SQLite::Database> db_;
 };
 
-// A cached statement in use. It is reset and unbound when this goes out of
-// scope: an unreset SELECT would pin the connection to an old snapshot (it
-// would not see other connections' commits and would stall checkpoints), and
-// unbound parameters cannot point at data that is gone.
-class StatementInUse {
-public:
-    explicit StatementInUse(SQLite::Statement& statement) : statement_(statement) {}
-    ~StatementInUse() {
-        statement_.tryReset();
-        try {
-            statement_.clearBindings();
-        } catch (...) {  // sqlite3_clear_bindings cannot fail; SQLiteCpp still checks
-        }
-    }
-    StatementInUse(const StatementInUse&) = delete;
-    StatementInUse& operator=(const StatementInUse&) = delete;
-    SQLite::Statement* operator->() { return &statement_; }
-
-private:
-    SQLite::Statement& statement_;
-};
+using sqlite::StatementInUse;
 
 void bind_data(SQLite::Statement& statement, int index, std::string_view data) {
     if (data.size() > static_cast<std::size_t>(INT_MAX)) throw std::length_error("item larger than 2 GiB");
