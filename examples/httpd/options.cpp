@@ -69,7 +69,7 @@ Options parse_options(const std::vector<std::string>& args) {
             o.gab_file = nonempty(value());
         } else if (name == "--max-msg-size") {
             // Below a few kB not even the server's own status replies fit.
-            o.max_msg_size = static_cast<std::size_t>(parse_number(name, value(), 4096, 64ull * 1024 * 1024));
+            o.max_msg_size = static_cast<std::size_t>(parse_number(name, value(), 1024, 64ull * 1024 * 1024));
         } else if (name == "--session-timeout") {
             o.session_timeout = std::chrono::seconds(parse_number(name, value(), 1, 7 * 24 * 3600));
         } else if (name == "--log-dir") {

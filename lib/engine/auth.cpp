@@ -40,7 +40,12 @@ Authenticator::Authenticator(AuthProvider& provider, state::DeviceRegistry& devi
     : provider_(provider), devices_(devices) {}
 
 wire::Cred Authenticator::md5_challenge(const std::string& device) {
-    std::string nonce = random_bytes(12);
+    // Letters and digits only: SyncEvolution keeps the nonce between sessions
+    // as a C string, so a 0x00 byte (one nonce in twenty of 12 random bytes)
+    // cut it short and cost a failed login the next session.
+    static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    std::string nonce = random_bytes(16);
+    for (char& c : nonce) c = kAlphabet[static_cast<unsigned char>(c) % 62];
     devices_.set_nonce(device, nonce);
     wire::Cred chal;
     chal.meta.type = "syncml:auth-md5";
