@@ -83,17 +83,10 @@ int main(int argc, char** argv) {
         while (sent < count) {
             Message msg = up.message(false);
             msg.body = up.statuses_for(reply);
-            Command sync;
-            sync.kind = CommandKind::Sync;
-            sync.cmd_id = "900";
-            sync.target.uri = "contacts";
-            sync.source.uri = "./contacts";
-            for (std::size_t i = 0; i < per_message && sent < count; ++i, ++sent) {
-                Command add = TestClient::item_command(CommandKind::Add, std::to_string(sent), contact(sent));
-                add.cmd_id = std::to_string(1000 + i);
-                sync.children.push_back(std::move(add));
-            }
-            msg.body.push_back(std::move(sync));
+            std::vector<Command> adds;
+            for (std::size_t i = 0; i < per_message && sent < count; ++i, ++sent)
+                adds.push_back(TestClient::item_command(CommandKind::Add, std::to_string(sent), contact(sent)));
+            msg.body.push_back(TestClient::sync("contacts", std::move(adds), 900));
             msg.final = sent == count;
             reply = up.send(msg);
         }
@@ -108,12 +101,7 @@ int main(int argc, char** argv) {
         reply = down.send(m);
         Message pkg3 = down.message();
         pkg3.body = down.statuses_for(reply);
-        Command empty_sync;
-        empty_sync.kind = CommandKind::Sync;
-        empty_sync.cmd_id = "900";
-        empty_sync.target.uri = "contacts";
-        empty_sync.source.uri = "./contacts";
-        pkg3.body.push_back(empty_sync);
+        pkg3.body.push_back(TestClient::sync("contacts", {}, 900));
         reply = down.send(pkg3);
         std::size_t received = drain(down, reply);
         double t2 = cpu_seconds();

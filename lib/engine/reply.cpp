@@ -34,6 +34,13 @@ Command Reply::status(const Command& answered, const std::string& msg_ref, int c
     return s;
 }
 
+Command Reply::status_with_refs(const Command& answered, const std::string& msg_ref, int code) {
+    Command s = status(answered, msg_ref, code);
+    s.target_refs = {answered.target.uri};
+    s.source_refs = {answered.source.uri};
+    return s;
+}
+
 Command Reply::header_status(const Header& in, int code) {
     Command s;
     s.kind = CommandKind::Status;

@@ -18,6 +18,9 @@ public:
 
     /// A Status answering `answered` (a command of message `msg_ref`).
     static wire::Command status(const wire::Command& answered, const std::string& msg_ref, int code);
+    /// A Status for a Sync or Map, whose TargetRef and SourceRef name its
+    /// Target and Source (the Funambol client crashes without SourceRef).
+    static wire::Command status_with_refs(const wire::Command& answered, const std::string& msg_ref, int code);
     /// The Status for the incoming SyncHdr.
     static wire::Command header_status(const wire::Header& in, int code);
 

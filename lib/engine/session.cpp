@@ -427,9 +427,7 @@ void Session::on_alert(const Command& cmd, const std::string& msg_ref, Reply& re
 }
 
 void Session::on_sync(const Command& cmd, const std::string& msg_ref, Reply& reply) {
-    Command s = Reply::status(cmd, msg_ref, 200);
-    s.target_refs = {cmd.target.uri};
-    s.source_refs = {cmd.source.uri};
+    Command s = Reply::status_with_refs(cmd, msg_ref, 200);
     SyncTask* task = task_for(cmd.target.uri);
     if (!task) {
         s.data = "404";
@@ -454,9 +452,7 @@ void Session::on_sync(const Command& cmd, const std::string& msg_ref, Reply& rep
 }
 
 void Session::on_map(const Command& cmd, const std::string& msg_ref, Reply& reply) {
-    Command s = Reply::status(cmd, msg_ref, 200);
-    s.target_refs = {cmd.target.uri};
-    s.source_refs = {cmd.source.uri};
+    Command s = Reply::status_with_refs(cmd, msg_ref, 200);
     SyncTask* task = task_for(cmd.target.uri);
     if (!task) {
         s.data = "404";

@@ -126,6 +126,19 @@ Command TestClient::item_command(CommandKind kind, const std::string& luid, cons
     return c;
 }
 
+Command TestClient::sync(const std::string& server_db, std::vector<Command> ops, int first_id) {
+    Command sync;
+    sync.kind = CommandKind::Sync;
+    sync.cmd_id = std::to_string(first_id++);
+    sync.target.uri = server_db;
+    sync.source.uri = "./" + server_db;
+    for (Command& op : ops) {
+        op.cmd_id = std::to_string(first_id++);
+        sync.children.push_back(std::move(op));
+    }
+    return sync;
+}
+
 std::vector<Command> TestClient::statuses_for(const Message& reply, int code) {
     std::vector<Command> out;
     Command hs;

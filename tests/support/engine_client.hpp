@@ -80,6 +80,8 @@ public:
     static wire::Command alert(const std::string& code, const std::string& server_db, const std::string& client_db,
                                const std::string& last, const std::string& next);
     static wire::Command item_command(wire::CommandKind kind, const std::string& luid, const std::string& data);
+    /// A Sync of `ops` for `server_db` from "./<server_db>", CmdIDs numbered from `first_id`.
+    static wire::Command sync(const std::string& server_db, std::vector<wire::Command> ops, int first_id = 50);
     /// Statuses for every command of `reply` (as a client answers).
     std::vector<wire::Command> statuses_for(const wire::Message& reply, int code = 200);
 

@@ -103,16 +103,9 @@ TEST_CASE("a host's own datastore syncs, with the sync state kept by the server"
 
         Message pkg3 = c.message();
         pkg3.body = c.statuses_for(reply);
-        Command sync;
-        sync.kind = CommandKind::Sync;
-        sync.cmd_id = "5";
-        sync.target.uri = "contacts";
-        sync.source.uri = "./contacts";
-        Command add = TestClient::item_command(CommandKind::Add, "L1",
-                                               "BEGIN:VCARD\nVERSION:3.0\nFN:From Client\nN:Client;From;;;\nEND:VCARD\n");
-        add.cmd_id = "6";
-        sync.children.push_back(add);
-        pkg3.body.push_back(sync);
+        pkg3.body.push_back(TestClient::sync(
+            "contacts", {TestClient::item_command(CommandKind::Add, "L1",
+                                                  "BEGIN:VCARD\nVERSION:3.0\nFN:From Client\nN:Client;From;;;\nEND:VCARD\n")}));
         reply = c.send(pkg3);
         CHECK(find_status(reply, "Add")->data == "201");
         const Command* server_sync = find_command(reply, CommandKind::Sync);
@@ -145,15 +138,7 @@ TEST_CASE("a host's own datastore syncs, with the sync state kept by the server"
         CHECK(find_status(reply, "Alert")->data == "200");
         Message pkg3 = c.message();
         pkg3.body = c.statuses_for(reply);
-        Command sync;
-        sync.kind = CommandKind::Sync;
-        sync.cmd_id = "5";
-        sync.target.uri = "contacts";
-        sync.source.uri = "./contacts";
-        Command del = TestClient::item_command(CommandKind::Delete, "L9", "");
-        del.cmd_id = "6";
-        sync.children.push_back(del);
-        pkg3.body.push_back(sync);
+        pkg3.body.push_back(TestClient::sync("contacts", {TestClient::item_command(CommandKind::Delete, "L9", "")}));
         reply = c.send(pkg3);
         CHECK(find_status(reply, "Delete")->data == "200");
         CHECK(provider->alice->items.count("m1") == 0);

@@ -30,17 +30,7 @@ Message init(TestClient& c, const std::string& code, const std::string& db, cons
 Message client_changes(TestClient& c, const Message& pkg2, const std::string& db, std::vector<Command> ops) {
     Message m = c.message();
     m.body = c.statuses_for(pkg2);
-    Command sync;
-    sync.kind = CommandKind::Sync;
-    sync.cmd_id = "50";
-    sync.target.uri = db;
-    sync.source.uri = "./" + db;
-    int id = 60;
-    for (Command& op : ops) {
-        op.cmd_id = std::to_string(id++);
-        sync.children.push_back(op);
-    }
-    m.body.push_back(sync);
+    m.body.push_back(TestClient::sync(db, std::move(ops)));
     return c.send(m);
 }
 
@@ -307,15 +297,7 @@ TEST_CASE("a resent message is answered from the cache and applied once") {
     Message pkg2 = init(c, "201", "contacts", "", "X1");
     Message m = c.message();
     m.body = c.statuses_for(pkg2);
-    Command sync;
-    sync.kind = CommandKind::Sync;
-    sync.cmd_id = "5";
-    sync.target.uri = "contacts";
-    sync.source.uri = "./contacts";
-    Command add = TestClient::item_command(CommandKind::Add, "1", vcard("Once"));
-    add.cmd_id = "6";
-    sync.children.push_back(add);
-    m.body.push_back(sync);
+    m.body.push_back(TestClient::sync("contacts", {TestClient::item_command(CommandKind::Add, "1", vcard("Once"))}));
     std::string first = encode(c.send(m), Encoding::xml);
     // The same message again, to the same URL.
     Request again;
