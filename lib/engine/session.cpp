@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <functional>
 
+#include "engine/item_format.hpp"
 #include "engine/server_devinf.hpp"
 #include "store/sqlite_datastore.hpp"
 
@@ -290,17 +291,19 @@ void Session::remember_devinf(const Item& item) {
     devinf_received_ = true;
 }
 
-bool Session::client_supports_large_objects() {
+// The device's DevInf as the registry keeps it (sent in this session or an
+// earlier one); nullopt when the device never sent one.
+std::optional<DevInf> Session::client_devinf() {
     std::optional<std::string> xml = ctx_.devices->devinf(device_);
-    if (!xml) return false;
+    if (!xml) return std::nullopt;
     try {
         Message holder = decode(*xml, Encoding::xml);
         for (const Command& c : holder.body)
             for (const Item& item : c.items)
-                if (item.devinf) return item.devinf->support_large_objs;
+                if (item.devinf) return *item.devinf;
     } catch (const DecodeError&) {
     }
-    return false;
+    return std::nullopt;
 }
 
 bool Session::devinf_known() { return devinf_received_ || ctx_.devices->devinf(device_).has_value(); }
@@ -520,9 +523,13 @@ void Session::after_commands(const Message& in, Reply& reply) {
 
 void Session::fill_server_changes(Reply& reply) {
     bool all_sent = true;
-    if (!large_objects_known_) {
-        large_objects_known_ = true;
-        client_large_objects_ = client_supports_large_objects();
+    if (!client_known_) {
+        // What the client takes: large objects, and each database's format.
+        client_known_ = true;
+        std::optional<DevInf> devinf = client_devinf();
+        client_large_objects_ = devinf && devinf->support_large_objs;
+        for (auto& task : tasks_)
+            if (devinf) task->set_client_format(preferred_rx(*devinf, task->client_uri(), task->name().category));
     }
     for (auto& task : tasks_)
         if (!task->fill(reply, client_large_objects_)) {

@@ -62,7 +62,7 @@ private:
     void remember_sent_items(const wire::Message& out);
     void on_status(const wire::Command& status);
     bool devinf_known();
-    bool client_supports_large_objects();
+    std::optional<wire::DevInf> client_devinf();
     std::optional<OpenDatabase> open_database(const DatabaseName& name);
     SyncTask* task_for(const std::string& server_uri);
     void after_commands(const wire::Message& in, Reply& reply);
@@ -88,7 +88,7 @@ private:
     std::size_t last_in_size_ = 0;
     Response cached_;
     bool devinf_received_ = false;
-    bool large_objects_known_ = false;
+    bool client_known_ = false;
     bool client_large_objects_ = false;
     std::vector<std::unique_ptr<SyncTask>> tasks_;
     struct SentItem {

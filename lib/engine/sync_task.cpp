@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "engine/item_format.hpp"
 #include "engine/item_identity.hpp"
 #include "wire/text.hpp"
 
@@ -127,6 +128,11 @@ Format SyncTask::item_format(const Command& cmd, const Item& item) const {
     return Format{type, version};
 }
 
+// What the client sent, in the store's format.
+std::string SyncTask::for_store(const Command& cmd, const Item& item, const std::string& data, Format& stored) const {
+    return engine::to_store(name_.category, item_format(cmd, item), data, db_.store->native_format(), stored);
+}
+
 std::optional<std::string> SyncTask::matching_server_item(const std::string& data) {
     std::string key = identity_key(name_.category, data);
     if (key.empty()) return std::nullopt;
@@ -155,8 +161,10 @@ int SyncTask::add_item(const Command& cmd, const Item& item, const std::string& 
 
 int SyncTask::replace_item(const Command& cmd, const Item& item, const std::string& data) {
     const std::string& luid = item.source.uri;
+    Format format;
+    std::string stored = for_store(cmd, item, data, format);
     if (auto row = db_.state->by_luid(device_, luid)) {
-        if (auto rev = db_.store->replace(row->guid, item_format(cmd, item), data)) {
+        if (auto rev = db_.store->replace(row->guid, format, stored)) {
             db_.state->put(device_, {row->guid, luid, *rev});
             confirmed_.insert(row->guid);
             ++from_client_.replaced;
@@ -173,10 +181,12 @@ int SyncTask::replace_item(const Command& cmd, const Item& item, const std::stri
 // one the server has already (paired by identity), else it is new.
 int SyncTask::store_unmapped(const Command& cmd, const Item& item, const std::string& data) {
     const std::string& luid = item.source.uri;
+    Format format;
+    std::string stored = for_store(cmd, item, data, format);
     bool full_exchange = mode_ == SyncMode::slow || mode_ == SyncMode::refresh_from_client;
     if (full_exchange) {
-        if (auto guid = matching_server_item(data)) {
-            if (auto rev = db_.store->replace(*guid, item_format(cmd, item), data)) {
+        if (auto guid = matching_server_item(stored)) {
+            if (auto rev = db_.store->replace(*guid, format, stored)) {
                 db_.state->put(device_, {*guid, luid, *rev});
                 confirmed_.insert(*guid);
                 ++from_client_.replaced;
@@ -184,7 +194,7 @@ int SyncTask::store_unmapped(const Command& cmd, const Item& item, const std::st
             }
         }
     }
-    ItemVersion added = db_.store->add(item_format(cmd, item), data);
+    ItemVersion added = db_.store->add(format, stored);
     db_.state->put(device_, {added.guid, luid, added.revision});
     if (full_exchange) confirmed_.insert(added.guid);
     ++from_client_.added;
@@ -358,10 +368,9 @@ bool SyncTask::fill(Reply& reply, bool large_objects) {
                 continue;
             }
             op.kind = next->op == state::OutOp::add ? CommandKind::Add : CommandKind::Replace;
-            op.meta.type = stored->format.type;
+            item.data = engine::to_client(name_.category, *stored, client_format_, op.meta.type);
             item.source.uri = stored->guid;
             if (next->op == state::OutOp::replace) item.target.uri = next->luid;
-            item.data = std::move(stored->data);
             item.has_data = true;
             revision = std::move(stored->revision);
         }

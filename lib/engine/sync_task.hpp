@@ -77,6 +77,9 @@ public:
     /// client no longer holds, a refresh from the client deletes what it did
     /// not send.
     void end_of_client_changes();
+    /// The format the client receives best for this database (from its
+    /// DevInf); items are converted to it when the server sends them.
+    void set_client_format(std::optional<wire::ContentType> format) { client_format_ = std::move(format); }
     /// Queues the server's changes for the client (package 4).
     void prepare_outbox();
     /// Adds this database's Sync to `reply`, filled with queued changes as far
@@ -102,6 +105,8 @@ private:
     int store_unmapped(const wire::Command& cmd, const wire::Item& item, const std::string& data);
     int delete_item(const wire::Item& item);
     Format item_format(const wire::Command& cmd, const wire::Item& item) const;
+    std::string for_store(const wire::Command& cmd, const wire::Item& item, const std::string& data,
+                          Format& stored) const;
     std::optional<std::string> matching_server_item(const std::string& data);
 
     DatabaseName name_;
@@ -123,6 +128,7 @@ private:
     std::optional<wire::Command> outgoing_chunks_;
     std::size_t outgoing_offset_ = 0;
     bool send_chunk(Reply& reply, wire::Command& sync);
+    std::optional<wire::ContentType> client_format_;
     std::int64_t last_sent_seq_ = 0;
     bool sent_sync_ = false;
     SyncCounts from_client_, to_client_;

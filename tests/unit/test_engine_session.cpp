@@ -493,3 +493,91 @@ TEST_CASE("idle sessions expire") {
     server.expire_idle_sessions();
     CHECK(server.session_count() == 0);
 }
+
+namespace {
+
+// A Put of a DevInf whose contacts datastore prefers `type` `version`.
+Command devinf_put(const std::string& device, const std::string& type, const std::string& version) {
+    Command put;
+    put.kind = CommandKind::Put;
+    put.cmd_id = "9";
+    Item it;
+    it.source.uri = "./devinf12";
+    it.devinf = DevInf{};
+    it.devinf->ver_dtd = "1.2";
+    it.devinf->dev_id = device;
+    it.devinf->dev_typ = "workstation";
+    DataStore ds;
+    ds.source_ref = "./contacts";
+    ds.rx_pref = ContentType{type, version};
+    ds.tx_pref = ContentType{type, version};
+    it.devinf->datastores.push_back(ds);
+    it.has_data = true;
+    put.items.push_back(it);
+    return put;
+}
+
+Message init_with_devinf(TestClient& c, const std::string& device, const std::string& type, const std::string& version,
+                         const std::string& code, const std::string& next) {
+    Message m = c.message();
+    m.body.push_back(devinf_put(device, type, version));
+    m.body.push_back(TestClient::alert(code, "contacts", "./contacts", "", next));
+    return c.send(m);
+}
+
+}  // namespace
+
+TEST_CASE("a vCard 2.1 client's contact reaches a vCard 3.0 client as 3.0, and back") {
+    TestServer ts;
+    // The Funambol plug-in's kind of item: vCard 2.1, nameless parameters,
+    // quoted-printable with a soft break.
+    std::string v21 =
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nN:M=C3=BCller;J=C3=B6rg;;;\r\nFN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:J=C3=B6rg M=\r\n"
+        "=C3=BCller\r\nTEL;WORK;VOICE:+49 30 1234\r\nNOTE;ENCODING=QUOTED-PRINTABLE:two=0D=0Alines\r\nEND:VCARD\r\n";
+    v21.replace(v21.find("N:M=C3"), 2, "N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:");
+    TestClient outlook(*ts.server, "fol-device");
+    Message pkg2 = init_with_devinf(outlook, "fol-device", "text/x-vcard", "2.1", "201", "O1");
+    Command add = TestClient::item_command(CommandKind::Add, "outlook-1", v21);
+    add.meta.type = "text/x-vcard";
+    Message pkg4 = client_changes(outlook, pkg2, "contacts", {add});
+    CHECK(find_status(pkg4, "Add")->data == "201");
+    map_phase(outlook, pkg4, "contacts");
+
+    // Stored once, as vCard 3.0.
+    auto stored = ts.items("alice", Category::contacts);
+    REQUIRE(stored.size() == 1);
+    CHECK(stored[0].find("VERSION:3.0\r\n") != std::string::npos);
+    CHECK(stored[0].find("TEL;TYPE=WORK,VOICE:+49 30 1234\r\n") != std::string::npos);
+
+    TestClient evolution(*ts.server, "syncevo-device");
+    pkg2 = init_with_devinf(evolution, "syncevo-device", "text/vcard", "3.0", "205", "E1");
+    pkg4 = client_changes(evolution, pkg2, "contacts", {});
+    std::vector<Command> ops = server_ops(pkg4);
+    REQUIRE(ops.size() == 1);
+    CHECK(ops[0].meta.type == "text/vcard");
+    const std::string& got = ops[0].items[0].data;
+    CHECK(got.find("VERSION:3.0\r\n") != std::string::npos);
+    CHECK(got.find("N:M\xC3\xBCller;J\xC3\xB6rg;;;\r\n") != std::string::npos);
+    CHECK(got.find("FN:J\xC3\xB6rg M\xC3\xBCller\r\n") != std::string::npos);
+    CHECK(got.find("NOTE:two\\nlines\r\n") != std::string::npos);
+    map_phase(evolution, pkg4, "contacts");
+
+    // The 3.0 client adds a contact; the 2.1 client receives vCard 2.1.
+    evolution.new_session();
+    pkg2 = init(evolution, "200", "contacts", "E1", "E2");
+    Command add30 = TestClient::item_command(CommandKind::Add, "evo-2",
+                                             "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Doe;Jane;;;\r\nFN:Jane Doe\r\n"
+                                             "TEL;TYPE=CELL:+1 555 0100\r\nNOTE:caf\xC3\xA9\\, bar\r\nEND:VCARD\r\n");
+    pkg4 = client_changes(evolution, pkg2, "contacts", {add30});
+    map_phase(evolution, pkg4, "contacts");
+    outlook.new_session();
+    pkg2 = init(outlook, "200", "contacts", "O1", "O2");
+    pkg4 = client_changes(outlook, pkg2, "contacts", {});
+    ops = server_ops(pkg4);
+    REQUIRE(ops.size() == 1);
+    CHECK(ops[0].meta.type == "text/x-vcard");
+    const std::string& old = ops[0].items[0].data;
+    CHECK(old.find("VERSION:2.1\r\n") != std::string::npos);
+    CHECK(old.find("TEL;CELL:+1 555 0100\r\n") != std::string::npos);
+    CHECK(old.find("NOTE;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:caf=C3=A9, bar\r\n") != std::string::npos);
+}
