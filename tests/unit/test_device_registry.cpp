@@ -13,6 +13,7 @@
 
 #include "state/device_registry.hpp"
 #include "syncmlkit/datastore.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using smk::state::DeviceRegistry;
@@ -20,20 +21,8 @@ using smk::state::DeviceRegistry;
 namespace {
 
 // A fresh directory per test, removed afterwards.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static std::atomic<int> counter{0};
-        path = fs::temp_directory_path() /
-               ("smk-device-registry-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
+struct TempDir : smk::test::TempDir {
+    TempDir() : smk::test::TempDir("smk-device-registry") {}
 };
 
 }  // namespace

@@ -57,6 +57,38 @@ std::vector<Command> server_ops(const Message& pkg4) {
     return {};
 }
 
+// A Put of a DevInf whose contacts datastore prefers `type` `version`.
+Command devinf_put(const std::string& device, const std::string& type, const std::string& version,
+                   bool large_objects = false) {
+    Command put;
+    put.kind = CommandKind::Put;
+    put.cmd_id = "9";
+    Item it;
+    it.source.uri = "./devinf12";
+    it.devinf = DevInf{};
+    it.devinf->ver_dtd = "1.2";
+    it.devinf->dev_id = device;
+    it.devinf->dev_typ = "workstation";
+    it.devinf->support_large_objs = large_objects;
+    DataStore ds;
+    ds.source_ref = "./contacts";
+    ds.rx_pref = ContentType{type, version};
+    ds.tx_pref = ContentType{type, version};
+    it.devinf->datastores.push_back(ds);
+    it.has_data = true;
+    put.items.push_back(it);
+    return put;
+}
+
+Message init_with_devinf(TestClient& c, const std::string& device, const std::string& type, const std::string& version,
+                         const std::string& code, const std::string& next) {
+    Message m = c.message();
+    m.body.push_back(devinf_put(device, type, version));
+    m.body.push_back(TestClient::alert(code, "contacts", "./contacts", "", next));
+    return c.send(m);
+}
+
+
 }  // namespace
 
 TEST_CASE("a first slow sync uploads, a two-way sync exchanges changes both ways") {
@@ -373,19 +405,7 @@ TEST_CASE("an item larger than the client's MaxMsgSize goes in chunks to a clien
     TestClient c(*ts.server, "IMEI:19");
     c.max_msg_size = "4000";
     Message m = c.message();
-    Command put;
-    put.kind = CommandKind::Put;
-    put.cmd_id = "9";
-    Item devinf;
-    devinf.source.uri = "./devinf12";
-    devinf.devinf = DevInf{};
-    devinf.devinf->ver_dtd = "1.2";
-    devinf.devinf->dev_id = "IMEI:19";
-    devinf.devinf->dev_typ = "phone";
-    devinf.devinf->support_large_objs = true;
-    devinf.has_data = true;
-    put.items.push_back(devinf);
-    m.body.push_back(put);
+    m.body.push_back(devinf_put("IMEI:19", "text/vcard", "3.0", true));
     m.body.push_back(TestClient::alert("205", "contacts", "./contacts", "", "L1"));
     Message reply = c.send(m);
     reply = client_changes(c, reply, "contacts", {});
@@ -494,38 +514,6 @@ TEST_CASE("idle sessions expire") {
     CHECK(server.session_count() == 0);
 }
 
-namespace {
-
-// A Put of a DevInf whose contacts datastore prefers `type` `version`.
-Command devinf_put(const std::string& device, const std::string& type, const std::string& version) {
-    Command put;
-    put.kind = CommandKind::Put;
-    put.cmd_id = "9";
-    Item it;
-    it.source.uri = "./devinf12";
-    it.devinf = DevInf{};
-    it.devinf->ver_dtd = "1.2";
-    it.devinf->dev_id = device;
-    it.devinf->dev_typ = "workstation";
-    DataStore ds;
-    ds.source_ref = "./contacts";
-    ds.rx_pref = ContentType{type, version};
-    ds.tx_pref = ContentType{type, version};
-    it.devinf->datastores.push_back(ds);
-    it.has_data = true;
-    put.items.push_back(it);
-    return put;
-}
-
-Message init_with_devinf(TestClient& c, const std::string& device, const std::string& type, const std::string& version,
-                         const std::string& code, const std::string& next) {
-    Message m = c.message();
-    m.body.push_back(devinf_put(device, type, version));
-    m.body.push_back(TestClient::alert(code, "contacts", "./contacts", "", next));
-    return c.send(m);
-}
-
-}  // namespace
 
 TEST_CASE("a vCard 2.1 client's contact reaches a vCard 3.0 client as 3.0, and back") {
     TestServer ts;

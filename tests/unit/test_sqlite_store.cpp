@@ -19,6 +19,7 @@
 #include "state/sync_state.hpp"
 #include "store/sqlite_datastore.hpp"
 #include "syncmlkit/sqlite_store.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using smk::Format;
@@ -27,20 +28,8 @@ using smk::store::SqliteDatastore;
 namespace {
 
 // A fresh directory per test, removed afterwards.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static std::atomic<int> counter{0};
-        path = fs::temp_directory_path() /
-               ("smk-sqlite-store-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
+struct TempDir : smk::test::TempDir {
+    TempDir() : smk::test::TempDir("smk-sqlite-store") {}
 };
 
 const Format kVCard{"text/vcard", "3.0"};
