@@ -12,6 +12,7 @@ packages=(
   libfmt-dev
   catch2                  # Catch2 v2, /usr/lib/cmake/Catch2
   python3                 # the Python binding's tests
+  python3-vobject         # an independent vCard reader the conversion tests compare with
   gcc libc6-dev           # the interop tests' LD_PRELOAD shim (C, tests/interop/curlfix)
   syncevolution           # the real SyncML client the interop tests drive (2.0.0, file backend)
   libcpp-httplib-dev      # syncmlkit-httpd's HTTP(S) server (pkg-config cpp-httplib; pulls libssl-dev, libbrotli-dev)
