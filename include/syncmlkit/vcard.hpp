@@ -30,4 +30,14 @@ SMK_API VCardVersion vcard_version(std::string_view vcard);
 /// Output lines end in CRLF; 3.0 lines are folded at 75 octets.
 SMK_API std::string convert_vcard(std::string_view vcard, VCardVersion to, std::vector<Warning>* warnings = nullptr);
 
+/// A client's Replace of a contact merged into the server's copy, both vCard
+/// 3.0, so that a Replace never wipes what the client could not hold: the
+/// client's properties replace the server's of the same name; a server
+/// property whose name is not in `client_knows` (the property names of the
+/// client's CTCap) and that the client did not send is kept; a property the
+/// client sends empty clears that field. With `client_knows` empty the
+/// client's item is taken as it is (minus its empty properties).
+SMK_API std::string merge_vcard(std::string_view server, std::string_view client,
+                                const std::vector<std::string>& client_knows);
+
 }  // namespace smk::pim

@@ -1,5 +1,7 @@
 #include "engine/item_format.hpp"
 
+#include <cctype>
+
 #include "syncmlkit/vcard.hpp"
 
 namespace smk::engine {
@@ -58,6 +60,32 @@ std::optional<wire::ContentType> preferred_rx(const wire::DevInf& devinf, const 
             if (producible(category, ct)) return ct;
     }
     return std::nullopt;
+}
+
+std::vector<std::string> ctcap_properties(const wire::DevInf& devinf, const std::string& client_db,
+                                          Category category) {
+    std::vector<std::string> names;
+    auto collect = [&](const std::vector<wire::CTCap>& caps) {
+        for (const wire::CTCap& cap : caps) {
+            if (!producible(category, {cap.type, cap.version})) continue;
+            for (const wire::Property& p : cap.properties) {
+                std::string n = p.name;
+                for (char& c : n) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+                names.push_back(n);
+            }
+        }
+    };
+    for (const wire::DataStore& ds : devinf.datastores)
+        if (strip_dot_slash(ds.source_ref) == strip_dot_slash(client_db)) collect(ds.ctcaps);
+    if (names.empty()) collect(devinf.ctcaps);
+    return names;
+}
+
+std::string merge_replace(Category category, const StoredItem& stored, const std::string& incoming,
+                          const Format& incoming_format, const std::vector<std::string>& client_knows) {
+    if (category == Category::contacts && incoming_format.type == kVCard30 && !is_vcard21(stored.format, stored.data))
+        return pim::merge_vcard(stored.data, incoming, client_knows);
+    return incoming;
 }
 
 }  // namespace smk::engine

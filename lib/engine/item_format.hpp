@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "syncmlkit/datastore.hpp"
 #include "syncmlkit/devinf.hpp"
@@ -28,5 +29,17 @@ std::string to_client(Category category, const StoredItem& item, const std::opti
 /// server can produce, else the first such Rx.
 std::optional<wire::ContentType> preferred_rx(const wire::DevInf& devinf, const std::string& client_db,
                                               Category category);
+
+/// The property names (upper case) the client's CTCap lists for the content
+/// types of `category` in its database `client_db` (1.2 layout) or device-wide
+/// (1.1 layout); empty when it sent none.
+std::vector<std::string> ctcap_properties(const wire::DevInf& devinf, const std::string& client_db,
+                                          Category category);
+
+/// A client's Replace (already in the store's format) merged into the
+/// stored item, so that fields the client cannot hold survive; for formats
+/// without a merge the client's data as it is.
+std::string merge_replace(Category category, const StoredItem& stored, const std::string& incoming,
+                          const Format& incoming_format, const std::vector<std::string>& client_knows);
 
 }  // namespace smk::engine

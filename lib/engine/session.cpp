@@ -429,7 +429,23 @@ void Session::on_alert(const Command& cmd, const std::string& msg_ref, Reply& re
     }
 }
 
+// What the client takes, from its DevInf (sent in package 1 or as Results to
+// our Get, which come before its Sync): large objects, and for each database
+// its format and the properties it can hold. Once a session.
+void Session::learn_client() {
+    if (client_known_) return;
+    client_known_ = true;
+    std::optional<DevInf> devinf = client_devinf();
+    if (!devinf) return;
+    client_large_objects_ = devinf->support_large_objs;
+    for (auto& task : tasks_) {
+        task->set_client_format(preferred_rx(*devinf, task->client_uri(), task->name().category));
+        task->set_client_properties(ctcap_properties(*devinf, task->client_uri(), task->name().category));
+    }
+}
+
 void Session::on_sync(const Command& cmd, const std::string& msg_ref, Reply& reply) {
+    learn_client();
     Command s = Reply::status_with_refs(cmd, msg_ref, 200);
     SyncTask* task = task_for(cmd.target.uri);
     if (!task) {
@@ -523,14 +539,7 @@ void Session::after_commands(const Message& in, Reply& reply) {
 
 void Session::fill_server_changes(Reply& reply) {
     bool all_sent = true;
-    if (!client_known_) {
-        // What the client takes: large objects, and each database's format.
-        client_known_ = true;
-        std::optional<DevInf> devinf = client_devinf();
-        client_large_objects_ = devinf && devinf->support_large_objs;
-        for (auto& task : tasks_)
-            if (devinf) task->set_client_format(preferred_rx(*devinf, task->client_uri(), task->name().category));
-    }
+    learn_client();
     for (auto& task : tasks_)
         if (!task->fill(reply, client_large_objects_)) {
             all_sent = false;

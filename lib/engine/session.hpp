@@ -63,6 +63,7 @@ private:
     void on_status(const wire::Command& status);
     bool devinf_known();
     std::optional<wire::DevInf> client_devinf();
+    void learn_client();
     std::optional<OpenDatabase> open_database(const DatabaseName& name);
     SyncTask* task_for(const std::string& server_uri);
     void after_commands(const wire::Message& in, Reply& reply);

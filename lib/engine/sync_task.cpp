@@ -164,6 +164,9 @@ int SyncTask::replace_item(const Command& cmd, const Item& item, const std::stri
     Format format;
     std::string stored = for_store(cmd, item, data, format);
     if (auto row = db_.state->by_luid(device_, luid)) {
+        // What the client could not hold survives its Replace.
+        if (auto current = db_.store->read(row->guid))
+            stored = merge_replace(name_.category, *current, stored, format, client_properties_);
         if (auto rev = db_.store->replace(row->guid, format, stored)) {
             db_.state->put(device_, {row->guid, luid, *rev});
             confirmed_.insert(row->guid);

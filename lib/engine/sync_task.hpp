@@ -80,6 +80,9 @@ public:
     /// The format the client receives best for this database (from its
     /// DevInf); items are converted to it when the server sends them.
     void set_client_format(std::optional<wire::ContentType> format) { client_format_ = std::move(format); }
+    /// The property names the client's CTCap lists: a Replace keeps the
+    /// stored item's other properties.
+    void set_client_properties(std::vector<std::string> names) { client_properties_ = std::move(names); }
     /// Queues the server's changes for the client (package 4).
     void prepare_outbox();
     /// Adds this database's Sync to `reply`, filled with queued changes as far
@@ -129,6 +132,7 @@ private:
     std::size_t outgoing_offset_ = 0;
     bool send_chunk(Reply& reply, wire::Command& sync);
     std::optional<wire::ContentType> client_format_;
+    std::vector<std::string> client_properties_;
     std::int64_t last_sent_seq_ = 0;
     bool sent_sync_ = false;
     SyncCounts from_client_, to_client_;

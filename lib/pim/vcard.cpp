@@ -277,6 +277,33 @@ VCardVersion vcard_version(std::string_view vcard) {
     return VCardVersion::v3_0;
 }
 
+std::string merge_vcard(std::string_view server, std::string_view client, const std::vector<std::string>& client_knows) {
+    auto properties = [](std::string_view text) {
+        std::vector<Property> out;
+        for (const ContentLine& cl : lex_content_lines(text, Dialect::new_mime_dir, nullptr))
+            if (cl.name != "BEGIN" && cl.name != "END" && cl.name != "VERSION")
+                out.push_back(decode(cl, VCardVersion::v3_0, nullptr));
+        return out;
+    };
+    auto empty = [](const Property& p) {
+        if (p.binary) return p.base64.empty();
+        return std::all_of(p.components.begin(), p.components.end(), [](const std::string& c) { return c.empty(); });
+    };
+    std::vector<Property> theirs = properties(client);
+    std::vector<std::string> sent;
+    for (const Property& p : theirs) sent.push_back(p.name);
+    std::string out = "BEGIN:VCARD\r\nVERSION:3.0\r\n";
+    for (const Property& p : theirs)
+        if (!empty(p)) write_30(out, p);
+    for (const Property& p : properties(server)) {
+        bool client_has_it = std::find(sent.begin(), sent.end(), p.name) != sent.end();
+        bool client_knows_it = std::find(client_knows.begin(), client_knows.end(), p.name) != client_knows.end();
+        if (!client_has_it && !client_knows_it && !client_knows.empty()) write_30(out, p);
+    }
+    out += "END:VCARD\r\n";
+    return out;
+}
+
 std::string convert_vcard(std::string_view vcard, VCardVersion to, std::vector<Warning>* warnings) {
     VCardVersion from = vcard_version(vcard);
     Dialect dialect = from == VCardVersion::v2_1 ? Dialect::old_mime_dir : Dialect::new_mime_dir;

@@ -569,3 +569,42 @@ TEST_CASE("a vCard 2.1 client's contact reaches a vCard 3.0 client as 3.0, and b
     CHECK(old.find("TEL;CELL:+1 555 0100\r\n") != std::string::npos);
     CHECK(old.find("NOTE;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:caf=C3=A9, bar\r\n") != std::string::npos);
 }
+
+TEST_CASE("a client's Replace does not wipe the fields its CTCap lacks") {
+    TestServer ts;
+    ts.stores->open("alice", Category::contacts)
+        ->add(Format{"text/vcard", "3.0"},
+              "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Doe;Jane;;;\r\nFN:Jane Doe\r\nTEL;TYPE=CELL:+1 555 0100\r\n"
+              "PHOTO;ENCODING=b;TYPE=JPEG:/9j/4AAQ\r\nNOTE:keep me unless cleared\r\nEND:VCARD\r\n");
+    TestClient c(*ts.server, "IMEI:23");
+    Message m = c.message();
+    Command put = devinf_put("IMEI:23", "text/vcard", "3.0");
+    CTCap cap;
+    cap.type = "text/vcard";
+    cap.version = "3.0";
+    for (const char* name : {"BEGIN", "END", "VERSION", "N", "FN", "TEL", "NOTE"}) {
+        Property p;
+        p.name = name;
+        cap.properties.push_back(p);
+    }
+    put.items[0].devinf->datastores[0].ctcaps.push_back(cap);
+    m.body.push_back(put);
+    m.body.push_back(TestClient::alert("205", "contacts", "./contacts", "", "M1"));
+    Message pkg4 = client_changes(c, c.send(m), "contacts", {});
+    std::string guid = server_ops(pkg4).at(0).items.at(0).source.uri;
+    map_phase(c, pkg4, "contacts");  // the client's LUID is "c" + GUID
+
+    c.new_session();
+    Message pkg2 = init(c, "200", "contacts", "M1", "M2");
+    // A new number, and NOTE sent empty: cleared. No PHOTO: the client cannot hold one.
+    Command replace = TestClient::item_command(
+        CommandKind::Replace, "c" + guid,
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Doe;Jane;;;\r\nFN:Jane Doe\r\nTEL;TYPE=CELL:+1 555 0199\r\nNOTE:\r\nEND:VCARD\r\n");
+    pkg4 = client_changes(c, pkg2, "contacts", {replace});
+    CHECK(find_status(pkg4, "Replace")->data == "200");
+    auto items = ts.items("alice", Category::contacts);
+    REQUIRE(items.size() == 1);
+    CHECK(items[0].find("TEL;TYPE=CELL:+1 555 0199") != std::string::npos);
+    CHECK(items[0].find("PHOTO;TYPE=JPEG;ENCODING=b:/9j/4AAQ") != std::string::npos);
+    CHECK(items[0].find("NOTE") == std::string::npos);
+}

@@ -145,3 +145,38 @@ TEST_CASE("broken input gives warnings, not exceptions") {
     CHECK(vcard_version(in) == VCardVersion::v2_1);
     CHECK(vcard_version("BEGIN:VCARD\r\nEND:VCARD\r\n") == VCardVersion::v3_0);
 }
+
+TEST_CASE("a client's Replace keeps what the client cannot hold and clears what it sends empty") {
+    std::string server = lines({
+        "BEGIN:VCARD",
+        "VERSION:3.0",
+        "N:Doe;Jane;;;",
+        "FN:Jane Doe",
+        "TEL;TYPE=CELL:+1 555 0100",
+        "PHOTO;ENCODING=b;TYPE=JPEG:/9j/4AAQ",
+        "X-EVOLUTION-SPOUSE:John",
+        "NOTE:old note",
+        "END:VCARD",
+    });
+    // The client knows N, FN, TEL, NOTE (its CTCap), changed TEL and cleared NOTE.
+    std::string client = lines({
+        "BEGIN:VCARD",
+        "VERSION:3.0",
+        "N:Doe;Jane;;;",
+        "FN:Jane Doe",
+        "TEL;TYPE=CELL:+1 555 0199",
+        "NOTE:",
+        "END:VCARD",
+    });
+    std::string merged = merge_vcard(server, client, {"N", "FN", "TEL", "NOTE"});
+    INFO(merged);
+    CHECK(has_line(merged, "TEL;TYPE=CELL:+1 555 0199"));
+    CHECK(merged.find("+1 555 0100") == std::string::npos);
+    CHECK(has_line(merged, "PHOTO;TYPE=JPEG;ENCODING=b:/9j/4AAQ"));
+    CHECK(has_line(merged, "X-EVOLUTION-SPOUSE:John"));
+    CHECK(merged.find("NOTE") == std::string::npos);
+    // Without the client's capabilities its item is taken as it is.
+    std::string taken = merge_vcard(server, client, {});
+    CHECK(taken.find("PHOTO") == std::string::npos);
+    CHECK(has_line(taken, "TEL;TYPE=CELL:+1 555 0199"));
+}
