@@ -78,6 +78,14 @@ public:
     virtual void begin() {}
     virtual void commit() {}
     virtual void rollback() {}
+    /// Takes an online copy of the whole store, called before a client
+    /// replaces everything in it (a refresh from the client, "Recover" in
+    /// the Funambol plug-in), outside any transaction. Returns a name the
+    /// host can restore from, or nullopt for a store that keeps no snapshots.
+    virtual std::optional<std::string> snapshot(std::string_view reason) {
+        (void)reason;
+        return std::nullopt;
+    }
 };
 
 /// The three categories a mail server's SyncML service offers (notes later).

@@ -5,6 +5,7 @@
 #include <istream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "syncmlkit/datastore.hpp"
 #include "syncmlkit/export.hpp"
@@ -26,6 +27,14 @@ public:
     /// and first EMAIL or TEL) stays the same, so clients are not made to
     /// download the directory again. Returns the number of entries.
     std::size_t import_global_address_book(std::istream& vcf);
+
+    /// The snapshots of `owner`'s database (taken before each refresh from a
+    /// client), oldest first: file paths under <data_dir>/<owner>/snapshots/.
+    std::vector<std::string> snapshots(const std::string& owner, Category category);
+    /// Puts a snapshot's content back into `owner`'s database, online: the
+    /// server may go on running. Clients that synced since then get a slow
+    /// sync next time, which pairs their items up. Throws DatastoreError.
+    void restore(const std::string& owner, Category category, const std::string& snapshot);
 
     std::shared_ptr<Datastore> open(const std::string& owner, Category category) override;
     std::optional<Access> grant(const std::string& owner, Category category, const std::string& user) override;

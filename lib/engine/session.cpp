@@ -415,6 +415,9 @@ void Session::on_alert(const Command& cmd, const std::string& msg_ref, Reply& re
         ctx_.log(LogLevel::info, "user " + user_ + ": \"" + target + "\" alert " + cmd.data + " -> " +
                                      std::to_string(n.status) + ", mode " +
                                      std::to_string(static_cast<int>(n.mode)));
+        if (n.snapshot)
+            ctx_.log(LogLevel::info, "user " + user_ + ": \"" + target + "\" is refreshed from device " + device_ +
+                                         "; its data as it was is kept in " + *n.snapshot);
         if (n.status >= 300 && n.status != 508) {
             answer(n.status);
             continue;

@@ -87,11 +87,11 @@ SyncTask::Negotiation SyncTask::negotiate(int requested, const Anchor& client_an
         case 203: asked = SyncMode::refresh_from_client; break;
         case 204: case 251: asked = SyncMode::one_way_from_server; break;
         case 205: asked = SyncMode::refresh_from_server; break;
-        default: return {406, SyncMode::two_way};
+        default: return {406, SyncMode::two_way, std::nullopt};
     }
     if (db_.read_only) {
         // Server to client only: nothing the client sends is ever applied.
-        if (!server_sends(asked)) return {403, asked};
+        if (!server_sends(asked)) return {403, asked, std::nullopt};
         if (asked == SyncMode::two_way) asked = SyncMode::one_way_from_server;
         if (asked == SyncMode::slow) asked = SyncMode::refresh_from_server;
     }
@@ -105,7 +105,11 @@ SyncTask::Negotiation SyncTask::negotiate(int requested, const Anchor& client_an
     }
     mode_ = asked;
     if (mode_ == SyncMode::refresh_from_server) db_.state->erase_all(device_);  // the client wipes its copy
-    return {status, mode_};
+    // The client's data is about to replace the server's: users were told
+    // to back up first, so the server does it for them.
+    std::optional<std::string> snapshot;
+    if (mode_ == SyncMode::refresh_from_client) snapshot = db_.store->snapshot("refresh-from-client");
+    return {status, mode_, snapshot};
 }
 
 Command SyncTask::server_alert(std::size_t max_obj_size) const {

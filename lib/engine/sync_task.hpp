@@ -64,6 +64,9 @@ public:
     struct Negotiation {
         int status;     ///< for the client's Alert: 200, 508, 403, 406
         SyncMode mode;  ///< the mode the server alerts
+        /// A refresh from the client: the store's snapshot taken first, if
+        /// the store keeps snapshots.
+        std::optional<std::string> snapshot;
     };
     /// Agrees on the mode for the client's alert `requested` with its anchors.
     Negotiation negotiate(int requested, const wire::Anchor& client_anchor);

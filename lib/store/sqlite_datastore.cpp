@@ -14,6 +14,13 @@
 #include <sqlite3.h>
 
 #include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+#include <cctype>
+#include <filesystem>
+#include <ctime>
+#include <algorithm>
 #include <deque>
 #include <mutex>
 #include <stdexcept>
@@ -393,6 +400,50 @@ void SqliteDatastore::rollback() {
     impl_->began = false;
     if (!transaction_open(*impl_->db)) return;
     guarded("rolling back", impl_->path(), [&] { impl_->run(impl_->rollback_transaction); });
+}
+
+std::optional<std::string> SqliteDatastore::snapshot(std::string_view reason) {
+    namespace fs = std::filesystem;
+    fs::path file(impl_->path());
+    fs::path folder = file.parent_path() / "snapshots";
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    std::string tag;
+    for (char c : reason) tag += std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? c : '_';
+    std::string stem = file.stem().string() + "-";
+    // <name>-<time>-<nn>-<reason>.sqlite: names sort by age, also two in a second.
+    auto name = [&](int n) {
+        char seq[16];
+        std::snprintf(seq, sizeof seq, "%02d", n);
+        return folder / (stem + stamp + "-" + seq + "-" + tag + ".sqlite");
+    };
+    fs::path target = name(1);
+    return guarded("taking a snapshot", impl_->path(), [&]() -> std::optional<std::string> {
+        std::error_code ec;
+        fs::create_directories(folder, ec);
+        // After the last one of this second (older ones may have been pruned).
+        int last = 0;
+        std::string prefix = stem + stamp + "-";
+        for (const auto& entry : fs::directory_iterator(folder, ec)) {
+            std::string f = entry.path().filename().string();
+            if (f.rfind(prefix, 0) == 0) last = std::max(last, std::atoi(f.c_str() + prefix.size()));
+        }
+        target = name(last + 1);
+        SQLite::Statement vacuum(*impl_->db, "VACUUM INTO ?");
+        vacuum.bind(1, target.string());
+        vacuum.exec();
+        // Only the newest few are kept: a snapshot is for undoing the last
+        // refreshes, not an archive.
+        std::vector<fs::path> mine;
+        for (const auto& entry : fs::directory_iterator(folder, ec))
+            if (entry.path().filename().string().rfind(stem, 0) == 0) mine.push_back(entry.path());
+        std::sort(mine.begin(), mine.end());
+        for (std::size_t i = 0; i + kMaxSnapshots < mine.size(); ++i) fs::remove(mine[i], ec);
+        return target.string();
+    });
 }
 
 SQLite::Database& SqliteDatastore::database() { return *impl_->db; }

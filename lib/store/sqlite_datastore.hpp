@@ -44,6 +44,10 @@ public:
     void begin() override;
     void commit() override;
     void rollback() override;
+    /// VACUUM INTO <folder of the file>/snapshots/<name>-<UTC time>-<nn>-<reason>.sqlite;
+    /// keeps the newest kMaxSnapshots of this file.
+    std::optional<std::string> snapshot(std::string_view reason) override;
+    static constexpr std::size_t kMaxSnapshots = 5;
 
     /// Adds or replaces an item under a GUID the caller chooses (the Global
     /// Address Book import keeps GUIDs stable this way); returns its revision.

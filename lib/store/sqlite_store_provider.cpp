@@ -10,6 +10,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include <SQLiteCpp/Backup.h>
+
 #include "store/sqlite_datastore.hpp"
 #include "syncmlkit/sqlite_store.hpp"
 
@@ -232,6 +234,32 @@ std::optional<Access> SqliteStoreProvider::grant(const std::string& owner, Categ
     auto found = impl_->grants.find({owner, category, user});
     if (found == impl_->grants.end()) return std::nullopt;
     return found->second;
+}
+
+std::vector<std::string> SqliteStoreProvider::snapshots(const std::string& owner, Category category) {
+    std::vector<std::string> out;
+    if (!is_safe_folder_name(owner)) return out;
+    fs::path folder = impl_->data_dir / owner / "snapshots";
+    std::string stem = std::string(category_name(category)) + "-";
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(folder, ec))
+        if (entry.path().filename().string().rfind(stem, 0) == 0) out.push_back(entry.path().string());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+void SqliteStoreProvider::restore(const std::string& owner, Category category, const std::string& snapshot) {
+    if (!is_safe_folder_name(owner)) throw DatastoreError("no database of \"" + owner + "\"");
+    fs::path file = impl_->data_dir / owner / (std::string(category_name(category)) + ".sqlite");
+    try {
+        SQLite::Database source(snapshot, SQLite::OPEN_READONLY);
+        SQLite::Database live(file.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, 5000);
+        // SQLite's online backup: sessions may be running; it waits for them.
+        SQLite::Backup backup(live, source);
+        backup.executeStep(-1);
+    } catch (const SQLite::Exception& e) {
+        throw DatastoreError("cannot restore " + file.string() + " from " + snapshot + ": " + e.what());
+    }
 }
 
 std::shared_ptr<Datastore> SqliteStoreProvider::open(const std::string& owner, Category category) {

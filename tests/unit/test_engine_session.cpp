@@ -608,3 +608,37 @@ TEST_CASE("a client's Replace does not wipe the fields its CTCap lacks") {
     CHECK(items[0].find("PHOTO;TYPE=JPEG;ENCODING=b:/9j/4AAQ") != std::string::npos);
     CHECK(items[0].find("NOTE") == std::string::npos);
 }
+
+TEST_CASE("a refresh from the client is preceded by a snapshot, which restores the data online") {
+    TestServer ts;
+    auto store = ts.stores->open("alice", Category::contacts);
+    store->add(Format{"text/vcard", "3.0"}, vcard("Precious1"));
+    store->add(Format{"text/vcard", "3.0"}, vcard("Precious2"));
+    store.reset();
+    CHECK(ts.stores->snapshots("alice", Category::contacts).empty());
+
+    TestClient c(*ts.server, "IMEI:24");
+    Message pkg2 = init(c, "203", "contacts", "", "R1");
+    CHECK(find_command(pkg2, CommandKind::Alert)->data == "203");
+    client_changes(c, pkg2, "contacts", {TestClient::item_command(CommandKind::Add, "x", vcard("Wrong side"))});
+    CHECK(c.last_response.session_ended);
+    auto after = ts.items("alice", Category::contacts);
+    REQUIRE(after.size() == 1);  // the server's two are gone, as asked
+    auto snapshots = ts.stores->snapshots("alice", Category::contacts);
+    REQUIRE(snapshots.size() == 1);
+    CHECK(snapshots[0].find("refresh-from-client") != std::string::npos);
+    CHECK(ts.logger->contains("is kept in " + snapshots[0]));
+
+    // The user ran the recover in the wrong direction: one call brings the
+    // data back, with the server running.
+    ts.stores->restore("alice", Category::contacts, snapshots[0]);
+    auto restored = ts.items("alice", Category::contacts);
+    REQUIRE(restored.size() == 2);
+    CHECK(std::count(restored.begin(), restored.end(), vcard("Precious1")) == 1);
+    CHECK_THROWS_AS(ts.stores->restore("alice", Category::contacts, (ts.dir / "none.sqlite").string()), DatastoreError);
+
+    // The client's next sync cannot go on incrementally: a slow sync pairs up.
+    c.new_session();
+    pkg2 = init(c, "200", "contacts", "R1", "R2");
+    CHECK(find_status(pkg2, "Alert")->data == "508");
+}

@@ -552,3 +552,22 @@ TEST_CASE("The Global Address Book import is one transaction") {
     CHECK_THROWS_AS(provider.import_global_address_book(failing), smk::DatastoreError);
     CHECK(directory(provider) == before);
 }
+
+TEST_CASE("snapshots are complete copies, and only the newest five are kept") {
+    TempDir dir;
+    smk::SqliteStoreProvider provider(dir.path.string());
+    auto store = provider.open("alice", smk::Category::calendar);
+    store->add(Format{"text/calendar", "2.0"}, "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n");
+    std::vector<std::string> taken;
+    for (int i = 0; i < 7; ++i) taken.push_back(*store->snapshot("test"));
+    auto kept = provider.snapshots("alice", smk::Category::calendar);
+    REQUIRE(kept.size() == SqliteDatastore::kMaxSnapshots);
+    CHECK(kept.back() == taken.back());
+    CHECK(std::find(kept.begin(), kept.end(), taken.front()) == kept.end());
+    CHECK(provider.snapshots("alice", smk::Category::contacts).empty());
+    SqliteDatastore copy(kept.back(), Format{"text/calendar", "2.0"});
+    auto cursor = copy.list();
+    smk::ItemVersion v;
+    CHECK(cursor->next(v));
+    CHECK(copy.read(v.guid)->data == "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n");
+}
