@@ -142,13 +142,16 @@ int main(int argc, char** argv) {
                     options.gab_file);
     }
     if (service.message_log) console.out(me + ": keeping every message in " + service.message_log->dir());
-    console.out(me + " " + smk::version() + " listening on " + url + " (data: " + options.data_dir + ")");
-
     std::atomic<bool> listening_ended{false};
     std::thread listener([&] {
         http->listen_after_bind();
         listening_ended = true;
     });
+    // httplib's stop() does nothing until its loop runs: a SIGTERM that came
+    // before would leave the server running. So the start-up line, which
+    // tells users (and tests) that they may connect and stop it, waits.
+    while (!http->is_running() && !listening_ended) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    console.out(me + " " + smk::version() + " listening on " + url + " (data: " + options.data_dir + ")");
 
     int stop_signal = 0;
     auto last_expiry = std::chrono::steady_clock::now();
