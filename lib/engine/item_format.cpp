@@ -1,8 +1,7 @@
 #include "engine/item_format.hpp"
 
-#include <cctype>
-
 #include "syncmlkit/vcard.hpp"
+#include "wire/text.hpp"
 
 namespace smk::engine {
 namespace {
@@ -69,9 +68,7 @@ std::vector<std::string> ctcap_properties(const wire::DevInf& devinf, const std:
         for (const wire::CTCap& cap : caps) {
             if (!producible(category, {cap.type, cap.version})) continue;
             for (const wire::Property& p : cap.properties) {
-                std::string n = p.name;
-                for (char& c : n) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-                names.push_back(n);
+                names.push_back(wire::to_upper(p.name));
             }
         }
     };

@@ -5,6 +5,8 @@
 #include <map>
 #include <vector>
 
+#include "wire/text.hpp"
+
 namespace smk::engine {
 namespace {
 
@@ -25,12 +27,6 @@ std::vector<std::string> unfolded_lines(std::string_view data) {
         pos = end + 1;
     }
     return lines;
-}
-
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return out;
 }
 
 std::string normalised_value(const std::string& name, std::string_view value) {
@@ -62,7 +58,7 @@ std::string identity_key(Category category, std::string_view data) {
         std::size_t colon = line.find(':');
         if (colon == std::string::npos) continue;
         std::string_view head(line.data(), colon);
-        std::string name = upper(head.substr(0, head.find(';')));
+        std::string name = wire::to_upper(head.substr(0, head.find(';')));
         if (std::size_t dot = name.find('.'); dot != std::string::npos) name = name.substr(dot + 1);  // group.TEL
         if (std::find(wanted.begin(), wanted.end(), name) == wanted.end()) continue;
         values[name].push_back(normalised_value(name, std::string_view(line).substr(colon + 1)));

@@ -2,14 +2,10 @@
 
 #include <cctype>
 
+#include "wire/text.hpp"
+
 namespace smk::pim {
 namespace {
-
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return out;
-}
 
 // Physical lines: CRLF, bare LF and lone CR all end one.
 std::vector<std::string_view> physical_lines(std::string_view text) {
@@ -27,7 +23,7 @@ std::vector<std::string_view> physical_lines(std::string_view text) {
 
 bool has_encoding(const ContentLine& cl, std::string_view encoding) {
     for (const Param& p : cl.params)
-        if ((p.name.empty() || p.name == "ENCODING") && upper(p.value) == encoding) return true;
+        if ((p.name.empty() || p.name == "ENCODING") && wire::to_upper(p.value) == encoding) return true;
     return false;
 }
 
@@ -78,13 +74,13 @@ bool split_line(const std::string& logical, ContentLine& out) {
         out.group = name.substr(0, dot);
         name = name.substr(dot + 1);
     }
-    out.name = upper(name);
+    out.name = wire::to_upper(name);
     for (std::size_t i = 1; i < parts.size(); ++i) {
         const std::string& p = parts[i];
         if (p.empty()) continue;
         std::size_t eq = p.find('=');
         if (eq == std::string::npos) out.params.push_back({"", p});
-        else out.params.push_back({upper(p.substr(0, eq)), p.substr(eq + 1)});
+        else out.params.push_back({wire::to_upper(p.substr(0, eq)), p.substr(eq + 1)});
     }
     return !out.name.empty();
 }

@@ -11,12 +11,6 @@
 namespace smk::pim {
 namespace {
 
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return out;
-}
-
 // Properties whose value is a ';'-separated list of components.
 bool is_compound(const std::string& name) { return name == "N" || name == "ADR" || name == "ORG" || name == "GEO"; }
 // Properties whose value is a ','-separated list of values (3.0).
@@ -113,7 +107,7 @@ Property decode(const ContentLine& cl, VCardVersion from, std::vector<Warning>* 
     p.name = cl.name;
     std::string encoding, charset;
     for (const Param& param : cl.params) {
-        std::string value = upper(param.value);
+        std::string value = wire::to_upper(param.value);
         if (param.name.empty()) {
             if (value == "QUOTED-PRINTABLE" || value == "BASE64" || value == "8BIT" || value == "7BIT" || value == "B")
                 encoding = value;
@@ -314,7 +308,7 @@ std::string convert_vcard(std::string_view vcard, VCardVersion to, std::vector<W
             continue;
         }
         if (cl.name == "BEGIN" || cl.name == "END") {
-            out += cl.name + ":" + upper(cl.value) + "\r\n";
+            out += cl.name + ":" + wire::to_upper(cl.value) + "\r\n";
             continue;
         }
         Property p = decode(cl, from, warnings);

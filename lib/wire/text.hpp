@@ -9,6 +9,8 @@
 namespace smk::wire {
 
 bool equals_ignore_case(std::string_view a, std::string_view b);
+/// ASCII letters in upper case, the rest as it is.
+std::string to_upper(std::string_view s);
 /// Leading and trailing ASCII white space removed.
 std::string_view trim(std::string_view s);
 /// "0x1F"

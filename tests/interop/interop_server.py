@@ -245,18 +245,7 @@ class Device:
 def message_texts(result, direction):
     """The engine's XML translation of every message of one direction
     ("outgoing" = client to server, "incoming"), in order."""
-    if not result.session_dir:
-        return []
-    files = {}
-    for name in os.listdir(result.session_dir):
-        m = re.search(r"_trm\d+_(\d+)_%s\.xml$" % direction, name)
-        if m:
-            files[int(m.group(1))] = name
-    texts = []
-    for _, name in sorted(files.items()):
-        with open(os.path.join(result.session_dir, name), encoding="utf-8", errors="replace") as f:
-            texts.append(f.read())
-    return texts
+    return result.message_texts(direction)
 
 
 def status_codes(result, cmd, direction="incoming"):

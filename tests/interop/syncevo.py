@@ -105,11 +105,11 @@ class SyncResult:
                         values[name.strip()] = value.strip()
         return values
 
-    def alert_codes(self, direction="outgoing"):
-        """The sync alert codes (200-210) in the messages of one direction,
-        "outgoing" (client to server) or "incoming", in order. They are read
-        from the engine's XML translation of every message (*_trmNNN_*.xml),
-        which it writes in either encoding at loglevel 5 (the default here)."""
+    def message_texts(self, direction):
+        """The engine's XML translation of every message of one direction,
+        "outgoing" (client to server) or "incoming", in order. The engine
+        writes them (*_trmNNN_*.xml) in either encoding at loglevel 5 (the
+        default here)."""
         if not self.session_dir:
             return []
         # Named *_trm<MsgID>_<sequence>_<direction>.xml; the sequence orders
@@ -119,12 +119,19 @@ class SyncResult:
             m = re.search(r"_trm\d+_(\d+)_%s\.xml$" % direction, name)
             if m:
                 files[int(m.group(1))] = name
-        codes = []
+        texts = []
         for _, name in sorted(files.items()):
             with open(os.path.join(self.session_dir, name), encoding="utf-8", errors="replace") as f:
-                for code in re.findall(r"<Alert>.*?<Data>\s*(\d+)\s*</Data>", f.read(), re.S):
-                    if 200 <= int(code) <= 210:
-                        codes.append(int(code))
+                texts.append(f.read())
+        return texts
+
+    def alert_codes(self, direction="outgoing"):
+        """The sync alert codes (200-210) in the messages of one direction, in order."""
+        codes = []
+        for text in self.message_texts(direction):
+            for code in re.findall(r"<Alert>.*?<Data>\s*(\d+)\s*</Data>", text, re.S):
+                if 200 <= int(code) <= 210:
+                    codes.append(int(code))
         return codes
 
     def log_tail(self, lines=60):
