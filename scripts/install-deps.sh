@@ -10,6 +10,9 @@ packages=(
   libwbxml2-utils         # wbxml2xml / xml2wbxml, for looking at messages by hand
   libsqlitecpp-dev libsqlite3-dev   # per-client sync state and the default store
   libfmt-dev
+  libicu-dev              # charsets and time zones of the PIM converters
+  libical-dev gir1.2-ical-3.0 python3-gi  # libical: an independent iCalendar reader the converter tests compare with
+  python3-icalendar       # python-icalendar: a second iCalendar oracle
   catch2                  # Catch2 v2, /usr/lib/cmake/Catch2
   python3                 # the Python binding's tests
   python3-vobject         # an independent vCard reader the conversion tests compare with

@@ -10,17 +10,11 @@
 #include <vector>
 
 #include "syncmlkit/export.hpp"
+#include "syncmlkit/pim.hpp"
 
 namespace smk::pim {
 
 enum class VCardVersion { v2_1, v3_0 };
-
-/// Something in the input that was not as the version says, with what was
-/// done about it. `line` counts physical lines from 1.
-struct Warning {
-    int line = 0;
-    std::string message;
-};
 
 /// The VERSION a vCard declares; 3.0 when it declares none or another.
 SMK_API VCardVersion vcard_version(std::string_view vcard);

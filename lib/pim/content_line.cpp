@@ -22,7 +22,7 @@ std::vector<std::string_view> physical_lines(std::string_view text) {
 }
 
 bool has_encoding(const ContentLine& cl, std::string_view encoding) {
-    for (const Param& p : cl.params)
+    for (const RawParam& p : cl.params)
         if ((p.name.empty() || p.name == "ENCODING") && wire::to_upper(p.value) == encoding) return true;
     return false;
 }

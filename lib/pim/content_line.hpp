@@ -15,7 +15,7 @@ namespace smk::pim {
 
 enum class Dialect { old_mime_dir, new_mime_dir };
 
-struct Param {
+struct RawParam {
     std::string name;   ///< upper case; empty for a nameless 2.1 parameter
     std::string value;  ///< as written, quotes removed
 };
@@ -23,7 +23,7 @@ struct Param {
 struct ContentLine {
     std::string group;  ///< "item1" of "item1.TEL"
     std::string name;   ///< upper case
-    std::vector<Param> params;
+    std::vector<RawParam> params;
     std::string value;  ///< raw: no unescaping or decoding yet
     int line = 0;       ///< physical line it starts on
 };

@@ -106,7 +106,7 @@ Property decode(const ContentLine& cl, VCardVersion from, std::vector<Warning>* 
     p.group = cl.group;
     p.name = cl.name;
     std::string encoding, charset;
-    for (const Param& param : cl.params) {
+    for (const RawParam& param : cl.params) {
         std::string value = wire::to_upper(param.value);
         if (param.name.empty()) {
             if (value == "QUOTED-PRINTABLE" || value == "BASE64" || value == "8BIT" || value == "7BIT" || value == "B")
