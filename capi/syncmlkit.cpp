@@ -10,6 +10,7 @@
 #include <fstream>
 #include <vector>
 
+#include "syncmlkit/pim.hpp"
 #include "syncmlkit/server.hpp"
 #include "syncmlkit/sqlite_store.hpp"
 #include "syncmlkit/version.hpp"
@@ -71,11 +72,7 @@ private:
 
 std::optional<smk::Category> category_from(const char* name) {
     if (!name) return std::nullopt;
-    std::string n(name);
-    if (n == "contacts") return smk::Category::contacts;
-    if (n == "calendar") return smk::Category::calendar;
-    if (n == "tasks") return smk::Category::tasks;
-    return std::nullopt;
+    return smk::category_from_name(name);
 }
 
 }  // namespace
@@ -88,6 +85,41 @@ struct smk_server {
 extern "C" {
 
 const char* smk_version(void) { return smk::version(); }
+
+int smk_pim_convert(const char* data, size_t len, const char* from, const char* to, const char* profile, char** out,
+                    size_t* out_len, char** warnings) {
+    if (warnings) *warnings = nullptr;
+    if (!out || !to || (!data && len)) return SMK_ERR_ARGUMENT;
+    *out = nullptr;
+    try {
+        namespace pim = smk::pim;
+        std::string_view input(data ? data : "", len);
+        std::optional<pim::Format> source = from ? pim::format_named(from) : pim::detect_format(input);
+        bool json = std::string_view(to) == "json";
+        std::optional<pim::Format> target = json ? source : pim::format_named(to);
+        pim::Profile chosen = profile ? pim::profile_named(profile) : pim::Profile{};
+        if (!source || !target || (profile && chosen.name != profile)) return SMK_ERR_ARGUMENT;
+        pim::ReadResult r = pim::read(input, *source, chosen);
+        std::vector<pim::Warning> notes = r.warnings;
+        std::string result;
+        if (r.item) result = json ? pim::to_json(*r.item) : pim::write(*r.item, *target, chosen, &notes);
+        if (warnings && !notes.empty()) {
+            std::string text;
+            for (const pim::Warning& w : notes)
+                text += (w.line ? "line " + std::to_string(w.line) + ": " : std::string()) + w.message + "\n";
+            *warnings = copy_out(text);
+        }
+        if (!r.item) return SMK_ERR_DECODE;
+        *out = copy_out(result);
+        if (!*out) return SMK_ERR_NOMEM;
+        if (out_len) *out_len = result.size();
+        return SMK_OK;
+    } catch (const std::bad_alloc&) {
+        return SMK_ERR_NOMEM;
+    } catch (const std::exception&) {
+        return SMK_ERR_INTERNAL;
+    }
+}
 
 int smk_render_xml(const char* bytes, size_t len, const char* content_type, char** out, size_t* out_len,
                    char** error) {

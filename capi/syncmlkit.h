@@ -42,6 +42,26 @@ SMK_C_API const char *smk_version(void);
 SMK_C_API int smk_render_xml(const char *bytes, size_t len, const char *content_type, char **out, size_t *out_len,
                              char **error);
 
+/* Converts one contact, calendar item or note between formats, as the server
+ * does between its clients.
+ *   data, len      the item
+ *   from           its format ("vcard21", "vcard30", "vcard40", "vcal10",
+ *                  "ical20", "sifc", "sife", "sift", "sifn", "vnote11",
+ *                  "text"), or NULL to tell it from the content
+ *   to             the format to write, or "json" for the normalized model
+ *   profile        a client profile ("generic", "funambol-outlook",
+ *                  "syncevolution", "nokia", "sonyericsson") or NULL
+ *   out, out_len   on SMK_OK: the converted item, NUL-terminated, freed with
+ *                  smk_free(); out_len may be NULL
+ *   warnings       optional; receives the warnings (what the input got
+ *                  wrong, what the target cannot carry), one per line,
+ *                  "line N: ..." where a line is known, or NULL when there
+ *                  are none; freed with smk_free()
+ * Returns SMK_ERR_ARGUMENT for an unknown format or profile name and
+ * SMK_ERR_DECODE when nothing could be read. */
+SMK_C_API int smk_pim_convert(const char *data, size_t len, const char *from, const char *to, const char *profile,
+                              char **out, size_t *out_len, char **warnings);
+
 /* Frees memory the library handed out. NULL is allowed. */
 SMK_C_API void smk_free(void *p);
 
@@ -81,7 +101,7 @@ typedef struct smk_server_config {
 SMK_C_API int smk_server_new(const smk_server_config *config, smk_server **out, char **error);
 SMK_C_API void smk_server_free(smk_server *server);
 
-/* Lets `user` sync `owner`'s database ("contacts", "calendar" or "tasks"),
+/* Lets `user` sync `owner`'s database ("contacts", "calendar", "tasks" or "notes"),
  * read-only when read_only is non-zero. */
 SMK_C_API int smk_server_grant(smk_server *server, const char *owner, const char *category, const char *user,
                                int read_only);

@@ -22,13 +22,6 @@ std::string trim(const std::string& s) {
     return s.substr(first, last - first + 1);
 }
 
-std::optional<smk::Category> category_from(const std::string& s) {
-    if (s == "contacts") return smk::Category::contacts;
-    if (s == "calendar") return smk::Category::calendar;
-    if (s == "tasks") return smk::Category::tasks;
-    return std::nullopt;
-}
-
 std::vector<std::string> words(const std::string& s) {
     std::vector<std::string> out;
     std::size_t i = 0;
@@ -61,7 +54,7 @@ void parse_line(const std::string& line, std::size_t number, const std::string& 
     }
     std::string owner = database.substr(0, slash);
     std::string category_name = database.substr(slash + 1);
-    auto category = category_from(category_name);
+    auto category = smk::category_from_name(category_name);
     bool ok = true;
     if (!valid_user_name(owner)) {
         problems.push_back(where + "bad owner name \"" + owner + "\"");
@@ -71,7 +64,7 @@ void parse_line(const std::string& line, std::size_t number, const std::string& 
         ok = false;
     }
     if (!category) {
-        problems.push_back(where + "unknown category \"" + category_name + "\" (contacts, calendar or tasks)");
+        problems.push_back(where + "unknown category \"" + category_name + "\" (contacts, calendar, tasks or notes)");
         ok = false;
     }
 
@@ -115,15 +108,6 @@ void parse_line(const std::string& line, std::size_t number, const std::string& 
 }
 
 }  // namespace
-
-const char* category_text(smk::Category c) {
-    switch (c) {
-        case smk::Category::contacts: return "contacts";
-        case smk::Category::calendar: return "calendar";
-        case smk::Category::tasks: return "tasks";
-    }
-    return "?";
-}
 
 std::vector<Grant> parse_grants(std::istream& in, const std::string& file_name, const UserExists& user_exists) {
     std::vector<Grant> grants;

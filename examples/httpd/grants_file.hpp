@@ -3,7 +3,7 @@
 //   alice/contacts: bob carol:ro     # bob read-write, carol read-only
 //   alice/calendar: bob:rw
 //
-// Categories are contacts, calendar and tasks; a user alone or with :rw may
+// Categories are contacts, calendar, tasks and notes; a user alone or with :rw may
 // read and write, with :ro only read. # starts a comment; blank lines are
 // ignored.
 #pragma once
@@ -34,8 +34,5 @@ std::vector<Grant> parse_grants(std::istream& in, const std::string& file_name, 
 
 /// Reads and parses the file at `path`. Throws ConfigError.
 std::vector<Grant> read_grants_file(const std::string& path, const UserExists& user_exists = {});
-
-/// "contacts", "calendar" or "tasks".
-const char* category_text(smk::Category c);
 
 }  // namespace smk::httpd

@@ -88,11 +88,13 @@ public:
     }
 };
 
-/// The three categories a mail server's SyncML service offers (notes later).
-enum class Category { contacts, calendar, tasks };
+/// The categories a mail server's SyncML service offers.
+enum class Category { contacts, calendar, tasks, notes };
 
-/// "contacts", "calendar" or "tasks".
+/// "contacts", "calendar", "tasks" or "notes".
 SMK_API const char* category_name(Category c);
+/// The category of such a name; nullopt for any other.
+SMK_API std::optional<Category> category_from_name(std::string_view name);
 
 enum class Access { read_write, read_only };
 

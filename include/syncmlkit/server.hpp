@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -11,6 +12,7 @@
 
 #include "syncmlkit/datastore.hpp"
 #include "syncmlkit/export.hpp"
+#include "syncmlkit/pim.hpp"
 
 namespace smk {
 
@@ -65,6 +67,13 @@ struct ServerConfig {
     std::map<std::string, std::string> aliases;
     /// The server's DevID in its DevInf.
     std::string server_id = "SyncMLKit";
+    /// The conversion profile of a client, from its DevInf's Man, Mod and
+    /// DevID; unset: pim::profile_for. A host overrides a client's quirks
+    /// here (pim::profile_named gives the known ones).
+    std::function<pim::Profile(std::string_view man, std::string_view mod, std::string_view dev_id)> client_profile;
+    /// A user's time zone (IANA name), in which vCalendar items with
+    /// floating times are placed; unset or empty: they stay floating.
+    std::function<std::string(const std::string& user)> user_time_zone;
 };
 
 struct Request {

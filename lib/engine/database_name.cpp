@@ -15,7 +15,8 @@ std::optional<Category> category_of(std::string_view name, const std::map<std::s
         {"contacts", Category::contacts}, {"card", Category::contacts},   {"scard", Category::contacts},
         {"calendar", Category::calendar}, {"event", Category::calendar},  {"sevent", Category::calendar},
         {"scal", Category::calendar},     {"cal", Category::calendar},    {"tasks", Category::tasks},
-        {"task", Category::tasks},        {"stask", Category::tasks},
+        {"task", Category::tasks},        {"stask", Category::tasks},     {"notes", Category::notes},
+        {"note", Category::notes},        {"snote", Category::notes},
     };
     for (const Builtin& b : kBuiltins)
         if (name == b.name) return b.category;

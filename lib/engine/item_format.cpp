@@ -1,53 +1,114 @@
 #include "engine/item_format.hpp"
 
-#include "syncmlkit/vcard.hpp"
 #include "wire/text.hpp"
 
 namespace smk::engine {
 namespace {
 
-constexpr const char* kVCard21 = "text/x-vcard";
-constexpr const char* kVCard30 = "text/vcard";
-
-bool is_vcard21(const Format& f, const std::string& data) {
-    if (f.type == kVCard21) return true;
-    if (f.type == kVCard30) return false;
-    return data.find("VERSION:2.1") != std::string::npos;
-}
-
 bool producible(Category category, const wire::ContentType& ct) {
-    if (category == Category::contacts) return ct.type == kVCard21 || ct.type == kVCard30;
-    return ct.type == "text/calendar" || ct.type == "text/x-vcalendar";
+    std::optional<pim::Format> f = pim::format_for_mime(ct.type, ct.version);
+    if (!f) return false;
+    switch (category) {
+    case Category::contacts:
+        return pim::kind_of(*f) == pim::Kind::contact;
+    case Category::calendar:
+        return pim::kind_of(*f) == pim::Kind::calendar && *f != pim::Format::sift;
+    case Category::tasks:
+        return pim::kind_of(*f) == pim::Kind::calendar && *f != pim::Format::sife;
+    case Category::notes:
+        return pim::kind_of(*f) == pim::Kind::note;
+    }
+    return false;
 }
 
 std::string strip_dot_slash(const std::string& s) { return s.rfind("./", 0) == 0 ? s.substr(2) : s; }
 
-}  // namespace
-
-std::string to_store(Category category, const Format& format, std::string data, const Format& native, Format& stored) {
-    if (category == Category::contacts && native.type == kVCard30 && is_vcard21(format, data)) {
-        stored = native;
-        return pim::convert_vcard(data, pim::VCardVersion::v3_0);
+// The format of what a client sent: its Meta type, or the data's own look
+// when the type is missing or one we do not speak.
+pim::Format sent_format(const Format& sent, std::string_view data) {
+    if (auto f = pim::format_for_mime(sent.type, sent.version)) {
+        // Clients label 3.0 cards text/x-vcard and the reverse: the VERSION inside decides.
+        pim::Format seen = pim::detect_format(data);
+        if (pim::kind_of(seen) == pim::kind_of(*f) && seen != pim::Format::text) return seen;
+        return *f;
     }
-    stored = format.type.empty() ? native : format;
-    if (stored.type == native.type && stored.version.empty()) stored.version = native.version;
-    return data;
+    return pim::detect_format(data);
 }
 
-std::string to_client(Category category, const StoredItem& item, const std::optional<wire::ContentType>& wanted,
-                      std::string& type) {
-    type = item.format.type;
-    if (category != Category::contacts || !wanted) return item.data;
-    bool stored_21 = is_vcard21(item.format, item.data);
-    if (wanted->type == kVCard21 && !stored_21) {
-        type = kVCard21;
-        return pim::convert_vcard(item.data, pim::VCardVersion::v2_1);
+Converted unchanged(const Format& sent, std::string data, const Format& native, std::string why) {
+    Converted out;
+    out.format = sent.type.empty() ? native : sent;
+    out.data = std::move(data);
+    out.warnings.push_back({0, std::move(why)});
+    return out;
+}
+
+}  // namespace
+
+Converted to_store(const Format& sent, std::string data, const Format& native, const ClientView& client) {
+    std::optional<pim::Format> to = pim::format_for_mime(native.type, native.version);
+    pim::Format from = sent_format(sent, data);
+    if (!to || from == *to) {
+        Converted out;
+        out.format = to ? native : (sent.type.empty() ? native : sent);
+        out.data = std::move(data);
+        return out;
     }
-    if (wanted->type == kVCard30 && stored_21) {
-        type = kVCard30;
-        return pim::convert_vcard(item.data, pim::VCardVersion::v3_0);
+    pim::ReadResult r = pim::read(data, from, client.profile);
+    if (!r.item) return unchanged(sent, std::move(data), native, "item could not be read as " + pim::format_name(from) + ": stored as it came");
+    Converted out;
+    out.warnings = std::move(r.warnings);
+    out.data = pim::write(*r.item, *to, {}, &out.warnings);
+    out.format = native;
+    if (out.data.empty()) return unchanged(sent, std::move(data), native, "item of another kind: stored as it came");
+    return out;
+}
+
+Converted replace_in_store(const StoredItem& current, const Format& sent, std::string data, const Format& native,
+                           const ClientView& client) {
+    std::optional<pim::Format> to = pim::format_for_mime(native.type, native.version);
+    pim::Format from = sent_format(sent, data);
+    // A client that speaks the store's format and declared no CTCap holds
+    // whatever the format carries: its item is taken as it is.
+    if (!to || (from == *to && client.knows.empty())) return to_store(sent, std::move(data), native, client);
+    std::optional<pim::Format> current_format = pim::format_for_mime(current.format.type, current.format.version);
+    pim::ReadResult incoming = pim::read(data, from, client.profile);
+    if (!incoming.item) return to_store(sent, std::move(data), native, client);
+    pim::ReadResult stored = pim::read(current.data, current_format.value_or(*to));
+    Converted out;
+    out.warnings = std::move(incoming.warnings);
+    pim::Item merged = stored.item ? pim::merge(*stored.item, *incoming.item, {from, client.knows}) : *incoming.item;
+    out.data = pim::write(merged, *to, {}, &out.warnings);
+    out.format = native;
+    if (out.data.empty()) return to_store(sent, std::move(data), native, client);
+    return out;
+}
+
+Outgoing to_client(const StoredItem& item, const ClientView& client) {
+    Outgoing out;
+    out.type = item.format.type;
+    out.data = item.data;
+    if (!client.rx) return out;
+    std::optional<pim::Format> want = pim::format_for_mime(client.rx->type, client.rx->version);
+    std::optional<pim::Format> have = pim::format_for_mime(item.format.type, item.format.version);
+    if (!want || !have) return out;
+    if (*want != *have) {
+        pim::ReadResult r = pim::read(item.data, *have);
+        if (!r.item) {
+            out.warnings.push_back({0, "stored item could not be read: sent as it is"});
+            return out;
+        }
+        std::string written = pim::write(*r.item, *want, client.profile, &out.warnings);
+        if (written.empty()) return out;
+        out.data = std::move(written);
+        out.type = pim::mime_type(*want);
     }
-    return item.data;
+    if (*want == pim::Format::sifc || *want == pim::Format::sife || *want == pim::Format::sift ||
+        *want == pim::Format::sifn) {
+        out.data = wire::base64_encode(out.data);
+        out.encoding = "b64";
+    }
+    return out;
 }
 
 std::optional<wire::ContentType> preferred_rx(const wire::DevInf& devinf, const std::string& client_db,
@@ -67,22 +128,13 @@ std::vector<std::string> ctcap_properties(const wire::DevInf& devinf, const std:
     auto collect = [&](const std::vector<wire::CTCap>& caps) {
         for (const wire::CTCap& cap : caps) {
             if (!producible(category, {cap.type, cap.version})) continue;
-            for (const wire::Property& p : cap.properties) {
-                names.push_back(wire::to_upper(p.name));
-            }
+            for (const wire::Property& p : cap.properties) names.push_back(wire::to_upper(p.name));
         }
     };
     for (const wire::DataStore& ds : devinf.datastores)
         if (strip_dot_slash(ds.source_ref) == strip_dot_slash(client_db)) collect(ds.ctcaps);
     if (names.empty()) collect(devinf.ctcaps);
     return names;
-}
-
-std::string merge_replace(Category category, const StoredItem& stored, const std::string& incoming,
-                          const Format& incoming_format, const std::vector<std::string>& client_knows) {
-    if (category == Category::contacts && incoming_format.type == kVCard30 && !is_vcard21(stored.format, stored.data))
-        return pim::merge_vcard(stored.data, incoming, client_knows);
-    return incoming;
 }
 
 }  // namespace smk::engine

@@ -1,7 +1,7 @@
 // Items between the client's format and the store's: the store keeps one
-// copy in its native format; each client gets the format its DevInf prefers.
-// Today contacts convert between vCard 2.1 and 3.0; other formats pass
-// through as they are.
+// copy in its native format; each client gets the format its DevInf prefers,
+// converted through the PIM layer's model (pim.hpp) with the client's
+// profile, and a client's Replace never wipes what it could not hold.
 #pragma once
 
 #include <optional>
@@ -10,23 +10,50 @@
 
 #include "syncmlkit/datastore.hpp"
 #include "syncmlkit/devinf.hpp"
+#include "syncmlkit/pim.hpp"
 
 namespace smk::engine {
 
-/// An item as the client sent it (`format` from the command's or item's
-/// Meta) made ready for a store whose native format is `native`. Returns the
-/// data to store; `stored` receives its format.
-std::string to_store(Category category, const Format& format, std::string data, const Format& native, Format& stored);
+/// What the engine knows of a client's database: the format it receives
+/// best (nullopt: unknown, it gets the native format), the property names
+/// its CTCap lists (empty: none sent), and its conversion profile.
+struct ClientView {
+    std::optional<wire::ContentType> rx;
+    std::vector<std::string> knows;
+    pim::Profile profile;
+};
 
-/// A stored item in the format the client receives best (`wanted`, from its
-/// DevInf; nullopt when unknown). Returns the data; `type` receives the
-/// MIME type to announce.
-std::string to_client(Category category, const StoredItem& item, const std::optional<wire::ContentType>& wanted,
-                      std::string& type);
+/// An item ready for the store (or for the client), with what the
+/// conversion had to say.
+struct Converted {
+    std::string data;
+    Format format;
+    std::vector<pim::Warning> warnings;
+};
+
+/// A client's item (`sent`: its Meta type and version, may be empty) in the
+/// store's `native` format. Items that cannot be read stay as they came, in
+/// their own format, with a warning: nothing is dropped.
+Converted to_store(const Format& sent, std::string data, const Format& native, const ClientView& client);
+
+/// A client's Replace of `current` (native format), merged so that the
+/// fields the client cannot hold keep the stored values.
+Converted replace_in_store(const StoredItem& current, const Format& sent, std::string data, const Format& native,
+                           const ClientView& client);
+
+/// A stored item in the client's format: data, MIME type and transfer
+/// encoding ("b64" for SIF, which Funambol clients take base64-encoded).
+struct Outgoing {
+    std::string data;
+    std::string type;
+    std::string encoding;
+    std::vector<pim::Warning> warnings;
+};
+Outgoing to_client(const StoredItem& item, const ClientView& client);
 
 /// The format the client prefers to receive for its database `client_db`
 /// (its Alert's Source): the DevInf datastore's Rx-Pref when it is one the
-/// server can produce, else the first such Rx.
+/// server can produce for `category`, else the first such Rx.
 std::optional<wire::ContentType> preferred_rx(const wire::DevInf& devinf, const std::string& client_db,
                                               Category category);
 
@@ -35,11 +62,5 @@ std::optional<wire::ContentType> preferred_rx(const wire::DevInf& devinf, const 
 /// (1.1 layout); empty when it sent none.
 std::vector<std::string> ctcap_properties(const wire::DevInf& devinf, const std::string& client_db,
                                           Category category);
-
-/// A client's Replace (already in the store's format) merged into the
-/// stored item, so that fields the client cannot hold survive; for formats
-/// without a merge the client's data as it is.
-std::string merge_replace(Category category, const StoredItem& stored, const std::string& incoming,
-                          const Format& incoming_format, const std::vector<std::string>& client_knows);
 
 }  // namespace smk::engine

@@ -51,7 +51,11 @@ std::string identity_key(Category category, std::string_view data) {
     static const std::vector<std::string> kContact = {"N", "FN", "EMAIL", "TEL"};
     static const std::vector<std::string> kEvent = {"SUMMARY", "DTSTART", "DTEND", "RRULE"};
     static const std::vector<std::string> kTask = {"SUMMARY", "DUE", "STATUS", "PRIORITY"};
-    const auto& wanted = category == Category::contacts ? kContact : category == Category::calendar ? kEvent : kTask;
+    static const std::vector<std::string> kNote = {"SUMMARY", "BODY"};
+    const auto& wanted = category == Category::contacts   ? kContact
+                         : category == Category::calendar ? kEvent
+                         : category == Category::tasks    ? kTask
+                                                          : kNote;
 
     std::map<std::string, std::vector<std::string>> values;
     for (const std::string& line : unfolded_lines(data)) {

@@ -410,6 +410,7 @@ void Session::on_alert(const Command& cmd, const std::string& msg_ref, Reply& re
             continue;
         }
         auto task = std::make_unique<SyncTask>(*name, target, item.source.uri, device_, std::move(*db));
+        task->set_warning_sink([this](const std::string& m) { ctx_.log(LogLevel::warning, "user " + user_ + ": " + m); });
         Anchor client_anchor = item.meta.anchor.value_or(Anchor{});
         SyncTask::Negotiation n = task->negotiate(static_cast<int>(*code), client_anchor);
         ctx_.log(LogLevel::info, "user " + user_ + ": \"" + target + "\" alert " + cmd.data + " -> " +
@@ -441,9 +442,15 @@ void Session::learn_client() {
     std::optional<DevInf> devinf = client_devinf();
     if (!devinf) return;
     client_large_objects_ = devinf->support_large_objs;
+    const ServerConfig& config = ctx_.config;
+    pim::Profile profile = config.client_profile ? config.client_profile(devinf->man, devinf->mod, devinf->dev_id)
+                                                 : pim::profile_for(devinf->man, devinf->mod, devinf->dev_id);
+    if (profile.time_zone.empty() && config.user_time_zone) profile.time_zone = config.user_time_zone(user_);
+    ctx_.log(LogLevel::debug, "device " + device_ + ": conversion profile " + profile.name);
     for (auto& task : tasks_) {
-        task->set_client_format(preferred_rx(*devinf, task->client_uri(), task->name().category));
-        task->set_client_properties(ctcap_properties(*devinf, task->client_uri(), task->name().category));
+        Category category = task->name().category;
+        task->set_client({preferred_rx(*devinf, task->client_uri(), category),
+                          ctcap_properties(*devinf, task->client_uri(), category), profile});
     }
 }
 

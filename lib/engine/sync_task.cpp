@@ -133,8 +133,17 @@ Format SyncTask::item_format(const Command& cmd, const Item& item) const {
 }
 
 // What the client sent, in the store's format.
-std::string SyncTask::for_store(const Command& cmd, const Item& item, const std::string& data, Format& stored) const {
-    return engine::to_store(name_.category, item_format(cmd, item), data, db_.store->native_format(), stored);
+Converted SyncTask::for_store(const Command& cmd, const Item& item, const std::string& data) const {
+    Converted c = engine::to_store(item_format(cmd, item), data, db_.store->native_format(), client_);
+    report(c.warnings, item.source.uri);
+    return c;
+}
+
+void SyncTask::report(const std::vector<pim::Warning>& warnings, const std::string& luid) const {
+    if (!warn_) return;
+    for (const pim::Warning& w : warnings)
+        warn_(name_.owner + "/" + category_name(name_.category) + " item " + luid + ": " +
+              (w.line ? "line " + std::to_string(w.line) + ": " : "") + w.message);
 }
 
 std::optional<std::string> SyncTask::matching_server_item(const std::string& data) {
@@ -165,13 +174,16 @@ int SyncTask::add_item(const Command& cmd, const Item& item, const std::string& 
 
 int SyncTask::replace_item(const Command& cmd, const Item& item, const std::string& data) {
     const std::string& luid = item.source.uri;
-    Format format;
-    std::string stored = for_store(cmd, item, data, format);
     if (auto row = db_.state->by_luid(device_, luid)) {
         // What the client could not hold survives its Replace.
-        if (auto current = db_.store->read(row->guid))
-            stored = merge_replace(name_.category, *current, stored, format, client_properties_);
-        if (auto rev = db_.store->replace(row->guid, format, stored)) {
+        Converted c;
+        if (auto current = db_.store->read(row->guid)) {
+            c = replace_in_store(*current, item_format(cmd, item), data, db_.store->native_format(), client_);
+            report(c.warnings, luid);
+        } else {
+            c = for_store(cmd, item, data);
+        }
+        if (auto rev = db_.store->replace(row->guid, c.format, c.data)) {
             db_.state->put(device_, {row->guid, luid, *rev});
             confirmed_.insert(row->guid);
             ++from_client_.replaced;
@@ -188,8 +200,9 @@ int SyncTask::replace_item(const Command& cmd, const Item& item, const std::stri
 // one the server has already (paired by identity), else it is new.
 int SyncTask::store_unmapped(const Command& cmd, const Item& item, const std::string& data) {
     const std::string& luid = item.source.uri;
-    Format format;
-    std::string stored = for_store(cmd, item, data, format);
+    Converted c = for_store(cmd, item, data);
+    const Format& format = c.format;
+    const std::string& stored = c.data;
     bool full_exchange = mode_ == SyncMode::slow || mode_ == SyncMode::refresh_from_client;
     if (full_exchange) {
         if (auto guid = matching_server_item(stored)) {
@@ -375,7 +388,11 @@ bool SyncTask::fill(Reply& reply, bool large_objects) {
                 continue;
             }
             op.kind = next->op == state::OutOp::add ? CommandKind::Add : CommandKind::Replace;
-            item.data = engine::to_client(name_.category, *stored, client_format_, op.meta.type);
+            Outgoing out = engine::to_client(*stored, client_);
+            report(out.warnings, stored->guid);
+            item.data = std::move(out.data);
+            op.meta.type = std::move(out.type);
+            op.meta.format = std::move(out.encoding);
             item.source.uri = stored->guid;
             if (next->op == state::OutOp::replace) item.target.uri = next->luid;
             item.has_data = true;

@@ -3,9 +3,12 @@
 // all derived from the store's revisions and the per-client state.
 #pragma once
 
+#include "engine/item_format.hpp"
+
 #include <SQLiteCpp/Database.h>
 
 #include <memory>
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -80,12 +83,12 @@ public:
     /// client no longer holds, a refresh from the client deletes what it did
     /// not send.
     void end_of_client_changes();
-    /// The format the client receives best for this database (from its
-    /// DevInf); items are converted to it when the server sends them.
-    void set_client_format(std::optional<wire::ContentType> format) { client_format_ = std::move(format); }
-    /// The property names the client's CTCap lists: a Replace keeps the
-    /// stored item's other properties.
-    void set_client_properties(std::vector<std::string> names) { client_properties_ = std::move(names); }
+    /// What the client's DevInf says of this database: the format it
+    /// receives best (items are converted to it), the properties its CTCap
+    /// lists (a Replace keeps the stored item's others), its profile.
+    void set_client(ClientView client) { client_ = std::move(client); }
+    /// Where conversion warnings go (the session's log).
+    void set_warning_sink(std::function<void(const std::string&)> sink) { warn_ = std::move(sink); }
     /// Queues the server's changes for the client (package 4).
     void prepare_outbox();
     /// Adds this database's Sync to `reply`, filled with queued changes as far
@@ -111,8 +114,8 @@ private:
     int store_unmapped(const wire::Command& cmd, const wire::Item& item, const std::string& data);
     int delete_item(const wire::Item& item);
     Format item_format(const wire::Command& cmd, const wire::Item& item) const;
-    std::string for_store(const wire::Command& cmd, const wire::Item& item, const std::string& data,
-                          Format& stored) const;
+    Converted for_store(const wire::Command& cmd, const wire::Item& item, const std::string& data) const;
+    void report(const std::vector<pim::Warning>& warnings, const std::string& luid) const;
     std::optional<std::string> matching_server_item(const std::string& data);
 
     DatabaseName name_;
@@ -134,8 +137,8 @@ private:
     std::optional<wire::Command> outgoing_chunks_;
     std::size_t outgoing_offset_ = 0;
     bool send_chunk(Reply& reply, wire::Command& sync);
-    std::optional<wire::ContentType> client_format_;
-    std::vector<std::string> client_properties_;
+    ClientView client_;
+    std::function<void(const std::string&)> warn_;
     std::int64_t last_sent_seq_ = 0;
     bool sent_sync_ = false;
     SyncCounts from_client_, to_client_;

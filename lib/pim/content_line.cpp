@@ -37,6 +37,17 @@ bool base64_only(std::string_view line) {
     return true;
 }
 
+// A quoted-printable value that ends in '=' goes on after a soft break: the
+// next line belongs to it even when indented (Android, ez-vcard), and the QP
+// loop below, not folding, has to join it so that the indent before an
+// "=XX" run is dropped and any other indent kept.
+bool ends_in_qp_soft_break(const std::string& logical) {
+    if (logical.empty() || logical.back() != '=') return false;
+    std::size_t colon = logical.find(':');
+    return colon != std::string::npos &&
+           wire::to_upper(logical.substr(0, colon)).find("QUOTED-PRINTABLE") != std::string::npos;
+}
+
 // "NAME;P1=V1;P2:value" -> parts; ':' inside quoted parameter values is not the end.
 bool split_line(const std::string& logical, ContentLine& out) {
     std::size_t colon = std::string::npos;
@@ -98,7 +109,8 @@ std::vector<ContentLine> lex_content_lines(std::string_view text, Dialect dialec
         if (logical.empty()) continue;
         // Folded continuations: new dialect drops the one whitespace, old keeps it.
         auto fold_continues = [&] {
-            return i < lines.size() && !lines[i].empty() && (lines[i][0] == ' ' || lines[i][0] == '\t');
+            return i < lines.size() && !lines[i].empty() && (lines[i][0] == ' ' || lines[i][0] == '\t') &&
+                   !(dialect == Dialect::old_mime_dir && ends_in_qp_soft_break(logical));
         };
         while (fold_continues()) {
             logical.append(dialect == Dialect::new_mime_dir ? lines[i].substr(1) : lines[i]);

@@ -49,7 +49,10 @@ struct VcalZone {
 };
 
 /// The TZ offset and the DAYLIGHT periods of `tzid` for `first_year` ..
-/// `last_year`; nullopt when the zone is unknown.
+/// `last_year`; nullopt when the zone is unknown. A period belongs to the
+/// year it begins in (Sydney's October 2024 - April 2025 is 2024's); the
+/// period in force on 1 January of `first_year` is included too, so that
+/// every instant of those years is covered.
 std::optional<VcalZone> vcal_zone(std::string_view tzid, int first_year, int last_year);
 
 /// The IANA zone whose standard offset and daylight periods match these

@@ -22,8 +22,15 @@ const char* category_name(Category c) {
         case Category::contacts: return "contacts";
         case Category::calendar: return "calendar";
         case Category::tasks: return "tasks";
+        case Category::notes: return "notes";
     }
     return "unknown";
+}
+
+std::optional<Category> category_from_name(std::string_view name) {
+    for (Category c : {Category::contacts, Category::calendar, Category::tasks, Category::notes})
+        if (name == category_name(c)) return c;
+    return std::nullopt;
 }
 
 namespace {
@@ -35,7 +42,12 @@ namespace fs = std::filesystem;
 constexpr const char* kGlobalFolder = "_global";
 
 Format native_format(Category c) {
-    return c == Category::contacts ? Format{"text/vcard", "3.0"} : Format{"text/calendar", "2.0"};
+    // The native formats: one copy of each item, converted for each client.
+    switch (c) {
+        case Category::contacts: return Format{"text/vcard", "3.0"};
+        case Category::notes: return Format{"text/x-vnote", "1.1"};
+        default: return Format{"text/calendar", "2.0"};
+    }
 }
 
 // An owner name becomes a folder name: refuse anything that could leave the

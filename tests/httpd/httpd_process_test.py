@@ -374,11 +374,11 @@ class Startup(unittest.TestCase):
 
     def test_bad_grants_file_refuses_to_start(self):
         users = self.write("bad-grants", "users", "alice:secret\nbob:pw\n")
-        grants = self.write("bad-grants", "grants", "# grants\nalice/contacts: bob\nalice/notes: bob\n")
+        grants = self.write("bad-grants", "grants", "# grants\nalice/contacts: bob\nalice/journal: bob\n")
         server = self.start(["--users", users, "--grants", grants], "bad-grants", expect_listening=False)
         self.assertNotIn(server.wait_exit(STARTUP_TIMEOUT), (None, 0))
-        self.assertIsNotNone(server.wait_for_line(lambda l: l.endswith('grants:3: unknown category "notes" '
-                                                                       '(contacts, calendar or tasks)'), 5, "err"))
+        self.assertIsNotNone(server.wait_for_line(lambda l: l.endswith('grants:3: unknown category "journal" '
+                                                                       '(contacts, calendar, tasks or notes)'), 5, "err"))
 
     def test_bad_option(self):
         server = self.start(["--port-number", "1"], "bad-option", expect_listening=False)

@@ -169,14 +169,15 @@ TEST_CASE("grants file: databases, users, read-only and read-write") {
     CHECK(g[3].user == "alice");
     CHECK(g[3].access == smk::Access::read_only);
     CHECK(grants_from("").empty());
-    CHECK(std::string(category_text(smk::Category::calendar)) == "calendar");
+    CHECK(std::string(smk::category_name(smk::Category::calendar)) == "calendar");
+    CHECK(grants_from("bob/notes: alice\n").at(0).category == smk::Category::notes);
 }
 
 TEST_CASE("grants file: every problem is reported with file and line") {
     Problems p = grants_problems(
         "alice/contacts bob\n"
         "alice: bob\n"
-        "alice/notes: bob\n"
+        "alice/journal: bob\n"
         "alice/contacts:\n"
         "alice/contacts: bob:rx\n"
         "alice/contacts: alice\n"
@@ -187,13 +188,13 @@ TEST_CASE("grants file: every problem is reported with file and line") {
     REQUIRE(p.size() == 10);
     CHECK(p[0] == "grants.txt:1: expected owner/category: user user:ro ...");
     CHECK(p[1] == "grants.txt:2: expected owner/category before the colon, got \"alice\"");
-    CHECK(p[2] == "grants.txt:3: unknown category \"notes\" (contacts, calendar or tasks)");
+    CHECK(p[2] == "grants.txt:3: unknown category \"journal\" (contacts, calendar, tasks or notes)");
     CHECK(p[3] == "grants.txt:4: no users after the colon");
     CHECK(p[4] == "grants.txt:5: \"bob:rx\": the access after the colon is ro or rw");
     CHECK(p[5] == "grants.txt:6: \"alice\" owns the database already");
     CHECK(p[6] == "grants.txt:8: \"bob\" has a grant for alice/contacts already (line 7)");
     CHECK(p[7] == "grants.txt:9: bad owner name \"..\"");
-    CHECK(p[8] == "grants.txt:9: unknown category \"x/contacts\" (contacts, calendar or tasks)");
+    CHECK(p[8] == "grants.txt:9: unknown category \"x/contacts\" (contacts, calendar, tasks or notes)");
     CHECK(p[9] == "grants.txt:10: bad user name \"b/c\"");
 }
 

@@ -25,13 +25,14 @@ import argparse
 import collections
 import datetime
 import os
+import quopri
 import random
 import re
 import sqlite3
 import sys
 
-KINDS = ("contacts", "calendar", "tasks")
-SUFFIX = {"contacts": ".vcf", "calendar": ".ics", "tasks": ".ics"}
+KINDS = ("contacts", "calendar", "tasks", "notes")
+SUFFIX = {"contacts": ".vcf", "calendar": ".ics", "tasks": ".ics", "notes": ".txt"}
 
 # --------------------------------------------------------------------------
 # Parsing
@@ -179,10 +180,41 @@ DEFAULTS = {
 }
 
 
+def note_identity(text):
+    """A note's identity: its text, whether a plain text note (the client's)
+    or the BODY of a vNote 1.1 (the server's store), line ends as LF."""
+    if text.lstrip().upper().startswith("BEGIN:VNOTE"):
+        body = None
+        for line in vnote_lines(text):
+            parsed = parse_line(line)
+            if parsed and parsed[0] == "BODY":
+                name, params, value = parsed
+                if "QUOTED-PRINTABLE" in [e.upper() for e in params.get("ENCODING", ())]:
+                    value = quopri.decodestring(value.encode("utf-8")).decode("utf-8")
+                body = value.replace("\\;", ";").replace("\\\\", "\\")
+        if body is None:
+            raise ValueError("no BODY in vNote:\n%s" % text)
+        text = body
+    return (("BODY", (text.replace("\r\n", "\n").replace("\r", "\n").strip(),)),)
+
+
+def vnote_lines(text):
+    """vNote 1.1 lines with quoted-printable soft breaks joined."""
+    lines = []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if lines and lines[-1].endswith("=") and "QUOTED-PRINTABLE" in lines[-1].upper():
+            lines[-1] = lines[-1][:-1] + line
+        else:
+            lines.append(line)
+    return lines
+
+
 def identity(kind, text):
     """The normalised identity of one item text, a hashable tuple.
 
     Raises ValueError when the text holds no component of the kind."""
+    if kind == "notes":
+        return note_identity(text)
     component, rules = IDENTITY[kind]
     found = [props for name, props in components(text) if name == component]
     if not found:
@@ -195,7 +227,23 @@ def identity(kind, text):
     for name, default in DEFAULTS.get(kind, {}).items():
         if not values.get(name):
             values[name] = list(default)
+    if values.get("RRULE") and values.get("DTSTART"):
+        values["RRULE"] = [weekly_on_start_day(rule, values["DTSTART"][0][0]) for rule in values["RRULE"]]
     return tuple((name, tuple(sorted(values[name], key=repr))) for name in sorted(rules) if values.get(name))
+
+
+def weekly_on_start_day(rule, dtstart):
+    """A weekly rule on the start's own weekday means the same with or
+    without BYDAY=<that day> (RFC 5545 3.3.10); vCalendar clients write the
+    day out ("W1 MO"), so both forms are one identity."""
+    weekday = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+    try:
+        start = datetime.date(int(dtstart[0:4]), int(dtstart[4:6]), int(dtstart[6:8]))
+    except ValueError:
+        return rule
+    if "FREQ=WEEKLY" in rule and "BYDAY=" + weekday[start.weekday()] in rule:
+        return tuple(part for part in rule if part != "BYDAY=" + weekday[start.weekday()])
+    return rule
 
 
 def describe(ident):
@@ -379,7 +427,14 @@ def make_task(rng, i):
     return render(lines)
 
 
-MAKERS = {"contacts": make_contact, "calendar": make_event, "tasks": make_task}
+def make_note(rng, i):
+    """A plain text note: a first line, then a few lines of text."""
+    lines = ["%s notes %d" % (rng.choice(TOPICS), i), "", "- %s" % rng.choice(TASKS),
+             "- ask %s about the café; the room is %d" % (rng.choice(FIRST), rng.randint(1, 99))]
+    return "\r\n".join(lines) + "\r\n"
+
+
+MAKERS = {"contacts": make_contact, "calendar": make_event, "tasks": make_task, "notes": make_note}
 
 
 def generate(kind, count, seed=1, first=1):
@@ -398,6 +453,8 @@ def write_items(directory, items):
 
 def edited(kind, text):
     """The item with a change that alters its identity (for Replace tests)."""
+    if kind == "notes":
+        return text.replace("\r\n", " (edited)\r\n", 1)
     prop = {"contacts": "FN", "calendar": "SUMMARY", "tasks": "SUMMARY"}[kind]
     lines = unfold(text)
     for n, line in enumerate(lines):

@@ -52,7 +52,7 @@ MODES = {
 # The alert code each mode is sent with (a first two-way sync becomes 201).
 ALERT_CODES = {"two-way": 200, "slow": 201, "one-way-from-client": 202,
                "refresh-from-client": 203, "one-way-from-server": 204, "refresh-from-server": 205}
-FORMATS = {"contacts": "text/vcard", "calendar": "text/calendar", "tasks": "text/calendar"}
+FORMATS = {"contacts": "text/vcard", "calendar": "text/calendar", "tasks": "text/calendar", "notes": "text/plain"}
 PEER = "smk"  # the client's name for the server
 PASSWORD_VAR = "SMK_SYNC_PASSWORD"
 STATUS_TIMEOUT = 124  # as timeout(1) reports it
@@ -66,7 +66,7 @@ class SyncRun:
     password: str
     remote_db: str          # the Alert's Target: "contacts", "bob/contacts", ...
     local_dir: str          # one item per file; the client writes here too
-    kind: str               # contacts | calendar | tasks
+    kind: str               # contacts | calendar | tasks | notes
     state_dir: str          # reuse for incremental syncs
     curlfix: str            # path of the LD_PRELOAD shim
     mode: str = "two-way"

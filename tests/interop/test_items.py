@@ -224,7 +224,7 @@ class SyncevoWithoutClient(unittest.TestCase):
         self.assertIn("contacts/uri=contacts", props)
 
     def test_bad_arguments_are_refused(self):
-        for kw in ({"mode": "sideways"}, {"kind": "notes"}, {"encoding": "json"}, {"auth": "ntlm"}):
+        for kw in ({"mode": "sideways"}, {"kind": "journal"}, {"encoding": "json"}, {"auth": "ntlm"}):
             with self.subTest(**kw):
                 with self.assertRaises(ValueError):
                     syncevo.check(self.run_for(**kw))

@@ -177,4 +177,76 @@ const Command* find_command(const Message& m, CommandKind kind) {
     return nullptr;
 }
 
+namespace steps {
+
+// Package 1 with an Alert; returns package 2.
+wire::Message init(TestClient& c, const std::string& code, const std::string& db, const std::string& last,
+             const std::string& next) {
+    Message m = c.message();
+    m.body.push_back(TestClient::alert(code, db, "./" + db, last, next));
+    return c.send(m);
+}
+
+// Package 3 with `ops` in one Sync; returns package 4.
+wire::Message client_changes(TestClient& c, const Message& pkg2, const std::string& db, std::vector<Command> ops) {
+    Message m = c.message();
+    m.body = c.statuses_for(pkg2);
+    m.body.push_back(TestClient::sync(db, std::move(ops)));
+    return c.send(m);
+}
+
+// Package 5: statuses, and a Map for every Add of the server (LUIDs "c<GUID>").
+wire::Message map_phase(TestClient& c, const Message& pkg4, const std::string& db) {
+    Message m = c.message();
+    m.body = c.statuses_for(pkg4);
+    Command map;
+    map.kind = CommandKind::Map;
+    map.cmd_id = "90";
+    map.target.uri = db;
+    map.source.uri = "./" + db;
+    for (const Command& cmd : pkg4.body)
+        for (const Command& op : cmd.children)
+            if (op.kind == CommandKind::Add)
+                for (const Item& it : op.items) map.map_items.push_back(MapItem{{it.source.uri, ""}, {"c" + it.source.uri, ""}});
+    if (!map.map_items.empty()) m.body.push_back(map);
+    return c.send(m);
+}
+
+std::vector<Command> server_ops(const Message& pkg4) {
+    for (const Command& c : pkg4.body)
+        if (c.kind == CommandKind::Sync) return c.children;
+    return {};
+}
+
+Command devinf_put(const ClientDescription& d) {
+    Command put;
+    put.kind = CommandKind::Put;
+    put.cmd_id = "9";
+    Item it;
+    it.source.uri = "./devinf12";
+    it.devinf = DevInf{};
+    it.devinf->ver_dtd = "1.2";
+    it.devinf->dev_id = d.device;
+    it.devinf->man = d.man;
+    it.devinf->mod = d.mod;
+    it.devinf->dev_typ = "workstation";
+    it.devinf->support_large_objs = d.large_objects;
+    DataStore ds;
+    ds.source_ref = "./" + d.db;
+    ds.rx_pref = ContentType{d.type, d.version};
+    ds.tx_pref = ContentType{d.type, d.version};
+    it.devinf->datastores.push_back(ds);
+    it.has_data = true;
+    put.items.push_back(it);
+    return put;
+}
+
+Message init_with_devinf(TestClient& c, const ClientDescription& d, const std::string& code, const std::string& next) {
+    Message m = c.message();
+    m.body.push_back(devinf_put(d));
+    m.body.push_back(TestClient::alert(code, d.db, "./" + d.db, "", next));
+    return c.send(m);
+}
+
+}  // namespace steps
 }  // namespace smk::test

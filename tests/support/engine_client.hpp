@@ -100,4 +100,33 @@ const wire::Command* find_status(const wire::Message& m, const std::string& cmd,
 /// The first command of `kind` in `m` (top level).
 const wire::Command* find_command(const wire::Message& m, wire::CommandKind kind);
 
+/// The steps of a session as the engine tests script them.
+namespace steps {
+
+/// Package 1 with an Alert for `db` (client name "./<db>"); returns package 2.
+wire::Message init(TestClient& c, const std::string& code, const std::string& db, const std::string& last,
+                   const std::string& next);
+/// Package 3 with `ops` in one Sync; returns package 4.
+wire::Message client_changes(TestClient& c, const wire::Message& pkg2, const std::string& db,
+                             std::vector<wire::Command> ops);
+/// Package 5: statuses, and a Map for every Add of the server (LUIDs "c<GUID>").
+wire::Message map_phase(TestClient& c, const wire::Message& pkg4, const std::string& db);
+/// The commands inside the first Sync of a message.
+std::vector<wire::Command> server_ops(const wire::Message& pkg4);
+
+/// Who a DevInf says the client is, and what its database `db` takes.
+struct ClientDescription {
+    std::string device;
+    std::string type, version;   ///< Rx-Pref and Tx-Pref
+    std::string db = "contacts"; ///< its SourceRef, "./<db>"
+    std::string man = "", mod = "";
+    bool large_objects = false;
+};
+/// A Put of that DevInf.
+wire::Command devinf_put(const ClientDescription& d);
+/// Package 1 with the DevInf Put and an Alert for its database; returns package 2.
+wire::Message init_with_devinf(TestClient& c, const ClientDescription& d, const std::string& code,
+                               const std::string& next);
+
+}  // namespace steps
 }  // namespace smk::test

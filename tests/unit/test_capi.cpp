@@ -97,7 +97,8 @@ TEST_CASE("the server through the C ABI answers a Funambol first message") {
     CHECK(r.body == nullptr);
 
     CHECK(smk_server_grant(server, "bob", "contacts", "alice", 1) == SMK_OK);
-    CHECK(smk_server_grant(server, "bob", "notes", "alice", 1) == SMK_ERR_ARGUMENT);
+    CHECK(smk_server_grant(server, "bob", "notes", "alice", 1) == SMK_OK);
+    CHECK(smk_server_grant(server, "bob", "journal", "alice", 1) == SMK_ERR_ARGUMENT);
     size_t count = 0;
     CHECK(smk_server_import_gab(server, "/nonexistent/gab.vcf", &count, &error) == SMK_ERR_ARGUMENT);
     REQUIRE(error);
@@ -116,4 +117,34 @@ TEST_CASE("the server through the C ABI answers a Funambol first message") {
     CHECK(std::string(error).find("password") != std::string::npos);
     smk_free(error);
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("smk_pim_convert: a vCard 2.1 as vCard 3.0 and as the model, with warnings and errors") {
+    const std::string card =
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:M=C3=BCller;J=C3=B6rg;;;\r\n"
+        "broken\r\nEND:VCARD\r\n";
+    char* out = nullptr;
+    size_t out_len = 0;
+    char* warnings = nullptr;
+    REQUIRE(smk_pim_convert(card.data(), card.size(), nullptr, "vcard30", nullptr, &out, &out_len, &warnings) == SMK_OK);
+    std::string text(out, out_len);
+    CHECK(text.find("N:M\xC3\xBCller;J\xC3\xB6rg;;;\r\n") != std::string::npos);
+    REQUIRE(warnings != nullptr);
+    CHECK(std::string(warnings).find("line 4:") != std::string::npos);
+    smk_free(out);
+    smk_free(warnings);
+
+    REQUIRE(smk_pim_convert(card.data(), card.size(), "vcard21", "json", "generic", &out, nullptr, nullptr) == SMK_OK);
+    CHECK(std::string(out).find("\"family\":\"M\xC3\xBCller\"") != std::string::npos);
+    smk_free(out);
+
+    CHECK(smk_pim_convert(card.data(), card.size(), "vcard21", "nonsense", nullptr, &out, nullptr, nullptr) ==
+          SMK_ERR_ARGUMENT);
+    CHECK(smk_pim_convert(card.data(), card.size(), "vcard21", "vcard30", "no-such", &out, nullptr, nullptr) ==
+          SMK_ERR_ARGUMENT);
+    const std::string bad = "<contact><broken";
+    CHECK(smk_pim_convert(bad.data(), bad.size(), "sifc", "vcard30", nullptr, &out, nullptr, &warnings) ==
+          SMK_ERR_DECODE);
+    smk_free(warnings);
+    CHECK(smk_pim_convert(nullptr, 3, "sifc", "vcard30", nullptr, &out, nullptr, nullptr) == SMK_ERR_ARGUMENT);
 }

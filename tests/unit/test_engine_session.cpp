@@ -11,81 +11,12 @@ using smk::test::find_command;
 using smk::test::find_status;
 using smk::test::TestClient;
 using smk::test::TestServer;
+using namespace smk::test::steps;
 
 namespace {
 
 std::string vcard(const std::string& name) {
     return "BEGIN:VCARD\r\nVERSION:3.0\r\nN:" + name + ";Test;;;\r\nFN:Test " + name + "\r\nEND:VCARD\r\n";
-}
-
-// Package 1 with an Alert; returns package 2.
-Message init(TestClient& c, const std::string& code, const std::string& db, const std::string& last,
-             const std::string& next) {
-    Message m = c.message();
-    m.body.push_back(TestClient::alert(code, db, "./" + db, last, next));
-    return c.send(m);
-}
-
-// Package 3 with `ops` in one Sync; returns package 4.
-Message client_changes(TestClient& c, const Message& pkg2, const std::string& db, std::vector<Command> ops) {
-    Message m = c.message();
-    m.body = c.statuses_for(pkg2);
-    m.body.push_back(TestClient::sync(db, std::move(ops)));
-    return c.send(m);
-}
-
-// Package 5: statuses, and a Map for every Add of the server (LUIDs "c<GUID>").
-Message map_phase(TestClient& c, const Message& pkg4, const std::string& db) {
-    Message m = c.message();
-    m.body = c.statuses_for(pkg4);
-    Command map;
-    map.kind = CommandKind::Map;
-    map.cmd_id = "90";
-    map.target.uri = db;
-    map.source.uri = "./" + db;
-    for (const Command& cmd : pkg4.body)
-        for (const Command& op : cmd.children)
-            if (op.kind == CommandKind::Add)
-                for (const Item& it : op.items) map.map_items.push_back(MapItem{{it.source.uri, ""}, {"c" + it.source.uri, ""}});
-    if (!map.map_items.empty()) m.body.push_back(map);
-    return c.send(m);
-}
-
-std::vector<Command> server_ops(const Message& pkg4) {
-    for (const Command& c : pkg4.body)
-        if (c.kind == CommandKind::Sync) return c.children;
-    return {};
-}
-
-// A Put of a DevInf whose contacts datastore prefers `type` `version`.
-Command devinf_put(const std::string& device, const std::string& type, const std::string& version,
-                   bool large_objects = false) {
-    Command put;
-    put.kind = CommandKind::Put;
-    put.cmd_id = "9";
-    Item it;
-    it.source.uri = "./devinf12";
-    it.devinf = DevInf{};
-    it.devinf->ver_dtd = "1.2";
-    it.devinf->dev_id = device;
-    it.devinf->dev_typ = "workstation";
-    it.devinf->support_large_objs = large_objects;
-    DataStore ds;
-    ds.source_ref = "./contacts";
-    ds.rx_pref = ContentType{type, version};
-    ds.tx_pref = ContentType{type, version};
-    it.devinf->datastores.push_back(ds);
-    it.has_data = true;
-    put.items.push_back(it);
-    return put;
-}
-
-Message init_with_devinf(TestClient& c, const std::string& device, const std::string& type, const std::string& version,
-                         const std::string& code, const std::string& next) {
-    Message m = c.message();
-    m.body.push_back(devinf_put(device, type, version));
-    m.body.push_back(TestClient::alert(code, "contacts", "./contacts", "", next));
-    return c.send(m);
 }
 
 
@@ -405,7 +336,7 @@ TEST_CASE("an item larger than the client's MaxMsgSize goes in chunks to a clien
     TestClient c(*ts.server, "IMEI:19");
     c.max_msg_size = "4000";
     Message m = c.message();
-    m.body.push_back(devinf_put("IMEI:19", "text/vcard", "3.0", true));
+    m.body.push_back(devinf_put({"IMEI:19", "text/vcard", "3.0", "contacts", "", "", true}));
     m.body.push_back(TestClient::alert("205", "contacts", "./contacts", "", "L1"));
     Message reply = c.send(m);
     reply = client_changes(c, reply, "contacts", {});
@@ -524,7 +455,7 @@ TEST_CASE("a vCard 2.1 client's contact reaches a vCard 3.0 client as 3.0, and b
         "=C3=BCller\r\nTEL;WORK;VOICE:+49 30 1234\r\nNOTE;ENCODING=QUOTED-PRINTABLE:two=0D=0Alines\r\nEND:VCARD\r\n";
     v21.replace(v21.find("N:M=C3"), 2, "N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:");
     TestClient outlook(*ts.server, "fol-device");
-    Message pkg2 = init_with_devinf(outlook, "fol-device", "text/x-vcard", "2.1", "201", "O1");
+    Message pkg2 = init_with_devinf(outlook, {"fol-device", "text/x-vcard", "2.1"}, "201", "O1");
     Command add = TestClient::item_command(CommandKind::Add, "outlook-1", v21);
     add.meta.type = "text/x-vcard";
     Message pkg4 = client_changes(outlook, pkg2, "contacts", {add});
@@ -538,7 +469,7 @@ TEST_CASE("a vCard 2.1 client's contact reaches a vCard 3.0 client as 3.0, and b
     CHECK(stored[0].find("TEL;TYPE=WORK,VOICE:+49 30 1234\r\n") != std::string::npos);
 
     TestClient evolution(*ts.server, "syncevo-device");
-    pkg2 = init_with_devinf(evolution, "syncevo-device", "text/vcard", "3.0", "205", "E1");
+    pkg2 = init_with_devinf(evolution, {"syncevo-device", "text/vcard", "3.0"}, "205", "E1");
     pkg4 = client_changes(evolution, pkg2, "contacts", {});
     std::vector<Command> ops = server_ops(pkg4);
     REQUIRE(ops.size() == 1);
@@ -578,7 +509,7 @@ TEST_CASE("a client's Replace does not wipe the fields its CTCap lacks") {
               "PHOTO;ENCODING=b;TYPE=JPEG:/9j/4AAQ\r\nNOTE:keep me unless cleared\r\nEND:VCARD\r\n");
     TestClient c(*ts.server, "IMEI:23");
     Message m = c.message();
-    Command put = devinf_put("IMEI:23", "text/vcard", "3.0");
+    Command put = devinf_put({"IMEI:23", "text/vcard", "3.0"});
     CTCap cap;
     cap.type = "text/vcard";
     cap.version = "3.0";

@@ -1,80 +1,124 @@
-// syncmlkit-convert [--to vcard21|vcard30] FILE: rewrites the vCards of a
-// file in another vCard version, as the server does between its clients.
-// Warnings go to stderr with line numbers; the exit status is non-zero only
-// when nothing could be converted. (vCalendar, iCalendar, SIF and vNote come
-// with the rest of the converters.)
+// syncmlkit-convert [--from F] [--to F] [--profile P] FILE: rewrites the
+// contacts, calendar items or notes of a file in another format, through the
+// same model and converters the server uses between its clients. Warnings
+// (what the input got wrong, what the output format cannot carry) go to
+// stderr with line numbers; the exit status is non-zero only when nothing
+// could be converted.
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <vector>
 
-#include "syncmlkit/vcard.hpp"
+#include "syncmlkit/pim.hpp"
+
+namespace pim = smk::pim;
 
 namespace {
 
 const char* kUsage =
-    "usage: syncmlkit-convert [--to vcard21|vcard30] FILE\n"
-    "Writes the vCards of FILE ('-' for standard input) in the version --to\n"
-    "names (vcard30 by default) on standard output; warnings, with line\n"
-    "numbers, on standard error. Exit status 1 when no vCard could be read.\n";
+    "usage: syncmlkit-convert [--from FORMAT] [--to FORMAT] [--profile PROFILE] FILE\n"
+    "Reads FILE ('-' for standard input; its format detected unless --from names\n"
+    "it) and writes it in --to (default: vcard30 for contacts, ical20 for calendar\n"
+    "items, vnote11 for notes) on standard output.\n"
+    "FORMAT: vcard21 vcard30 vcard40 vcal10 ical20 sifc sife sift sifn vnote11 text,\n"
+    "        or json for the normalized model.\n"
+    "PROFILE: generic (default), funambol-outlook, syncevolution, nokia, sonyericsson.\n"
+    "--time-zone ZONE places floating vCalendar times in ZONE (an IANA name).\n"
+    "Warnings, with line numbers, go to standard error. Exit status 1 when nothing\n"
+    "could be converted, 2 for a usage error.\n";
 
-// The vCards of a file: BEGIN:VCARD ... END:VCARD runs, with the line each starts on.
-struct Card {
+// One object of the input and the line it starts on. A file of vCards holds
+// many (each BEGIN:VCARD ... END:VCARD); every other format one.
+struct Piece {
     std::string text;
     int first_line;
 };
 
-std::vector<Card> split_cards(const std::string& all) {
-    std::vector<Card> cards;
+bool starts_with_ci(const std::string& line, const char* word) {
+    std::size_t i = 0;
+    for (; word[i]; ++i)
+        if (i >= line.size() || std::toupper(static_cast<unsigned char>(line[i])) != word[i]) return false;
+    return true;
+}
+
+std::vector<Piece> split_vcards(const std::string& all) {
+    std::vector<Piece> pieces;
     std::istringstream in(all);
     std::string line, current;
-    int number = 0, first = 0;
-    bool inside = false;
-    auto starts = [](const std::string& l, const char* word) {
-        std::size_t n = std::strlen(word);
-        if (l.size() < n) return false;
-        for (std::size_t i = 0; i < n; ++i)
-            if (std::toupper(static_cast<unsigned char>(l[i])) != word[i]) return false;
-        return true;
-    };
+    int number = 0, first = 0, depth = 0;
     while (std::getline(in, line)) {
         ++number;
         if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (!inside && starts(line, "BEGIN:VCARD")) {
-            inside = true;
-            first = number;
-            current.clear();
+        if (starts_with_ci(line, "BEGIN:VCARD")) {
+            if (depth++ == 0) {
+                first = number;
+                current.clear();
+            }
         }
-        if (inside) current += line + "\r\n";
-        if (inside && starts(line, "END:VCARD")) {
-            cards.push_back({current, first});
-            inside = false;
-        }
+        if (depth > 0) current += line + "\r\n";
+        if (depth > 0 && starts_with_ci(line, "END:VCARD") && --depth == 0) pieces.push_back({current, first});
     }
-    return cards;
+    return pieces;
+}
+
+pim::Format default_target(pim::Kind kind) {
+    switch (kind) {
+    case pim::Kind::contact: return pim::Format::vcard30;
+    case pim::Kind::calendar: return pim::Format::ical20;
+    default: return pim::Format::vnote11;
+    }
+}
+
+bool read_input(const std::string& path, std::string& out) {
+    std::ostringstream buf;
+    if (path == "-") {
+        buf << std::cin.rdbuf();
+    } else {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) return false;
+        buf << in.rdbuf();
+    }
+    out = buf.str();
+    return true;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    smk::pim::VCardVersion to = smk::pim::VCardVersion::v3_0;
-    std::string path;
+    std::optional<pim::Format> from, to;
+    bool to_json = false;
+    pim::Profile profile;
+    std::string path, time_zone;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
+        bool has_value = i + 1 < argc;
         if (a == "--help") {
             std::fputs(kUsage, stdout);
             return 0;
-        } else if (a == "--to" && i + 1 < argc) {
+        } else if ((a == "--to" || a == "--from") && has_value) {
             std::string v = argv[++i];
-            if (v == "vcard21") to = smk::pim::VCardVersion::v2_1;
-            else if (v == "vcard30") to = smk::pim::VCardVersion::v3_0;
-            else {
-                std::fprintf(stderr, "syncmlkit-convert: cannot write %s yet (vcard21, vcard30)\n", v.c_str());
+            if (a == "--to" && v == "json") {
+                to_json = true;
+                continue;
+            }
+            std::optional<pim::Format> f = pim::format_named(v);
+            if (!f) {
+                std::fprintf(stderr, "syncmlkit-convert: no format \"%s\"\n%s", v.c_str(), kUsage);
                 return 2;
             }
-        } else if (path.empty()) {
+            (a == "--to" ? to : from) = f;
+        } else if (a == "--profile" && has_value) {
+            std::string v = argv[++i];
+            profile = pim::profile_named(v);
+            if (profile.name != v) {
+                std::fprintf(stderr, "syncmlkit-convert: no profile \"%s\"\n%s", v.c_str(), kUsage);
+                return 2;
+            }
+        } else if (a == "--time-zone" && has_value) {
+            time_zone = argv[++i];
+        } else if (path.empty() && (a == "-" || a.rfind("--", 0) != 0)) {
             path = a;
         } else {
             std::fputs(kUsage, stderr);
@@ -85,28 +129,45 @@ int main(int argc, char** argv) {
         std::fputs(kUsage, stderr);
         return 2;
     }
-    std::ostringstream buf;
-    if (path == "-") {
-        buf << std::cin.rdbuf();
-    } else {
-        std::ifstream in(path, std::ios::binary);
-        if (!in) {
-            std::fprintf(stderr, "%s: cannot read\n", path.c_str());
-            return 1;
-        }
-        buf << in.rdbuf();
-    }
-    std::vector<Card> cards = split_cards(buf.str());
-    if (cards.empty()) {
-        std::fprintf(stderr, "%s: no vCard (BEGIN:VCARD ... END:VCARD) found\n", path.c_str());
+    if (!time_zone.empty()) profile.time_zone = time_zone;
+    std::string all;
+    if (!read_input(path, all)) {
+        std::fprintf(stderr, "%s: cannot read\n", path.c_str());
         return 1;
     }
-    for (const Card& card : cards) {
-        std::vector<smk::pim::Warning> warnings;
-        std::string out = smk::pim::convert_vcard(card.text, to, &warnings);
+    pim::Format source = from ? *from : pim::detect_format(all);
+    bool is_vcard = source == pim::Format::vcard21 || source == pim::Format::vcard30 || source == pim::Format::vcard40;
+    std::vector<Piece> pieces = is_vcard ? split_vcards(all) : std::vector<Piece>{{all, 1}};
+    pim::Format target = to ? *to : default_target(pim::kind_of(source));
+
+    int converted = 0;
+    for (const Piece& piece : pieces) {
+        pim::ReadResult r = pim::read(piece.text, source, profile);
+        for (const pim::Warning& w : r.warnings)
+            std::fprintf(stderr, "%s:%d: %s\n", path.c_str(), piece.first_line + (w.line ? w.line - 1 : 0),
+                         w.message.c_str());
+        if (!r.item) {
+            std::fprintf(stderr, "%s:%d: nothing could be read as %s\n", path.c_str(), piece.first_line,
+                         pim::format_name(source).c_str());
+            continue;
+        }
+        std::string out;
+        if (to_json) {
+            out = pim::to_json(*r.item) + "\n";
+        } else {
+            std::vector<pim::Warning> losses;
+            out = pim::write(*r.item, target, profile, &losses);
+            for (const pim::Warning& w : losses)
+                std::fprintf(stderr, "%s: %s: %s\n", path.c_str(), pim::format_name(target).c_str(), w.message.c_str());
+            if (out.empty()) continue;
+        }
         std::fwrite(out.data(), 1, out.size(), stdout);
-        for (const auto& w : warnings)
-            std::fprintf(stderr, "%s:%d: %s\n", path.c_str(), card.first_line + w.line - 1, w.message.c_str());
+        ++converted;
+    }
+    if (converted == 0) {
+        if (is_vcard && pieces.empty())
+            std::fprintf(stderr, "%s: no vCard (BEGIN:VCARD ... END:VCARD) found\n", path.c_str());
+        return 1;
     }
     return 0;
 }

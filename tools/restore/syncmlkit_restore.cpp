@@ -36,23 +36,21 @@ int main(int argc, char** argv) {
         std::fputs(kUsage, stderr);
         return 2;
     }
-    smk::Category category;
-    if (args[1] == "contacts") category = smk::Category::contacts;
-    else if (args[1] == "calendar") category = smk::Category::calendar;
-    else if (args[1] == "tasks") category = smk::Category::tasks;
-    else {
-        std::fprintf(stderr, "syncmlkit-restore: no category \"%s\" (contacts, calendar, tasks)\n", args[1].c_str());
+    std::optional<smk::Category> category = smk::category_from_name(args[1]);
+    if (!category) {
+        std::fprintf(stderr, "syncmlkit-restore: no category \"%s\" (contacts, calendar, tasks, notes)\n",
+                     args[1].c_str());
         return 2;
     }
     try {
         smk::SqliteStoreProvider stores(data);
         if (args.size() == 2) {
-            std::vector<std::string> snapshots = stores.snapshots(args[0], category);
+            std::vector<std::string> snapshots = stores.snapshots(args[0], *category);
             if (snapshots.empty()) std::printf("no snapshots of %s/%s\n", args[0].c_str(), args[1].c_str());
             for (const std::string& s : snapshots) std::printf("%s\n", s.c_str());
             return 0;
         }
-        stores.restore(args[0], category, args[2]);
+        stores.restore(args[0], *category, args[2]);
         std::printf("restored %s/%s from %s\n", args[0].c_str(), args[1].c_str(), args[2].c_str());
         return 0;
     } catch (const std::exception& e) {

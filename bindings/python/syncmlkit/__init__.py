@@ -49,6 +49,10 @@ def _load():
         ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t),
         ctypes.POINTER(ctypes.c_void_p),
     ]
+    lib.smk_pim_convert.restype = ctypes.c_int
+    lib.smk_pim_convert.argtypes = [
+        ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+        ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_void_p)]
     lib.smk_free.restype = None
     lib.smk_free.argtypes = [ctypes.c_void_p]
     lib.smk_server_new.restype = ctypes.c_int
@@ -112,6 +116,33 @@ def render_xml(message, content_type=None):
     raise SyncMLError(text, status)
 
 
+def convert(item, to, source=None, profile=None):
+    """Converts one contact, calendar item or note (bytes) between formats.
+
+    to and source are format names ("vcard21", "vcard30", "vcard40",
+    "vcal10", "ical20", "sifc", "sife", "sift", "sifn", "vnote11", "text";
+    to may also be "json", the normalized model); without source the format
+    is told from the content. profile names a client profile
+    ("funambol-outlook", ...). Returns (bytes, [warning, ...]). Raises
+    DecodeError when nothing could be read, SyncMLError for an unknown name.
+    """
+    if not isinstance(item, (bytes, bytearray)):
+        raise TypeError("item must be bytes")
+    lib = _lib
+    out = ctypes.c_void_p()
+    out_len = ctypes.c_size_t()
+    warnings = ctypes.c_void_p()
+    enc = lambda s: s.encode("ascii") if s is not None else None  # noqa: E731
+    status = lib.smk_pim_convert(bytes(item), len(item), enc(source), enc(to), enc(profile), ctypes.byref(out),
+                                 ctypes.byref(out_len), ctypes.byref(warnings))
+    notes = (_take_string(lib, warnings.value) or "").splitlines()
+    if status == _OK:
+        return _take_string(lib, out.value, out_len.value).encode("utf-8"), notes
+    if status == _ERR_DECODE:
+        raise DecodeError("nothing could be read: " + "; ".join(notes), status)
+    raise SyncMLError("cannot convert from %s to %s (profile %s)" % (source, to, profile), status)
+
+
 class Response:
     """The reply to one message: body (bytes), content_type, http_status,
     session_ended."""
@@ -172,7 +203,7 @@ class Server:
         self.close()
 
     def grant(self, owner, category, user, read_only=False):
-        """Lets `user` sync `owner`'s "contacts", "calendar" or "tasks"."""
+        """Lets `user` sync `owner`'s "contacts", "calendar", "tasks" or "notes"."""
         status = _lib.smk_server_grant(self._handle, owner.encode(), category.encode(), user.encode(),
                                        1 if read_only else 0)
         if status != _OK:

@@ -56,7 +56,7 @@ class ServerTest(unittest.TestCase):
         server = self.server({})
         server.grant("bob", "contacts", "alice", read_only=True)
         with self.assertRaises(syncmlkit.SyncMLError):
-            server.grant("bob", "notes", "alice")
+            server.grant("bob", "journal", "alice")
         vcf = os.path.join(self.dir, "gab.vcf")
         with open(vcf, "w") as f:
             f.write("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nN:A;;;;\r\nEND:VCARD\r\n")
