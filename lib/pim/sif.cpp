@@ -90,8 +90,8 @@
 //                                        and exclusive in the model (one day added on reading);
 //                                        all-day values sent as the UTC time of local midnight
 //                                        are read as the nearest midnight's date. A zoned model
-//                                        time is written as a local time, with a loss (no zone
-//                                        conversion here).
+//                                        time is written in UTC (Outlook's form); a zone ICU does
+//                                        not know is written as a local time, with a loss.
 //   BusyStatus                           0 -> TRANSPARENT, else OPAQUE (1, 3, 4 also kept)
 //   Importance                           0 -> PRIORITY 9, 1 -> 5, 2 -> 1
 //   Sensitivity                          0 PUBLIC, 1 PRIVATE (also kept), 2 PRIVATE, 3 CONFIDENTIAL
@@ -116,6 +116,7 @@
 
 #include "pim/formats.hpp"
 #include "pim/text_codec.hpp"
+#include "pim/timezone.hpp"
 #include "wire/text.hpp"
 
 namespace smk::pim::detail {
@@ -1498,8 +1499,10 @@ std::optional<PatternOut> pattern_of(const Recurrence& r, const DateTime& start)
 std::string time_text(const DateTime& t, const char* what, Warnings* losses) {
     if (!t.valid()) return {};
     if (t.kind == DateTime::Kind::date) return sif_date(t);
-    if (t.kind == DateTime::Kind::zoned)
+    if (t.kind == DateTime::Kind::zoned) {
+        if (!tz::canonical_zone(t.tzid).empty()) return sif_time(tz::to_utc(t));
         warn(losses, 0, std::string(what) + " in zone " + t.tzid + ": written as a local time without zone");
+    }
     return sif_time(t);
 }
 

@@ -741,14 +741,23 @@ TEST_CASE("SIF-E: what SIF cannot say is named as a loss") {
     std::vector<Warning> losses;
     auto w = elements_of(write_sif_calendar(calendar, {}, &losses));
     CHECK(w["IsRecurring"] == "0");
-    CHECK(w["Start"] == "20240301T090000");
+    CHECK(w["Start"] == "20240301T080000Z");  // 09:00 in Berlin (CET) in UTC, as Outlook takes it
     bool zone_named = false, rule_named = false;
     for (const Warning& l : losses) {
         zone_named |= l.message.find("Europe/Berlin") != std::string::npos;
         rule_named |= l.message.find("RRULE") != std::string::npos;
     }
-    CHECK(zone_named);
+    CHECK_FALSE(zone_named);
     CHECK(rule_named);
+
+    // A zone nobody knows cannot be converted: local time, and a loss.
+    calendar.items[0].start.tzid = "Middle Earth/Shire";
+    losses.clear();
+    w = elements_of(write_sif_calendar(calendar, {}, &losses));
+    CHECK(w["Start"] == "20240301T090000");
+    bool shire_named = false;
+    for (const Warning& l : losses) shire_named |= l.message.find("Middle Earth/Shire") != std::string::npos;
+    CHECK(shire_named);
 
     losses.clear();
     CHECK(write_sif_calendar(Calendar{}, {}, &losses).empty());
