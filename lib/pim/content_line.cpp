@@ -5,9 +5,7 @@
 #include "wire/text.hpp"
 
 namespace smk::pim {
-namespace {
 
-// Physical lines: CRLF, bare LF and lone CR all end one.
 std::vector<std::string_view> physical_lines(std::string_view text) {
     std::vector<std::string_view> lines;
     std::size_t start = 0;
@@ -20,6 +18,8 @@ std::vector<std::string_view> physical_lines(std::string_view text) {
     if (start < text.size()) lines.push_back(text.substr(start));
     return lines;
 }
+
+namespace {
 
 bool has_encoding(const ContentLine& cl, std::string_view encoding) {
     for (const RawParam& p : cl.params)

@@ -28,6 +28,9 @@ struct ContentLine {
     int line = 0;       ///< physical line it starts on
 };
 
+/// The physical lines of `text`: CRLF, a bare LF and a lone CR all end one.
+std::vector<std::string_view> physical_lines(std::string_view text);
+
 /// Splits `text` into content lines. A quoted-printable value's soft breaks
 /// are joined (old dialect); lines without a ':' are reported and skipped.
 std::vector<ContentLine> lex_content_lines(std::string_view text, Dialect dialect, std::vector<Warning>* warnings);

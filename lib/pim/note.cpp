@@ -24,6 +24,7 @@
 #include <cctype>
 
 #include "pim/content_line.hpp"
+#include "pim/calendar_common.hpp"
 #include "pim/formats.hpp"
 #include "pim/text_codec.hpp"
 #include "wire/text.hpp"
@@ -38,62 +39,6 @@ void warn(Warnings* warnings, int line, std::string message) {
 }
 
 // ----------------------------------------------------------- dates --
-
-bool read_digits(std::string_view s, std::size_t at, std::size_t count, int& value) {
-    if (at + count > s.size()) return false;
-    value = 0;
-    for (std::size_t i = at; i < at + count; ++i) {
-        if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
-        value = value * 10 + (s[i] - '0');
-    }
-    return true;
-}
-
-bool leap_year(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
-
-int month_length(int year, int month) {
-    static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return month == 2 && leap_year(year) ? 29 : kDays[month - 1];
-}
-
-/// "20240101T100000Z", "20240101T100000", "20240101" (and the same with
-/// '-' and ':' separators); nullopt for anything else.
-std::optional<DateTime> parse_note_time(std::string_view text) {
-    std::string compact;
-    for (char c : wire::trim(text))
-        if (c != '-' && c != ':') compact += c;
-    DateTime t;
-    if (!read_digits(compact, 0, 4, t.year) || !read_digits(compact, 4, 2, t.month) ||
-        !read_digits(compact, 6, 2, t.day))
-        return std::nullopt;
-    if (t.year < 1 || t.month < 1 || t.month > 12 || t.day < 1 || t.day > month_length(t.year, t.month))
-        return std::nullopt;
-    if (compact.size() == 8) {
-        t.kind = DateTime::Kind::date;
-        return t;
-    }
-    if (compact.size() < 15 || compact[8] != 'T') return std::nullopt;
-    if (!read_digits(compact, 9, 2, t.hour) || !read_digits(compact, 11, 2, t.minute) ||
-        !read_digits(compact, 13, 2, t.second) || t.hour > 23 || t.minute > 59 || t.second > 60)
-        return std::nullopt;
-    std::string_view zone = std::string_view(compact).substr(15);
-    if (zone.empty()) t.kind = DateTime::Kind::floating;
-    else if (zone == "Z") t.kind = DateTime::Kind::utc;
-    else return std::nullopt;
-    return t;
-}
-
-std::string padded(int value, std::size_t width) {
-    std::string s = std::to_string(value);
-    return std::string(s.size() < width ? width - s.size() : 0, '0') + s;
-}
-
-std::string format_note_time(const DateTime& t) {
-    std::string s = padded(t.year, 4) + padded(t.month, 2) + padded(t.day, 2);
-    if (t.kind == DateTime::Kind::date) return s;
-    s += "T" + padded(t.hour, 2) + padded(t.minute, 2) + padded(t.second, 2);
-    return t.kind == DateTime::Kind::utc ? s + "Z" : s;
-}
 
 // ------------------------------------------------------------ vNote --
 
@@ -112,7 +57,7 @@ std::vector<std::string> split_note_categories(std::string_view value, int line,
 }
 
 void read_time_property(const ContentLine& cl, const std::string& text, DateTime& field, Warnings* warnings) {
-    if (auto t = parse_note_time(text)) field = *t;
+    if (auto t = cal::parse_date_time(text)) field = *t;
     else warn(warnings, cl.line, cl.name + " \"" + text + "\" is not a date-time: ignored");
 }
 
@@ -191,9 +136,9 @@ std::string write_vnote(const Note& note, const Profile& profile, std::vector<Wa
         codec::write_property(out, "", "CATEGORIES", {}, value, style);
     }
     if (!note.classification.empty()) codec::write_property(out, "", "CLASS", {}, note.classification, style);
-    if (note.created.valid()) codec::write_property(out, "", "DCREATED", {}, format_note_time(note.created), style);
+    if (note.created.valid()) codec::write_property(out, "", "DCREATED", {}, cal::format_date_time(note.created), style);
     if (note.last_modified.valid())
-        codec::write_property(out, "", "LAST-MODIFIED", {}, format_note_time(note.last_modified), style);
+        codec::write_property(out, "", "LAST-MODIFIED", {}, cal::format_date_time(note.last_modified), style);
     if (!note.color.empty()) codec::write_property(out, "", "X-SIF-COLOR", {}, text(note.color), style);
     for (const ExtraProperty& p : note.extra) codec::write_extra(out, p, style);
     out += "END:VNOTE\r\n";

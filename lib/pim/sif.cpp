@@ -114,6 +114,7 @@
 #include <cctype>
 #include <functional>
 
+#include "pim/calendar_common.hpp"
 #include "pim/formats.hpp"
 #include "pim/text_codec.hpp"
 #include "pim/timezone.hpp"
@@ -135,107 +136,26 @@ constexpr const char* kContentParam = "X-SIF-CONTENT";
 
 // ------------------------------------------------------------ dates --
 
-// Days since 1970-01-01 of a proleptic Gregorian date (the usual era-based
-// computation, valid for any year).
-long long days_from_civil(int year, int month, int day) {
-    year -= month <= 2;
-    const long long era = (year >= 0 ? year : year - 399) / 400;
-    const long long year_of_era = year - era * 400;
-    const long long day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-    const long long day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    return era * 146097 + day_of_era - 719468;
-}
-
-void civil_from_days(long long days, int& year, int& month, int& day) {
-    days += 719468;
-    const long long era = (days >= 0 ? days : days - 146096) / 146097;
-    const long long day_of_era = days - era * 146097;
-    const long long year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-    const long long day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    const long long mp = (5 * day_of_year + 2) / 153;
-    day = static_cast<int>(day_of_year - (153 * mp + 2) / 5 + 1);
-    month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-    year = static_cast<int>(year_of_era + era * 400 + (month <= 2));
-}
-
-int days_in_month(int year, int month) {
-    static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    return month == 2 && leap ? 29 : kDays[month - 1];
-}
-
+// Date arithmetic is calendar_common's (cal::); SIF needs only these.
 /// 0 = Sunday .. 6 = Saturday, as the model's weekdays.
 int weekday_of(const DateTime& t) {
-    long long days = days_from_civil(t.year, t.month, t.day);
+    const long long days = cal::wall_seconds(cal::date_of(t)) / 86400;
     return static_cast<int>(((days + 4) % 7 + 7) % 7);  // 1970-01-01 was a Thursday
 }
 
-// Seconds since 1970 of the fields as written (the zone is the caller's business).
-long long seconds_of(const DateTime& t) {
-    return days_from_civil(t.year, t.month, t.day) * 86400 + t.hour * 3600 + t.minute * 60 + t.second;
-}
+long long seconds_of(const DateTime& t) { return cal::wall_seconds(t); }
 
 DateTime from_seconds(long long seconds, DateTime::Kind kind, const std::string& tzid) {
-    DateTime t;
-    long long days = seconds / 86400;
-    long long rest = seconds % 86400;
-    if (rest < 0) rest += 86400, --days;
-    civil_from_days(days, t.year, t.month, t.day);
-    t.hour = static_cast<int>(rest / 3600);
-    t.minute = static_cast<int>(rest / 60 % 60);
-    t.second = static_cast<int>(rest % 60);
-    t.kind = kind;
-    t.tzid = tzid;
-    return t;
+    return cal::from_wall_seconds(seconds, kind, tzid);
 }
 
-DateTime add_days(DateTime t, int days) {
-    DateTime out = from_seconds(seconds_of(t) + days * 86400LL, t.kind, t.tzid);
-    return out;
-}
+DateTime add_days(const DateTime& t, int days) { return cal::add_days(t, days); }
 
 DateTime date_only(int year, int month, int day) {
     DateTime d;
     d.year = year, d.month = month, d.day = day;
     d.kind = DateTime::Kind::date;
     return d;
-}
-
-bool digits(std::string_view s, std::size_t at, std::size_t count, int& value) {
-    if (at + count > s.size()) return false;
-    value = 0;
-    for (std::size_t i = at; i < at + count; ++i) {
-        if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
-        value = value * 10 + (s[i] - '0');
-    }
-    return true;
-}
-
-/// "2024-01-01", "20240101", "20240101T100000Z", "2024-01-01T10:00:00Z"
-/// (with or without 'Z'); nullopt for anything else or an impossible date.
-std::optional<DateTime> parse_sif_time(std::string_view text) {
-    text = wire::trim(text);
-    std::string compact;
-    for (char c : text)
-        if (c != '-' && c != ':') compact += c;
-    DateTime t;
-    if (!digits(compact, 0, 4, t.year) || !digits(compact, 4, 2, t.month) || !digits(compact, 6, 2, t.day))
-        return std::nullopt;
-    if (t.year < 1 || t.month < 1 || t.month > 12 || t.day < 1 || t.day > days_in_month(t.year, t.month))
-        return std::nullopt;
-    if (compact.size() == 8) {
-        t.kind = DateTime::Kind::date;
-        return t;
-    }
-    if (compact.size() < 15 || (compact[8] != 'T' && compact[8] != 't')) return std::nullopt;
-    if (!digits(compact, 9, 2, t.hour) || !digits(compact, 11, 2, t.minute) || !digits(compact, 13, 2, t.second))
-        return std::nullopt;
-    if (t.hour > 23 || t.minute > 59 || t.second > 60) return std::nullopt;
-    std::string_view tail = std::string_view(compact).substr(15);
-    if (tail.empty()) t.kind = DateTime::Kind::floating;
-    else if (tail == "Z" || tail == "z") t.kind = DateTime::Kind::utc;
-    else return std::nullopt;
-    return t;
 }
 
 std::string two(int v) { return (v < 10 ? "0" : "") + std::to_string(v); }
@@ -618,7 +538,7 @@ bool take_flag(SifFields& fields, std::string_view name, Warnings* warnings) {
 std::optional<DateTime> take_time(SifFields& fields, std::string_view name, Warnings* warnings) {
     SifElement* e = fields.take(name);
     if (!e || wire::trim(e->value).empty()) return std::nullopt;
-    auto t = parse_sif_time(e->value);
+    auto t = cal::parse_date_time(e->value);
     if (!t) warn(warnings, e->line, "<" + std::string(name) + "> \"" + e->value + "\" is not a date: ignored");
     return t;
 }
@@ -922,7 +842,7 @@ std::optional<PartialDate> take_partial_date(SifFields& fields, const char* elem
         add_unique(c.sent_empty, property);
         return std::nullopt;
     }
-    auto t = parse_sif_time(e->value);
+    auto t = cal::parse_date_time(e->value);
     if (!t) {
         warn(warnings, e->line, std::string("<") + element + "> \"" + e->value + "\" is not a date: ignored");
         return std::nullopt;
@@ -1260,7 +1180,7 @@ void read_exceptions(SifFields& fields, CalendarItem& item, Warnings* warnings) 
         if (!exclude && name != "IncludeDate") continue;
         std::string text(wire::trim(node_text(child)));
         if (text.empty()) continue;
-        auto t = parse_sif_time(text);
+        auto t = cal::parse_date_time(text);
         if (!t) {
             warn(warnings, e->line, "<" + name + "> \"" + text + "\" is not a date: ignored");
             continue;

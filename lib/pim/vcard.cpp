@@ -86,18 +86,6 @@ struct NestedCard {
     std::string text;
 };
 
-std::vector<std::string_view> split_physical_lines(std::string_view text) {
-    std::vector<std::string_view> lines;
-    std::size_t start = 0;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] != '\r' && text[i] != '\n') continue;
-        lines.push_back(text.substr(start, i - start));
-        if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-        start = i + 1;
-    }
-    if (start < text.size()) lines.push_back(text.substr(start));
-    return lines;
-}
 
 bool is_line(std::string_view line, std::string_view what) { return wire::equals_ignore_case(wire::trim(line), what); }
 
@@ -115,7 +103,7 @@ bool is_empty_agent(std::string_view line) {
 // Cuts nested cards out of `text`, leaving their lines empty so that line
 // numbers stay those of the input.
 std::string cut_nested_cards(std::string_view text, std::vector<NestedCard>& nested) {
-    std::vector<std::string_view> lines = split_physical_lines(text);
+    std::vector<std::string_view> lines = physical_lines(text);
     std::string out;
     out.reserve(text.size());
     std::size_t i = 0;
@@ -146,7 +134,7 @@ std::string cut_nested_cards(std::string_view text, std::vector<NestedCard>& nes
 // sees the text; `origin` maps each line of the result to its input line.
 // A line ending in '=' (a quoted-printable soft break) is left to the lexer.
 std::string unfold_like_30(std::string_view text, std::vector<int>& origin) {
-    std::vector<std::string_view> lines = split_physical_lines(text);
+    std::vector<std::string_view> lines = physical_lines(text);
     std::string out;
     for (std::size_t i = 0; i < lines.size(); ++i) {
         bool continues = !out.empty() && !lines[i].empty() && (lines[i][0] == ' ' || lines[i][0] == '\t') && i > 0 &&
