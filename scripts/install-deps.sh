@@ -21,6 +21,7 @@ packages=(
   libcpp-httplib-dev      # syncmlkit-httpd's HTTP(S) server (pkg-config cpp-httplib; pulls libssl-dev, libbrotli-dev)
   zlib1g-dev              # syncmlkit-httpd: deflate/gzip request and reply bodies
   openssl                 # syncmlkit-httpd's process test makes a throwaway TLS certificate
+  gcovr                   # scripts/coverage.sh: line coverage of lib/pim/ (for people, not CI)
 )
 
 missing=()

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "config_error.hpp"
+#include "syncmlkit/pim.hpp"
 
 namespace smk::httpd {
 
@@ -72,6 +73,10 @@ Options parse_options(const std::vector<std::string>& args) {
             o.max_msg_size = static_cast<std::size_t>(parse_number(name, value(), 1024, 64ull * 1024 * 1024));
         } else if (name == "--session-timeout") {
             o.session_timeout = std::chrono::seconds(parse_number(name, value(), 1, 7 * 24 * 3600));
+        } else if (name == "--time-zone") {
+            o.time_zone = nonempty(value());
+            if (smk::pim::canonical_time_zone(o.time_zone).empty())
+                throw ConfigError("--time-zone: unknown time zone \"" + o.time_zone + "\" (an IANA name such as Europe/Berlin)");
         } else if (name == "--log-dir") {
             o.log_dir = nonempty(value());
         } else if (name == "--tls-cert") {
@@ -108,6 +113,8 @@ A SyncML server over HTTP: POST SyncML messages (XML or WBXML) to any path.
   --max-msg-size N       largest message a client may send, in bytes
                          (default 150000)
   --session-timeout S    drop sessions idle for S seconds (default 600)
+  --time-zone ZONE       the users' time zone (IANA name, e.g. Europe/Berlin):
+                         vCalendar times without a zone are placed in it
   --log-dir DIR          keep every message, request and reply, as XML files
   --tls-cert FILE        serve HTTPS with this certificate (PEM) ...
   --tls-key FILE         ... and this private key (PEM)

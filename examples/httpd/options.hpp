@@ -18,6 +18,7 @@ struct Options {
     std::string gab_file;     ///< empty: the Global Address Book stays as it is
     std::optional<std::size_t> max_msg_size;               ///< ServerConfig::max_msg_size
     std::optional<std::chrono::seconds> session_timeout;   ///< ServerConfig::session_timeout
+    std::string time_zone;  ///< ServerConfig::user_time_zone for every user; empty: none
     std::string log_dir;  ///< empty: messages are not kept
     std::string tls_cert;
     std::string tls_key;

@@ -57,6 +57,8 @@ Service make_service(const Options& options, Console& console) {
     config.state_dir = (std::filesystem::path(options.data_dir) / "state").string();
     if (options.max_msg_size) config.max_msg_size = *options.max_msg_size;
     if (options.session_timeout) config.session_timeout = *options.session_timeout;
+    if (!options.time_zone.empty())
+        config.user_time_zone = [zone = options.time_zone](const std::string&) { return zone; };
     auto idle = config.session_timeout;
     s.server = std::make_unique<smk::Server>(std::move(config));
 

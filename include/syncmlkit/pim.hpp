@@ -311,6 +311,10 @@ SMK_API Profile profile_named(std::string_view name);
 /// The profile for a client, from its DevInf's Man, Mod and DevID.
 SMK_API Profile profile_for(std::string_view manufacturer, std::string_view model, std::string_view device_id);
 
+/// The IANA name of a time zone given by an IANA name, an alias or a Windows
+/// zone name ("W. Europe Standard Time"); empty when ICU does not know it.
+SMK_API std::string canonical_time_zone(std::string_view name);
+
 // ------------------------------------------------------------ conversions --
 
 /// The format of a MIME type and version as DevInf names them

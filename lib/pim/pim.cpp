@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "pim/formats.hpp"
+#include "pim/timezone.hpp"
 #include "wire/text.hpp"
 
 namespace smk::pim {
@@ -194,6 +195,8 @@ Profile profile_for(std::string_view manufacturer, std::string_view model, std::
     if (has(manufacturer, "Sony Ericsson") || has(manufacturer, "SonyEricsson")) return profile_named("sonyericsson");
     return profile_named("generic");
 }
+
+std::string canonical_time_zone(std::string_view name) { return tz::canonical_zone(name); }
 
 // ------------------------------------------------------------ conversions --
 

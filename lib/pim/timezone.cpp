@@ -31,6 +31,7 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <unordered_map>
 
 namespace smk::pim::tz {
@@ -712,9 +713,56 @@ std::string render_vtimezone(std::string_view tzid, const std::string& cldr_id,
 
 // ================================================================ public ==
 
+namespace {
+
+// Answers worth remembering: a phone sends the same TZ and DAYLIGHT lines
+// with every item, and an item's TZID recurs in every item of a calendar,
+// while finding the answer walks ICU's zone data (up to milliseconds). A
+// bounded number of answers, shared by all threads.
+template <typename Value>
+class Memo {
+public:
+    std::optional<Value> find(const std::string& key) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = answers_.find(key);
+        if (it == answers_.end()) return std::nullopt;
+        return it->second;
+    }
+    void remember(const std::string& key, const Value& answer) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (answers_.size() >= kCapacity) answers_.clear();  // rare: many distinct zones at once
+        answers_.emplace(key, answer);
+    }
+
+private:
+    static constexpr std::size_t kCapacity = 512;
+    std::mutex mutex_;
+    std::unordered_map<std::string, Value> answers_;
+};
+
+std::string date_time_key(const DateTime& t) {
+    return std::to_string(t.year) + "-" + std::to_string(t.month) + "-" + std::to_string(t.day) + "T" +
+           std::to_string(t.hour) + ":" + std::to_string(t.minute) + ":" + std::to_string(t.second) + "/" +
+           std::to_string(static_cast<int>(t.kind));
+}
+
+std::string vcal_zone_key(const VcalZone& zone, std::string_view preferred) {
+    std::string key = std::to_string(zone.standard_offset) + "|" + std::string(preferred);
+    for (const DaylightPeriod& p : zone.daylight)
+        key += "|" + std::to_string(p.offset) + "," + date_time_key(p.begin) + "," + date_time_key(p.end);
+    return key;
+}
+
+}  // namespace
+
 std::string canonical_zone(std::string_view name) {
+    static Memo<std::string> memo;
+    const std::string key(name);
+    if (std::optional<std::string> known = memo.find(key)) return *known;
     const std::string cldr_id = resolve_zone(name);
-    return cldr_id.empty() ? std::string() : iana_name(cldr_id);
+    std::string answer = cldr_id.empty() ? std::string() : iana_name(cldr_id);
+    memo.remember(key, answer);
+    return answer;
 }
 
 DateTime to_utc(const DateTime& local, std::string_view tzid) {
@@ -775,7 +823,21 @@ std::string vtimezone(std::string_view tzid, int first_year, int last_year) {
 // the result also holds the period in force on 1 January of `first_year`
 // (Sydney's from October of the year before), so that every instant of the
 // years asked for is covered.
+namespace {
+std::optional<VcalZone> vcal_zone_uncached(std::string_view tzid, int first_year, int last_year);
+}
+
 std::optional<VcalZone> vcal_zone(std::string_view tzid, int first_year, int last_year) {
+    static Memo<std::optional<VcalZone>> memo;
+    const std::string key = std::string(tzid) + "|" + std::to_string(first_year) + "|" + std::to_string(last_year);
+    if (std::optional<std::optional<VcalZone>> known = memo.find(key)) return *known;
+    std::optional<VcalZone> answer = vcal_zone_uncached(tzid, first_year, last_year);
+    memo.remember(key, answer);
+    return answer;
+}
+
+namespace {
+std::optional<VcalZone> vcal_zone_uncached(std::string_view tzid, int first_year, int last_year) {
     const std::shared_ptr<const OpenZone> open = cached_zone(tzid);
     if (!open->rules) return std::nullopt;
     const icu::BasicTimeZone& zone = *open->rules;
@@ -804,6 +866,7 @@ std::optional<VcalZone> vcal_zone(std::string_view tzid, int first_year, int las
     }
     return out;
 }
+}  // namespace
 
 // The user's zone (`preferred`) first, when it fits. Without DAYLIGHT lines
 // the user's zone fits by its standard offset alone, else a zone without
@@ -812,7 +875,24 @@ std::optional<VcalZone> vcal_zone(std::string_view tzid, int first_year, int las
 // every period the best known one is chosen (see best_known()). Zones
 // whose standard offset has changed since the years of the lines are not
 // found: the caller keeps a fixed-offset zone of its own.
+namespace {
+
+std::string match_vcal_zone_uncached(const VcalZone& zone, std::string_view preferred);
+
+}  // namespace
+
 std::string match_vcal_zone(const VcalZone& zone, std::string_view preferred) {
+    static Memo<std::string> memo;
+    const std::string key = vcal_zone_key(zone, preferred);
+    if (std::optional<std::string> known = memo.find(key)) return *known;
+    std::string answer = match_vcal_zone_uncached(zone, preferred);
+    memo.remember(key, answer);
+    return answer;
+}
+
+namespace {
+
+std::string match_vcal_zone_uncached(const VcalZone& zone, std::string_view preferred) {
     if (std::llabs(static_cast<Seconds>(zone.standard_offset)) > kLargestOffset) return {};
     if (!preferred.empty()) {
         const std::string cldr_id = resolve_zone(preferred);
@@ -827,6 +907,8 @@ std::string match_vcal_zone(const VcalZone& zone, std::string_view preferred) {
     const std::string best = best_known(fitting, *first_begin);
     return best.empty() ? std::string() : iana_name(best);
 }
+
+}  // namespace
 
 std::optional<int> parse_offset(std::string_view text) {
     const std::string value = trimmed(text);

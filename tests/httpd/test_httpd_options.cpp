@@ -39,7 +39,7 @@ TEST_CASE("options: defaults") {
 TEST_CASE("options: every option, as --name value and --name=value") {
     Options o = parse_options({"--port", "8080", "--bind=0.0.0.0", "--data", "/srv/sync", "--users=u.txt", "--grants",
                                "g.txt", "--gab", "gab.vcf", "--max-msg-size=20000", "--session-timeout", "90",
-                               "--log-dir", "logs", "--tls-cert", "c.pem", "--tls-key=k.pem", "--verbose"});
+                               "--time-zone", "W. Europe Standard Time", "--log-dir", "logs", "--tls-cert", "c.pem", "--tls-key=k.pem", "--verbose"});
     CHECK(o.port == 8080);
     CHECK(o.bind == "0.0.0.0");
     CHECK(o.data_dir == "/srv/sync");
@@ -50,6 +50,7 @@ TEST_CASE("options: every option, as --name value and --name=value") {
     CHECK(*o.max_msg_size == 20000);
     REQUIRE(o.session_timeout);
     CHECK(o.session_timeout->count() == 90);
+    CHECK(o.time_zone == "W. Europe Standard Time");
     CHECK(o.log_dir == "logs");
     CHECK(o.tls_cert == "c.pem");
     CHECK(o.tls_key == "k.pem");
@@ -74,6 +75,8 @@ TEST_CASE("options: bad numbers name the option and the value") {
     CHECK(error_of({"--port", "99999999999999999999999"}).find("--port: expected") == 0);
     CHECK(error_of({"--max-msg-size", "100"}).find("--max-msg-size: expected a whole number from 1024") == 0);
     CHECK(error_of({"--session-timeout", "0"}).find("--session-timeout: expected a whole number from 1") == 0);
+    CHECK(error_of({"--time-zone", "Middle Earth/Shire"}) ==
+          "--time-zone: unknown time zone \"Middle Earth/Shire\" (an IANA name such as Europe/Berlin)");
 }
 
 TEST_CASE("options: missing values and unknown arguments") {
@@ -93,7 +96,7 @@ TEST_CASE("options: TLS needs certificate and key together") {
 TEST_CASE("options: --help names every option") {
     std::string text = usage();
     for (const char* name : {"--port", "--bind", "--data", "--users", "--grants", "--gab", "--max-msg-size",
-                             "--session-timeout", "--log-dir", "--tls-cert", "--tls-key", "--verbose", "--help",
+                             "--session-timeout", "--time-zone", "--log-dir", "--tls-cert", "--tls-key", "--verbose", "--help",
                              "--version"}) {
         INFO(name);
         CHECK(text.find(name) != std::string::npos);

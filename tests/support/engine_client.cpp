@@ -11,7 +11,7 @@
 namespace smk::test {
 using namespace smk::wire;
 
-TestServer::TestServer(std::size_t max_msg_size) {
+TestServer::TestServer(std::size_t max_msg_size, const std::function<void(ServerConfig&)>& adjust) {
     static std::atomic<int> counter{0};
     dir = std::filesystem::temp_directory_path() /
           ("smk-engine-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
@@ -24,6 +24,7 @@ TestServer::TestServer(std::size_t max_msg_size) {
     config.logger = logger;
     config.state_dir = (dir / "state").string();
     config.max_msg_size = max_msg_size;
+    if (adjust) adjust(config);
     server = std::make_unique<Server>(config);
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -52,7 +53,8 @@ struct TestServer {
     std::shared_ptr<MemoryLogger> logger = std::make_shared<MemoryLogger>();
     std::unique_ptr<Server> server;
 
-    explicit TestServer(std::size_t max_msg_size = 150000);
+    /// `adjust` may change the configuration before the server is made.
+    explicit TestServer(std::size_t max_msg_size = 150000, const std::function<void(ServerConfig&)>& adjust = {});
     ~TestServer();
     /// Items of a user's database, data only.
     std::vector<std::string> items(const std::string& owner, Category category);

@@ -193,3 +193,25 @@ TEST_CASE("an item that cannot be read is stored as it came, with a log line") {
     CHECK(stored[0] == "<contact><broken");
     CHECK(ts.logger->contains("could not be read"));
 }
+
+TEST_CASE("the host's user time zone and profile choice steer the conversion") {
+    TestServer ts(150000, [](ServerConfig& config) {
+        config.user_time_zone = [](const std::string& user) { return user == "alice" ? "Europe/Berlin" : ""; };
+        // This host knows its phones write "last" the Outlook way.
+        config.client_profile = [](std::string_view, std::string_view, std::string_view) {
+            return smk::pim::profile_named("funambol-outlook");
+        };
+    });
+    TestClient phone(*ts.server, "IMEI:37");
+    Message pkg2 = init_with_devinf(phone, {"IMEI:37", "text/x-vcalendar", "1.0", "calendar", "Acme", "P1"}, "201", "P1");
+    std::string vcal =
+        "BEGIN:VCALENDAR\r\nVERSION:1.0\r\nBEGIN:VEVENT\r\nSUMMARY:Review\r\n"
+        "DTSTART:20260130T090000\r\nDTEND:20260130T100000\r\nRRULE:MP1 5+ FR #0\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    Message pkg4 = client_changes(phone, pkg2, "calendar", {add_item("p-1", vcal, "text/x-vcalendar")});
+    CHECK(find_status(pkg4, "Add")->data == "201");
+    auto stored = ts.items("alice", Category::calendar);
+    REQUIRE(stored.size() == 1);
+    CHECK(has(stored[0], "DTSTART;TZID=Europe/Berlin:20260130T090000\r\n"));
+    CHECK(has(stored[0], "BEGIN:VTIMEZONE\r\n"));
+    CHECK(has(stored[0], "RRULE:FREQ=MONTHLY;BYDAY=-1FR\r\n"));
+}
