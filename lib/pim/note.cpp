@@ -7,11 +7,10 @@
 // phones write it), CLASS, DCREATED, LAST-MODIFIED, UID, X-SIF-COLOR (the
 // SIF-N colour, when a note from a SIF client went through vNote); every
 // other property (X-IRMC-LUID, X-...) is kept in `extra`. An empty property
-// means "cleared" only for clients with the Funambol extensions (the
-// profile says so), as in the other readers of the old dialect.
+// is recorded in sent_empty ("cleared"), as the other readers do.
 // Written in the same dialect, in the profile's charset, CATEGORIES with
-// ';'. UID is read but not written: vNote 1.1 has none, and clients name
-// notes by their own LUIDs.
+// ';'. UID is not in vNote 1.1, but it is written back when the note has
+// one: the store keeps notes as vNote, and readers keep what they do not know.
 //
 // Plain text has no structure. Reading: the whole text is the body, and its
 // first line is also the subject (what phones show as the note's title).
@@ -79,6 +78,7 @@ bool read_note_property(const ContentLine& cl, const std::string& text, Note& no
 // The lines between BEGIN:VNOTE and its END; nullopt without a BEGIN:VNOTE.
 std::optional<std::vector<ContentLine>> vnote_lines(std::string_view text, Warnings* warnings) {
     std::vector<ContentLine> all = lex_content_lines(text, Dialect::old_mime_dir, warnings);
+    for (ContentLine& cl : all) cl = codec::without_nokia_junk(cl, warnings);
     auto begin = std::find_if(all.begin(), all.end(), [](const ContentLine& cl) {
         return cl.name == "BEGIN" && wire::equals_ignore_case(wire::trim(cl.value), "VNOTE");
     });
@@ -93,7 +93,7 @@ std::optional<std::vector<ContentLine>> vnote_lines(std::string_view text, Warni
 
 }  // namespace
 
-std::optional<Note> read_vnote(std::string_view text, const Profile& profile, std::vector<Warning>* warnings) {
+std::optional<Note> read_vnote(std::string_view text, const Profile& /*profile*/, std::vector<Warning>* warnings) {
     auto lines = vnote_lines(text, warnings);
     if (!lines) return std::nullopt;
     Note note;
@@ -109,8 +109,7 @@ std::optional<Note> read_vnote(std::string_view text, const Profile& profile, st
         }
         codec::DecodedValue value = codec::decode_value(cl, warnings);
         if (value.text.empty() && !value.binary) {
-            if (profile.funambol_extensions &&
-                std::find(note.sent_empty.begin(), note.sent_empty.end(), cl.name) == note.sent_empty.end())
+            if (std::find(note.sent_empty.begin(), note.sent_empty.end(), cl.name) == note.sent_empty.end())
                 note.sent_empty.push_back(cl.name);
             continue;
         }
@@ -127,6 +126,7 @@ std::string write_vnote(const Note& note, const Profile& profile, std::vector<Wa
     style.blank_line_after_base64 = profile.blank_line_after_base64;
     auto text = [](std::string_view value) { return codec::escape(value, Dialect::old_mime_dir, false); };
     std::string out = "BEGIN:VNOTE\r\nVERSION:1.1\r\n";
+    if (!note.uid.empty()) codec::write_property(out, "", "UID", {}, text(note.uid), style);
     if (!note.subject.empty()) codec::write_property(out, "", "SUMMARY", {}, text(note.subject), style);
     if (!note.body.empty()) codec::write_property(out, "", "BODY", {}, text(note.body), style);
     if (!note.categories.empty()) {

@@ -147,6 +147,18 @@ std::string encode_quoted_printable(std::string_view bytes, std::size_t column) 
     return out;
 }
 
+ContentLine without_nokia_junk(const ContentLine& cl, std::vector<Warning>* warnings) {
+    ContentLine fixed = cl;
+    bool qp = false;
+    for (const RawParam& p : cl.params)
+        qp |= (p.name.empty() || p.name == "ENCODING") && wire::equals_ignore_case(p.value, "QUOTED-PRINTABLE");
+    std::size_t at = qp ? fixed.value.find("==0A=0D") : std::string::npos;
+    if (at == std::string::npos) return fixed;
+    for (; at != std::string::npos; at = fixed.value.find("==0A=0D", at)) fixed.value.replace(at, 7, "=0D=0A");
+    if (warnings) warnings->push_back({cl.line, cl.name + ": \"==0A=0D\" (Nokia) read as a line break"});
+    return fixed;
+}
+
 DecodedValue decode_value(const ContentLine& cl, std::vector<Warning>* warnings) {
     std::string encoding, charset;
     for (const RawParam& p : cl.params) {

@@ -27,6 +27,11 @@ struct DecodedValue {
 /// an unknown charset is read as Windows-1252 with a warning.
 DecodedValue decode_value(const ContentLine& line, std::vector<Warning>* warnings);
 
+/// Nokia's N9 ends a quoted-printable line with "==0A=0D=": a stray '=' and
+/// a line break written LF CR. The line with that read as one line break,
+/// with a warning; other lines unchanged.
+ContentLine without_nokia_junk(const ContentLine& line, std::vector<Warning>* warnings);
+
 /// Bytes in `charset` (any name ICU knows; ISO-8859-1 is read as its
 /// superset Windows-1252) to UTF-8. Invalid UTF-8 input is read as
 /// Windows-1252 with a warning.

@@ -138,6 +138,7 @@ public:
 
     std::optional<Calendar> read(std::string_view text) {
         std::vector<ContentLine> lines = lex_content_lines(text, kDialect, warnings_);
+        for (ContentLine& cl : lines) cl = codec::without_nokia_junk(cl, warnings_);
         std::vector<Component> top = cal::build_components(lines, warnings_);
         auto vcalendar = std::find_if(top.begin(), top.end(), [](const Component& c) { return c.name == "VCALENDAR"; });
         if (vcalendar == top.end()) {

@@ -326,20 +326,6 @@ std::string media_type_of(std::string_view type) {
     return "image/" + lower(type);
 }
 
-// Nokia's N9 ends a quoted-printable line with "==0A=0D=": a stray '=' and a
-// line break written LF CR. Read as one line break, with a warning.
-ContentLine without_nokia_junk(const ContentLine& cl, std::vector<Warning>* warnings) {
-    ContentLine fixed = cl;
-    bool qp = false;
-    for (const RawParam& p : cl.params)
-        qp |= (p.name.empty() || p.name == "ENCODING") && wire::equals_ignore_case(p.value, "QUOTED-PRINTABLE");
-    std::size_t at = qp ? fixed.value.find("==0A=0D") : std::string::npos;
-    if (at == std::string::npos) return fixed;
-    for (; at != std::string::npos; at = fixed.value.find("==0A=0D", at)) fixed.value.replace(at, 7, "=0D=0A");
-    warn(warnings, cl.line, cl.name + ": \"==0A=0D\" (Nokia) read as a line break");
-    return fixed;
-}
-
 class CardReader {
 public:
     CardReader(Version version, std::vector<Warning>* warnings, std::vector<NestedCard> nested)
@@ -513,7 +499,7 @@ bool CardReader::read_agent(const ContentLine& cl) {
 }
 
 void CardReader::read(const ContentLine& line) {
-    const ContentLine cl = without_nokia_junk(line, warnings_);
+    const ContentLine cl = codec::without_nokia_junk(line, warnings_);
     const std::string& name = cl.name;
     if (name == "BEGIN" || name == "END" || name == "VERSION") return;
     if (name == "AGENT" && read_agent(cl)) return;

@@ -104,18 +104,20 @@ TEST_CASE("vNote 1.1: written in the old dialect, quoted-printable for line brea
           std::string::npos);
 }
 
-TEST_CASE("vNote 1.1: empty properties are 'cleared' for Funambol clients only") {
+TEST_CASE("vNote 1.1: empty properties are recorded as cleared, as the other readers do") {
     std::string in = lines({"BEGIN:VNOTE", "VERSION:1.1", "BODY:", "CATEGORIES:", "SUMMARY:x", "END:VNOTE"});
-    auto plain = read_vnote(in, {}, nullptr);
-    REQUIRE(plain);
-    CHECK(plain->sent_empty.empty());
-    CHECK(plain->body.empty());
-    Profile funambol;
-    funambol.funambol_extensions = true;
-    auto cleared = read_vnote(in, funambol, nullptr);
-    REQUIRE(cleared);
-    CHECK(cleared->sent_empty == std::vector<std::string>{"BODY", "CATEGORIES"});
-    CHECK(cleared->subject == "x");
+    auto note = read_vnote(in, {}, nullptr);
+    REQUIRE(note);
+    CHECK(note->sent_empty == std::vector<std::string>{"BODY", "CATEGORIES"});
+    CHECK(note->body.empty());
+    CHECK(note->subject == "x");
+}
+
+TEST_CASE("vNote 1.1: a note's UID is written back") {
+    auto note = read_vnote(lines({"BEGIN:VNOTE", "VERSION:1.1", "UID:note-1", "BODY:x", "END:VNOTE"}), {}, nullptr);
+    REQUIRE(note);
+    CHECK(note->uid == "note-1");
+    CHECK(write_vnote(*note, {}, nullptr).find("\r\nUID:note-1\r\n") != std::string::npos);
 }
 
 TEST_CASE("vNote 1.1: what is not a vNote gives no note and a warning") {

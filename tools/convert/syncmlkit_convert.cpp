@@ -9,6 +9,7 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "syncmlkit/pim.hpp"
@@ -43,14 +44,29 @@ bool starts_with_ci(const std::string& line, const char* word) {
     return true;
 }
 
+// Lines end in CRLF, LF or a lone CR; a byte-order mark before the first
+// is not part of it.
+std::vector<std::string> lines_of(std::string_view text) {
+    if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+    std::vector<std::string> lines;
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '\r' && text[i] != '\n') continue;
+        lines.emplace_back(text.substr(start, i - start));
+        if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+        start = i + 1;
+    }
+    if (start < text.size()) lines.emplace_back(text.substr(start));
+    return lines;
+}
+
+// Cards may nest (a vCard 2.1 AGENT holds one): a card ends at its own END.
 std::vector<Piece> split_vcards(const std::string& all) {
     std::vector<Piece> pieces;
-    std::istringstream in(all);
-    std::string line, current;
+    std::string current;
     int number = 0, first = 0, depth = 0;
-    while (std::getline(in, line)) {
+    for (const std::string& line : lines_of(all)) {
         ++number;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
         if (starts_with_ci(line, "BEGIN:VCARD")) {
             if (depth++ == 0) {
                 first = number;
