@@ -363,7 +363,9 @@ SMK_API std::string to_json(const Item& item);
 /// client's format cannot carry (or that are not among `client_knows`, the
 /// property names of its CTCap, when it sent one) keep the stored values;
 /// fields the client sent replace them, and a property the client sent
-/// empty (`client_cleared`, as its reader recorded) clears its field.
+/// empty (in the incoming item's `sent_empty`) clears its field. X- and
+/// unknown properties the client did not send stay, unless its CTCap names
+/// them.
 struct MergeInput {
     Format client_format;
     std::vector<std::string> client_knows;  ///< CTCap property names, upper case; empty: none sent
