@@ -99,6 +99,16 @@ void ints(Json& j, std::string_view k, const std::vector<int>& v) {
     j.close(']');
 }
 
+// "key": [ ... ] with `write(j, element)` for each element, or nothing.
+template <typename T, typename Write>
+void list(Json& j, std::string_view k, const std::vector<T>& v, Write write) {
+    if (v.empty()) return;
+    j.key(k);
+    j.open('[');
+    for (const T& element : v) write(j, element);
+    j.close(']');
+}
+
 std::string date_time_text(const DateTime& d) {
     char buf[40];
     if (d.kind == DateTime::Kind::date) {
@@ -127,10 +137,7 @@ void params(Json& j, const std::vector<Param>& ps) {
 }
 
 void extras(Json& j, const std::vector<ExtraProperty>& v) {
-    if (v.empty()) return;
-    j.key("extra");
-    j.open('[');
-    for (const ExtraProperty& p : v) {
+    list(j, "extra", v, [](Json& j, const ExtraProperty& p) {
         j.open('{');
         text(j, "group", p.group);
         text(j, "name", p.name);
@@ -138,8 +145,7 @@ void extras(Json& j, const std::vector<ExtraProperty>& v) {
         text(j, "value", p.value);
         flag(j, "binary", p.binary);
         j.close('}');
-    }
-    j.close(']');
+    });
 }
 
 void typed(Json& j, const Typed& t) {
@@ -179,57 +185,37 @@ void contact(Json& j, const Contact& c) {
     strings(j, "org_units", c.org_units);
     text(j, "title", c.title);
     text(j, "role", c.role);
-    if (!c.phones.empty()) {
-        j.key("tel");
-        j.open('[');
-        for (const Phone& p : c.phones) {
-            j.open('{');
-            text(j, "number", p.number);
-            typed(j, p);
-            j.close('}');
-        }
-        j.close(']');
-    }
-    if (!c.emails.empty()) {
-        j.key("email");
-        j.open('[');
-        for (const Email& e : c.emails) {
-            j.open('{');
-            text(j, "address", e.address);
-            typed(j, e);
-            j.close('}');
-        }
-        j.close(']');
-    }
-    if (!c.addresses.empty()) {
-        j.key("adr");
-        j.open('[');
-        for (const Address& a : c.addresses) {
-            j.open('{');
-            text(j, "po_box", a.po_box);
-            text(j, "extended", a.extended);
-            text(j, "street", a.street);
-            text(j, "locality", a.locality);
-            text(j, "region", a.region);
-            text(j, "postal_code", a.postal_code);
-            text(j, "country", a.country);
-            text(j, "delivery_label", a.delivery_label);
-            typed(j, a);
-            j.close('}');
-        }
-        j.close(']');
-    }
-    if (!c.urls.empty()) {
-        j.key("url");
-        j.open('[');
-        for (const Url& u : c.urls) {
-            j.open('{');
-            text(j, "uri", u.uri);
-            typed(j, u);
-            j.close('}');
-        }
-        j.close(']');
-    }
+    list(j, "tel", c.phones, [](Json& j, const Phone& p) {
+        j.open('{');
+        text(j, "number", p.number);
+        typed(j, p);
+        j.close('}');
+    });
+    list(j, "email", c.emails, [](Json& j, const Email& e) {
+        j.open('{');
+        text(j, "address", e.address);
+        typed(j, e);
+        j.close('}');
+    });
+    list(j, "adr", c.addresses, [](Json& j, const Address& a) {
+        j.open('{');
+        text(j, "po_box", a.po_box);
+        text(j, "extended", a.extended);
+        text(j, "street", a.street);
+        text(j, "locality", a.locality);
+        text(j, "region", a.region);
+        text(j, "postal_code", a.postal_code);
+        text(j, "country", a.country);
+        text(j, "delivery_label", a.delivery_label);
+        typed(j, a);
+        j.close('}');
+    });
+    list(j, "url", c.urls, [](Json& j, const Url& u) {
+        j.open('{');
+        text(j, "uri", u.uri);
+        typed(j, u);
+        j.close('}');
+    });
     partial_date(j, "bday", c.birthday);
     partial_date(j, "anniversary", c.anniversary);
     text(j, "note", c.note);
@@ -333,22 +319,12 @@ void calendar_item(Json& j, const CalendarItem& e) {
     dates(j, "exdate", e.exception_dates);
     dates(j, "rdate", e.recurrence_dates);
     if (e.recurrence_id) date_time(j, "recurrence_id", *e.recurrence_id);
-    if (!e.alarms.empty()) {
-        j.key("alarms");
-        j.open('[');
-        for (const Alarm& a : e.alarms) alarm(j, a);
-        j.close(']');
-    }
+    list(j, "alarms", e.alarms, alarm);
     if (e.organizer) {
         j.key("organizer");
         attendee(j, *e.organizer);
     }
-    if (!e.attendees.empty()) {
-        j.key("attendees");
-        j.open('[');
-        for (const Attendee& a : e.attendees) attendee(j, a);
-        j.close(']');
-    }
+    list(j, "attendees", e.attendees, attendee);
     text(j, "status", e.status);
     number(j, "priority", e.priority, 0);
     text(j, "transparency", e.transparency);
@@ -369,12 +345,7 @@ void calendar_item(Json& j, const CalendarItem& e) {
 void calendar(Json& j, const Calendar& c) {
     j.key("calendar");
     j.open('{');
-    if (!c.items.empty()) {
-        j.key("items");
-        j.open('[');
-        for (const CalendarItem& e : c.items) calendar_item(j, e);
-        j.close(']');
-    }
+    list(j, "items", c.items, calendar_item);
     if (!c.time_zones.empty()) {
         std::vector<std::string> ids;
         for (const TimeZoneDefinition& z : c.time_zones) ids.push_back(z.tzid);
