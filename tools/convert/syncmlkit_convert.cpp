@@ -5,13 +5,11 @@
 // stderr with line numbers; the exit status is non-zero only when nothing
 // could be converted.
 #include <cstdio>
-#include <fstream>
-#include <iostream>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "../common/read_input.hpp"
 #include "syncmlkit/pim.hpp"
 
 namespace pim = smk::pim;
@@ -87,18 +85,6 @@ pim::Format default_target(pim::Kind kind) {
     }
 }
 
-bool read_input(const std::string& path, std::string& out) {
-    std::ostringstream buf;
-    if (path == "-") {
-        buf << std::cin.rdbuf();
-    } else {
-        std::ifstream in(path, std::ios::binary);
-        if (!in) return false;
-        buf << in.rdbuf();
-    }
-    out = buf.str();
-    return true;
-}
 
 }  // namespace
 
@@ -147,7 +133,7 @@ int main(int argc, char** argv) {
     }
     if (!time_zone.empty()) profile.time_zone = time_zone;
     std::string all;
-    if (!read_input(path, all)) {
+    if (!smk::tools::read_input(path, all)) {
         std::fprintf(stderr, "%s: cannot read\n", path.c_str());
         return 1;
     }

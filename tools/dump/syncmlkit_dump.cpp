@@ -2,11 +2,9 @@
 // XML with a nested DevInf decoded, and says what is wrong with a bad one.
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iostream>
-#include <sstream>
 #include <string>
 
+#include "../common/read_input.hpp"
 #include "syncmlkit/wire.hpp"
 
 namespace {
@@ -19,18 +17,6 @@ const char* kUsage =
     "bytes: for handing a captured message to another tool.\n"
     "Exit status: 0 when every file decoded, 1 otherwise, 2 on bad usage.\n";
 
-bool read_file(const std::string& path, std::string& out) {
-    std::ostringstream buf;
-    if (path == "-") {
-        buf << std::cin.rdbuf();
-    } else {
-        std::ifstream in(path, std::ios::binary);
-        if (!in) return false;
-        buf << in.rdbuf();
-    }
-    out = buf.str();
-    return true;
-}
 
 }  // namespace
 
@@ -59,7 +45,7 @@ int main(int argc, char** argv) {
     int status = 0;
     for (int i = first; i < argc; ++i) {
         std::string path = argv[i], bytes;
-        if (!read_file(path, bytes)) {
+        if (!smk::tools::read_input(path, bytes)) {
             std::fprintf(stderr, "%s: cannot read: %s\n", path.c_str(), std::strerror(errno));
             status = 1;
             continue;
