@@ -22,6 +22,7 @@ packages=(
   zlib1g-dev              # syncmlkit-httpd: deflate/gzip request and reply bodies
   openssl                 # syncmlkit-httpd's process test makes a throwaway TLS certificate
   gcovr                   # scripts/coverage.sh: line coverage of lib/pim/ (for people, not CI)
+  libxml2-utils           # xmllint: an independent parser of the XML the server writes (test_text_safety)
 )
 
 missing=()

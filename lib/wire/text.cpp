@@ -84,6 +84,122 @@ bool is_printable_text(std::string_view s) {
     return true;
 }
 
+namespace {
+
+// What stands at one position of a byte string, for is_xml_text and
+// repair_utf8.
+enum class Unit { valid, broken, foreign };
+struct Decoded {
+    Unit unit;
+    std::uint32_t cp;  // valid and broken: the code point the bytes spell
+    std::size_t size;  // bytes taken (foreign: always 1)
+};
+
+bool is_continuation(unsigned char b) { return (b & 0xC0) == 0x80; }
+
+Decoded decode_at(std::string_view s, std::size_t i) {
+    auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x80) return {Unit::valid, b, 1};
+    std::size_t extra;
+    std::uint32_t cp, min;
+    if (b >= 0xC0 && b <= 0xDF) extra = 1, cp = b & 0x1F, min = 0x80;
+    else if (b >= 0xE0 && b <= 0xEF) extra = 2, cp = b & 0x0F, min = 0x800;
+    else if (b >= 0xF0 && b <= 0xF4) extra = 3, cp = b & 0x07, min = 0x10000;
+    else return {Unit::foreign, b, 1};  // a continuation byte on its own, F5-FF
+    if (s.size() - i <= extra) return {Unit::foreign, b, 1};
+    for (std::size_t k = 1; k <= extra; ++k) {
+        auto c = static_cast<unsigned char>(s[i + k]);
+        if (!is_continuation(c)) return {Unit::foreign, b, 1};
+        cp = (cp << 6) | (c & 0x3F);
+    }
+    bool ok = cp >= min && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+    return {ok ? Unit::valid : Unit::broken, cp, extra + 1};
+}
+
+bool xml_char(std::uint32_t cp) {
+    if (cp < 0x20) return cp == 0x9 || cp == 0xA || cp == 0xD;
+    return cp != 0xFFFE && cp != 0xFFFF;  // surrogates and > U+10FFFF are never valid units
+}
+
+// Windows-1252's 0x80-0x9F; 0 where it defines no character.
+constexpr std::uint16_t kCp1252High[32] = {
+    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178,
+};
+
+std::uint32_t cp1252(unsigned char b) {
+    if (b < 0x80 || b >= 0xA0) return b;
+    std::uint32_t cp = kCp1252High[b - 0x80];
+    return cp ? cp : 0xFFFD;
+}
+
+// The first position repair_utf8 would change, or npos.
+std::size_t first_repair(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        // Plain ASCII text goes by quickly.
+        auto b = static_cast<unsigned char>(s[i]);
+        if (b >= 0x20 && b < 0x80) {
+            ++i;
+            continue;
+        }
+        Decoded d = decode_at(s, i);
+        if (d.unit != Unit::valid || !xml_char(d.cp)) return i;
+        i += d.size;
+    }
+    return std::string_view::npos;
+}
+
+}  // namespace
+
+bool is_xml_text(std::string_view s) { return first_repair(s) == std::string_view::npos; }
+
+std::size_t repair_utf8(std::string& s) {
+    std::size_t i = first_repair(s);
+    if (i == std::string::npos) return 0;
+    std::string out;
+    out.reserve(s.size() + s.size() / 8 + 4);
+    out.append(s, 0, i);
+    std::size_t repairs = 0;
+    const std::string replacement = utf8_encode(0xFFFD);
+    while (i < s.size()) {
+        Decoded d = decode_at(s, i);
+        if (d.unit == Unit::valid) {
+            if (xml_char(d.cp)) {
+                out.append(s, i, d.size);
+            } else {
+                out += replacement;
+                ++repairs;
+            }
+        } else if (d.unit == Unit::broken) {
+            ++repairs;
+            if (d.cp >= 0xD800 && d.cp <= 0xDBFF && d.size == 3 && i + 3 < s.size()) {
+                Decoded low = decode_at(s, i + 3);
+                if (low.unit == Unit::broken && low.size == 3 && low.cp >= 0xDC00 && low.cp <= 0xDFFF) {
+                    out += utf8_encode(0x10000 + ((d.cp - 0xD800) << 10) + (low.cp - 0xDC00));
+                    i += 6;
+                    continue;
+                }
+            }
+            out += replacement;
+        } else {
+            std::uint32_t cp = cp1252(static_cast<unsigned char>(s[i]));
+            out += utf8_encode(cp);
+            ++repairs;
+        }
+        i += d.size;
+    }
+    s = std::move(out);
+    return repairs;
+}
+
+std::string repaired_utf8(std::string_view s) {
+    std::string out(s);
+    repair_utf8(out);
+    return out;
+}
+
 std::string base64_encode(std::string_view bytes) {
     static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     std::string out;

@@ -1,6 +1,9 @@
 // XML to element tree on pugixml, with the checks that make hostile input
 // cheap: a size bound before parsing, no DTD processing (an internal subset
-// is refused outright, so no entity can expand), and a nesting bound.
+// is refused outright, so no entity can expand), and a nesting bound. A
+// character reference to a character XML forbids reads as U+FFFD.
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "trees.hpp"
@@ -27,6 +30,66 @@ std::string position(std::string_view bytes, std::size_t offset) {
            std::to_string(offset) + ")";
 }
 
+// pugixml expands a character reference to any number, even one XML
+// forbids: &#0; would cut the text short, &#xD800; and &#x110000; would be
+// invalid UTF-8. Such references (outside CDATA, comments and processing
+// instructions, where "&#" is plain text) become &#xFFFD; in a copy of the
+// message; nullopt when there is none.
+std::optional<std::string> without_bad_char_refs(std::string_view bytes) {
+    if (bytes.find("&#") == std::string_view::npos) return std::nullopt;
+    std::optional<std::string> out;
+    std::size_t copied = 0;
+    std::size_t i = 0;
+    auto skip_to = [&](std::string_view end) {
+        std::size_t at = bytes.find(end, i);
+        i = at == std::string_view::npos ? bytes.size() : at + end.size();
+    };
+    while (i < bytes.size()) {
+        char c = bytes[i];
+        if (c == '<') {
+            std::string_view rest = bytes.substr(i);
+            if (rest.substr(0, 9) == "<![CDATA[") skip_to("]]>");
+            else if (rest.substr(0, 4) == "<!--") skip_to("-->");
+            else if (rest.substr(0, 2) == "<?") skip_to("?>");
+            else ++i;
+            continue;
+        }
+        if (c != '&' || i + 1 >= bytes.size() || bytes[i + 1] != '#') {
+            ++i;
+            continue;
+        }
+        std::size_t j = i + 2;
+        bool hex = j < bytes.size() && bytes[j] == 'x';
+        if (hex) ++j;
+        std::uint64_t cp = 0;
+        std::size_t digits = 0;
+        for (; j < bytes.size(); ++j, ++digits) {
+            char d = bytes[j];
+            int v = d >= '0' && d <= '9' ? d - '0'
+                    : hex && d >= 'a' && d <= 'f' ? d - 'a' + 10
+                    : hex && d >= 'A' && d <= 'F' ? d - 'A' + 10
+                    : -1;
+            if (v < 0) break;
+            if (cp <= 0x10FFFF) cp = cp * (hex ? 16 : 10) + static_cast<std::uint64_t>(v);
+        }
+        if (digits == 0 || j >= bytes.size() || bytes[j] != ';') {  // not a reference: pugixml keeps it as text
+            i += 2;
+            continue;
+        }
+        bool allowed = cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+                       (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+        if (!allowed) {
+            if (!out) out.emplace().reserve(bytes.size() + 16);
+            out->append(bytes.data() + copied, i - copied);
+            *out += "&#xFFFD;";
+            copied = j + 1;
+        }
+        i = j + 1;
+    }
+    if (out) out->append(bytes.data() + copied, bytes.size() - copied);
+    return out;
+}
+
 class DepthCheck : public pugi::xml_tree_walker {
 public:
     explicit DepthCheck(unsigned max) : max_(max) {}
@@ -48,6 +111,8 @@ void parse_checked(std::string_view bytes, const DecodeLimits& limits, pugi::xml
         throw DecodeError(std::string(what) + " of " + std::to_string(bytes.size()) +
                               " bytes exceeds the limit of " + std::to_string(limits.max_bytes),
                           0);
+    std::optional<std::string> cleaned = without_bad_char_refs(bytes);
+    if (cleaned) bytes = *cleaned;
     pugi::xml_parse_result result = doc.load_buffer(bytes.data(), bytes.size(), kParseOptions);
     if (!result) {
         auto offset = static_cast<std::size_t>(result.offset);

@@ -1,11 +1,13 @@
 // Element events to XML text. Namespaces are declared where they change: the
 // SyncML namespace on <SyncML>, syncml:metinf on each element that opens a
 // MetInf run (clients that ignore namespaces see plain names), syncml:devinf
-// on <DevInf>. No DOCTYPE: no client needs one.
+// on <DevInf>. No DOCTYPE: no client needs one. Text that is not valid
+// UTF-8 or holds characters XML forbids goes out repaired (repair_utf8).
 #include <cstring>
 #include <vector>
 
 #include "element_sink.hpp"
+#include "text.hpp"
 #include "writers.hpp"
 
 namespace smk::wire {
@@ -39,6 +41,7 @@ public:
     }
     void text(Tag tag, std::string_view value) override {
         if (value.empty()) return flag(tag);
+        value = xml_safe(value);
         start(tag);
         out_ += '>';
         escape(value);
@@ -46,6 +49,7 @@ public:
     }
     void payload(Tag tag, std::string_view value) override {
         if (value.empty()) return flag(tag);
+        value = xml_safe(value);
         start(tag);
         out_ += '>';
         // The Funambol client decodes no entity but &amp; &lt; &gt; and was
@@ -62,6 +66,15 @@ public:
     }
 
 private:
+    // Whatever the model holds, the document stays well-formed: text that is
+    // not valid UTF-8, or holds characters XML 1.0 forbids, is written as
+    // repair_utf8 leaves it (the model is not changed).
+    std::string_view xml_safe(std::string_view value) {
+        if (is_xml_text(value)) return value;
+        repaired_ = repaired_utf8(value);
+        return repaired_;
+    }
+
     void start(Tag tag) {
         const TagInfo& info = tag_info(tag);
         out_ += '<';
@@ -99,6 +112,7 @@ private:
     std::string& out_;
     Version version_;
     std::vector<Tag> stack_;
+    std::string repaired_;
 };
 
 }  // namespace
