@@ -55,14 +55,50 @@ struct ServerConfig {
     /// devices' DevInf, and sync state for stores other than its own SQLite
     /// store. Created if missing.
     std::string state_dir;
-    /// The largest message a client may send (announced in every reply).
+    /// The largest message a client should send, announced in every reply.
     std::size_t max_msg_size = 150000;
-    /// The largest single item a client may send.
+    /// The largest message accepted, after any HTTP content coding is
+    /// undone: clients size their messages loosely (Funambol overshot 15000
+    /// by 7%), so the default, 0, means twice max_msg_size. Larger messages
+    /// are refused unread (HTTP 413 from the host, or a 400 reply here).
+    std::size_t max_request_size = 0;
+    /// The largest single item a client may send, also when it arrives in
+    /// chunks (larger: 413, and the chunks received are dropped).
     std::size_t max_obj_size = 4000000;
+    /// Commands plus items in one client message (larger: the message is
+    /// refused with 413, nothing of it applied).
+    std::size_t max_commands_per_message = 5000;
+    /// Element nesting of one message (XML and WBXML).
+    unsigned max_xml_depth = 64;
     /// Sessions idle this long are dropped; a dropped session's last
     /// completed anchors stay in force, so its client's next incremental sync
     /// becomes a full one (508) and pairs up what the broken session stored.
     std::chrono::seconds session_timeout{600};
+    /// A session older than this is dropped whatever it does.
+    std::chrono::seconds max_session_lifetime{4 * 3600};
+    /// Open sessions in all; a new one beyond this is answered 503.
+    std::size_t max_sessions = 2000;
+    /// Open sessions of one user; a new one beyond this ends the user's
+    /// least recently active session (a client that vanished, most likely).
+    std::size_t max_sessions_per_user = 8;
+    /// Devices remembered per user (nonce, DevInf); the least recently seen
+    /// is forgotten beyond this. Only a successful login adds one.
+    std::size_t max_devices_per_user = 32;
+    /// Wrong passwords: after `free_failures` failed logins for one user or
+    /// from one address, further attempts are refused at once (SyncML 503,
+    /// Response::retry_after) for a delay that starts at `first_delay` and
+    /// doubles with each failure up to `max_delay`; a success clears the
+    /// count. The password is not even checked while blocked, so guessing
+    /// costs the attacker time and the server nothing (no thread waits).
+    /// A user's own devices (those that logged in successfully before) are
+    /// blocked by address only, so an attacker elsewhere cannot lock the
+    /// real user out. free_failures = 0 turns throttling off.
+    struct LoginThrottle {
+        unsigned free_failures = 5;
+        std::chrono::seconds first_delay{2};
+        std::chrono::seconds max_delay{300};
+        std::size_t max_tracked = 100000;  ///< users plus addresses remembered
+    } login_throttle;
     /// More database names: alias -> "contacts", "calendar" or "tasks".
     std::map<std::string, std::string> aliases;
     /// The server's DevID in its DevInf.
@@ -76,11 +112,18 @@ struct ServerConfig {
     std::function<std::string(const std::string& user)> user_time_zone;
 };
 
+/// The largest message `config` accepts (max_request_size, or twice
+/// max_msg_size when that is 0): what a host should read of a request body,
+/// on the wire and once inflated.
+SMK_API std::size_t effective_max_request_size(const ServerConfig& config);
+
 struct Request {
     std::string_view body;
     std::string content_type;
     std::string url;   ///< the URL the request was sent to (path and query at least)
-    std::string peer;  ///< the client's address, for logs
+    /// The client's address (IP, no port): for logs, and login throttling
+    /// counts failures per address.
+    std::string peer;
 };
 
 struct Response {
@@ -91,6 +134,10 @@ struct Response {
     int http_status = 200;
     /// The session is over: the host may drop anything it keeps for it.
     bool session_ended = false;
+    /// Seconds the client should wait before trying again (a throttled
+    /// login, no free session); 0 when not set. A host may send it as an
+    /// HTTP Retry-After header.
+    unsigned retry_after = 0;
 };
 
 class SMK_API Server {

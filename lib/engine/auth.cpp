@@ -1,8 +1,13 @@
 #include "engine/auth.hpp"
 
+#include <sys/stat.h>
+
+#include <chrono>
+#include <fstream>
 #include <random>
 
 #include "engine/md5.hpp"
+#include "syncmlkit/datastore.hpp"
 #include "wire/text.hpp"
 
 namespace smk {
@@ -24,8 +29,66 @@ namespace smk::engine {
 using wire::base64_decode;
 using wire::base64_encode;
 
+namespace {
+
+// A stateless nonce is valid in the epoch it was made and the next one:
+// ten to twenty minutes, time for a client to answer its challenge.
+constexpr std::int64_t kEpochSeconds = 600;
+
+std::int64_t current_epoch() {
+    auto now = std::chrono::system_clock::now().time_since_epoch();
+    return std::chrono::duration_cast<std::chrono::seconds>(now).count() / kEpochSeconds;
+}
+
+// Letters and digits only: SyncEvolution keeps the nonce between sessions as
+// a C string, so a 0x00 byte (one nonce in twenty of 12 random bytes) cut it
+// short and cost a failed login the next session.
+std::string printable(const std::string& bytes) {
+    static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    std::string out = bytes;
+    for (char& c : out) c = kAlphabet[static_cast<unsigned char>(c) % 62];
+    return out;
+}
+
+wire::Cred md5_cred(const std::string& nonce) {
+    wire::Cred chal;
+    chal.meta.type = "syncml:auth-md5";
+    chal.meta.format = "b64";
+    chal.meta.next_nonce = base64_encode(nonce);
+    return chal;
+}
+
+wire::Cred basic_cred() {
+    wire::Cred chal;
+    chal.meta.type = "syncml:auth-basic";
+    chal.meta.format = "b64";
+    return chal;
+}
+
+// Compares without an early exit, so the time taken tells nothing.
+bool same(const std::string& a, const std::string& b) {
+    if (a.size() != b.size()) return false;
+    unsigned char diff = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+}  // namespace
+
 std::string md5_user_digest(const std::string& user, const std::string& password) {
     return base64_encode(md5(user + ":" + password));
+}
+
+std::string hmac_md5(const std::string& key, const std::string& message) {
+    constexpr std::size_t kBlock = 64;
+    std::string k = key.size() > kBlock ? md5(key) : key;
+    k.resize(kBlock, '\0');
+    std::string inner(kBlock, '\0'), outer(kBlock, '\0');
+    for (std::size_t i = 0; i < kBlock; ++i) {
+        inner[i] = static_cast<char>(k[i] ^ 0x36);
+        outer[i] = static_cast<char>(k[i] ^ 0x5c);
+    }
+    return md5(outer + md5(inner + message));
 }
 
 std::string random_bytes(std::size_t n) {
@@ -36,81 +99,129 @@ std::string random_bytes(std::size_t n) {
     return out;
 }
 
-Authenticator::Authenticator(AuthProvider& provider, state::DeviceRegistry& devices)
-    : provider_(provider), devices_(devices) {}
-
-wire::Cred Authenticator::md5_challenge(const std::string& device) {
-    // Letters and digits only: SyncEvolution keeps the nonce between sessions
-    // as a C string, so a 0x00 byte (one nonce in twenty of 12 random bytes)
-    // cut it short and cost a failed login the next session.
-    static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    std::string nonce = random_bytes(16);
-    for (char& c : nonce) c = kAlphabet[static_cast<unsigned char>(c) % 62];
-    devices_.set_nonce(device, nonce);
-    wire::Cred chal;
-    chal.meta.type = "syncml:auth-md5";
-    chal.meta.format = "b64";
-    chal.meta.next_nonce = base64_encode(nonce);
-    return chal;
+std::string server_secret(const std::string& path) {
+    {
+        std::ifstream in(path, std::ios::binary);
+        std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (key.size() >= 16) return key;
+    }
+    std::string key = random_bytes(32);
+    std::string tmp = path + ".new";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out.write(key.data(), static_cast<std::streamsize>(key.size()));
+        out.flush();
+        if (!out) throw DatastoreError("cannot write the server key " + tmp);
+    }
+    ::chmod(tmp.c_str(), 0600);
+    // Another process may have made one meanwhile: whichever rename lands
+    // last wins, and both read it back.
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) throw DatastoreError("cannot write the server key " + path);
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-wire::Cred Authenticator::basic_challenge() {
-    wire::Cred chal;
-    chal.meta.type = "syncml:auth-basic";
-    chal.meta.format = "b64";
-    return chal;
+Authenticator::Authenticator(AuthProvider& provider, state::DeviceRegistry& devices, const ServerConfig& config,
+                             std::string secret)
+    : provider_(provider),
+      devices_(devices),
+      config_(config),
+      secret_(std::move(secret)),
+      throttle_(config.login_throttle) {}
+
+std::string Authenticator::stateless_nonce(const std::string& device, std::int64_t epoch) const {
+    return printable(hmac_md5(secret_, "nonce\n" + std::to_string(epoch) + "\n" + device));
 }
 
-AuthOutcome Authenticator::check(const wire::Header& header) {
+// The challenge for `device`: the nonce stored at its last login as `user`,
+// when there is one, else a stateless one. Reads only.
+wire::Cred Authenticator::challenge_for(const std::string& user, const std::string& device, bool md5) {
+    if (!md5) return basic_cred();
+    if (!user.empty()) {
+        if (auto known = devices_.login(user, device); known && !known->nonce.empty()) return md5_cred(known->nonce);
+    }
+    return md5_cred(stateless_nonce(device, current_epoch()));
+}
+
+bool Authenticator::md5_matches(const std::string& cred, const std::string& user, const std::string& device) {
+    std::optional<std::string> secret = provider_.md5_digest(user);
+    if (!secret) return false;
+    auto digest = [&](const std::string& nonce) { return base64_encode(md5(*secret + ":" + nonce)); };
+    std::optional<state::DeviceLogin> known = devices_.login(user, device);
+    // An empty nonce would let anyone replay a captured digest.
+    if (known && !known->nonce.empty() && same(cred, digest(known->nonce))) return true;
+    std::int64_t floor = known ? known->nonce_floor : 0;
+    std::int64_t now = current_epoch();
+    for (std::int64_t epoch : {now, now - 1})
+        if (epoch >= floor && same(cred, digest(stateless_nonce(device, epoch)))) return true;
+    return false;
+}
+
+bool Authenticator::digest_without_nonce(const std::string& cred, const std::string& user) {
+    std::optional<std::string> secret = provider_.md5_digest(user);
+    return secret && same(cred, base64_encode(md5(*secret + ":")));
+}
+
+// A good login: a fresh nonce for the next session, the stateless nonces of
+// this epoch spent, the device remembered for the user.
+void Authenticator::accept(AuthOutcome& out, const std::string& device, const std::string& peer) {
+    throttle_.succeeded(out.user, peer);
+    std::string nonce = printable(random_bytes(16));
+    devices_.record_login(out.user, device, state::DeviceLogin{nonce, current_epoch() + 1},
+                          config_.max_devices_per_user);
+    out.status = 212;
+    out.chal = md5_cred(nonce);
+}
+
+AuthOutcome Authenticator::check(const wire::Header& header, const std::string& peer) {
     const std::string& device = header.source.uri;
     AuthOutcome out;
     if (!header.cred) {
         out.status = 407;
-        out.chal = md5_challenge(device);
+        out.chal = challenge_for(header.source.name, device, true);
         return out;
     }
     const wire::Cred& cred = *header.cred;
     const std::string& type = cred.meta.type;
-    if (type.empty() || type == "syncml:auth-basic") {
-        out.scheme = "basic";
+    bool basic = type.empty() || type == "syncml:auth-basic";
+    if (!basic && type != "syncml:auth-md5") {
+        out.status = 406;
+        out.scheme = type;
+        out.chal = challenge_for(header.source.name, device, true);
+        return out;
+    }
+    out.scheme = basic ? "basic" : "md5";
+    std::optional<std::string> password;
+    if (basic) {
         auto decoded = base64_decode(cred.data);
         std::size_t colon = decoded ? decoded->find(':') : std::string::npos;
         if (colon != std::string::npos) {
-            std::string user = decoded->substr(0, colon);
-            if (provider_.check_password(user, decoded->substr(colon + 1))) {
-                out.status = 212;
-                out.user = user;
-                out.chal = md5_challenge(device);  // offered for the next session
-                return out;
-            }
+            out.user = decoded->substr(0, colon);
+            password = decoded->substr(colon + 1);
         }
-        out.status = 401;
-        out.chal = basic_challenge();
+    } else {
+        out.user = header.source.name;
+    }
+
+    bool known_device = !out.user.empty() && devices_.login(out.user, device).has_value();
+    if (auto wait = throttle_.blocked(out.user, peer, known_device)) {
+        out.status = 503;
+        out.retry_after = static_cast<unsigned>(wait->count());
         return out;
     }
-    if (type == "syncml:auth-md5") {
-        out.scheme = "md5";
-        const std::string& user = header.source.name;
-        std::string nonce = devices_.nonce(device);
-        // An empty nonce would let anyone replay a captured digest: the
-        // client is challenged for one of ours first.
-        std::optional<std::string> secret = user.empty() ? std::nullopt : provider_.md5_digest(user);
-        if (secret && !nonce.empty()) {
-            std::string expected = base64_encode(md5(*secret + ":" + nonce));
-            if (cred.data == expected) {
-                out.status = 212;
-                out.user = user;
-                out.chal = md5_challenge(device);
-                return out;
-            }
-        }
-        out.status = 401;
-        out.chal = md5_challenge(device);
+    bool good = !out.user.empty() && (basic ? password && provider_.check_password(out.user, *password)
+                                            : md5_matches(cred.data, out.user, device));
+    if (good) {
+        accept(out, device, peer);
         return out;
     }
-    out.status = 406;
-    out.scheme = type;
-    out.chal = md5_challenge(device);
+    // A digest over an empty nonce is how SyncEvolution opens its very first
+    // session: the right password without a nonce yet, answered with a
+    // challenge but not counted as a guess.
+    bool first_try = !basic && !out.user.empty() && digest_without_nonce(cred.data, out.user);
+    if (!first_try) throttle_.failed(out.user, peer);
+    out.status = 401;
+    out.chal = challenge_for(out.user, device, !basic);
     return out;
 }
 

@@ -1,10 +1,17 @@
-// SyncML authentication: syncml:auth-basic and syncml:auth-md5 with a nonce
-// per device that persists across sessions.
+// SyncML authentication: syncml:auth-basic and syncml:auth-md5, with login
+// throttling. Nothing is written for a message without valid credentials:
+// a device that never logged in is challenged with a stateless nonce (an
+// HMAC of its device ID and the time, which the server can recompute), and a
+// device that did gets the nonce stored at its last login. A successful
+// login stores a fresh nonce for the device's next session and spends the
+// stateless ones it could have used, so a captured digest cannot be
+// replayed.
 #pragma once
 
 #include <optional>
 #include <string>
 
+#include "engine/login_throttle.hpp"
 #include "state/device_registry.hpp"
 #include "syncmlkit/message.hpp"
 #include "syncmlkit/server.hpp"
@@ -12,30 +19,48 @@
 namespace smk::engine {
 
 struct AuthOutcome {
-    int status = 401;  ///< 212 accepted; 401 wrong; 407 missing; 406 unknown scheme
-    std::string user;  ///< the authenticated user
+    /// 212 accepted; 401 wrong; 407 missing; 406 unknown scheme; 503 too
+    /// many failures, try again after `retry_after` seconds.
+    int status = 401;
+    std::string user;    ///< the authenticated user (or the one claimed, on failure)
     std::string scheme;  ///< "basic" or "md5", for logs
-    /// The challenge to send with the status: always on failure, and with a
-    /// fresh nonce on success too, for the client's next session.
-    wire::Cred chal;
+    /// The challenge to send with the status: on failure, and with a fresh
+    /// nonce on success too, for the client's next session. Empty for 503.
+    std::optional<wire::Cred> chal;
+    unsigned retry_after = 0;
 };
 
 class Authenticator {
 public:
-    Authenticator(AuthProvider& provider, state::DeviceRegistry& devices);
-    AuthOutcome check(const wire::Header& header);
+    /// `secret`: the server's key for stateless nonces (server_secret()).
+    Authenticator(AuthProvider& provider, state::DeviceRegistry& devices, const ServerConfig& config,
+                  std::string secret);
+    /// Checks the credentials of a session's first message from `peer`.
+    /// Throws DatastoreError when the registry cannot be read or written.
+    AuthOutcome check(const wire::Header& header, const std::string& peer);
 
 private:
-    wire::Cred md5_challenge(const std::string& device);
-    static wire::Cred basic_challenge();
+    bool md5_matches(const std::string& cred, const std::string& user, const std::string& device);
+    bool digest_without_nonce(const std::string& cred, const std::string& user);
+    wire::Cred challenge_for(const std::string& user, const std::string& device, bool md5);
+    std::string stateless_nonce(const std::string& device, std::int64_t epoch) const;
+    void accept(AuthOutcome& out, const std::string& device, const std::string& peer);
 
     AuthProvider& provider_;
     state::DeviceRegistry& devices_;
+    const ServerConfig& config_;
+    std::string secret_;
+    LoginThrottle throttle_;
 };
 
 /// base64(md5("user:password")), the secret MD5 authentication is built on.
 std::string md5_user_digest(const std::string& user, const std::string& password);
+/// HMAC-MD5 (RFC 2104) of `message` under `key`, 16 raw bytes.
+std::string hmac_md5(const std::string& key, const std::string& message);
 /// Random bytes for nonces and session tokens.
 std::string random_bytes(std::size_t n);
+/// The server's key in `path` (32 random bytes, made on first use, readable
+/// by the owner only). Throws DatastoreError when it can be neither read nor made.
+std::string server_secret(const std::string& path);
 
 }  // namespace smk::engine

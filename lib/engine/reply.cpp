@@ -60,7 +60,13 @@ std::size_t Reply::size_of(const Command& cmd) const {
 }
 
 void Reply::add_status(Command status) {
-    used_ += size_of(status);
+    std::size_t size = size_of(status);
+    // The SyncHdr status always goes; the others as long as they fit.
+    if (!statuses_.empty() && (!overflow_.empty() || size > room())) {
+        overflow_.push_back(std::move(status));
+        return;
+    }
+    used_ += size;
     statuses_.push_back(std::move(status));
 }
 

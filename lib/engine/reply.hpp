@@ -24,7 +24,17 @@ public:
     /// The Status for the incoming SyncHdr.
     static wire::Command header_status(const wire::Header& in, int code);
 
+    /// Adds a status; one that no longer fits the client's MaxMsgSize is
+    /// held back (take_overflow) instead, as are all after it.
     void add_status(wire::Command status);
+    bool has_statuses() const { return !statuses_.empty(); }
+    /// Statuses held back; the caller sends them in a later message.
+    std::vector<wire::Command> take_overflow() {
+        std::vector<wire::Command> out;
+        out.swap(overflow_);
+        return out;
+    }
+    bool overflowing() const { return !overflow_.empty(); }
     void add_command(wire::Command command);
 
     /// Bytes still free for more commands, after a reserve for what closes
@@ -53,6 +63,7 @@ private:
     std::size_t used_ = 0;
     std::vector<wire::Command> statuses_;
     std::vector<wire::Command> commands_;
+    std::vector<wire::Command> overflow_;
     bool final_ = false;
 };
 

@@ -1,6 +1,7 @@
 // smk::Server: finds the session a message belongs to and lets it answer.
 #include "syncmlkit/server.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <unordered_map>
 
@@ -42,37 +43,99 @@ Response text_response(int status, const std::string& text) {
     return r;
 }
 
+// Commands and items of a message, nested ones included.
+std::size_t count_commands(const std::vector<wire::Command>& cmds) {
+    std::size_t n = 0;
+    for (const wire::Command& c : cmds) n += 1 + c.items.size() + c.map_items.size() + count_commands(c.children);
+    return n;
+}
+
+// Device IDs are IMEIs, UUIDs and the like; anything longer is no client's.
+constexpr std::size_t kMaxDeviceIdBytes = 512;
+
 }  // namespace
 
+std::size_t effective_max_request_size(const ServerConfig& config) {
+    return config.max_request_size ? config.max_request_size : 2 * config.max_msg_size;
+}
+
+// Sessions are found by their RespURI token alone, and only while the
+// message comes from the device and user that opened them. A session is
+// remembered only once its first message logged in, so requests without
+// valid credentials leave nothing behind.
 struct Server::Impl {
     engine::ServerContext ctx;
-    mutable std::mutex mutex;  // guards the two maps
+    mutable std::mutex mutex;  // guards by_token
     std::unordered_map<std::string, std::shared_ptr<engine::Session>> by_token;
-    std::unordered_map<std::string, std::string> token_by_key;  // device + SessionID -> token
+    Clock::time_point last_sweep{};
 
-    static std::string key(const wire::Message& m) { return m.header.source.uri + "\n" + m.header.session_id; }
-
-    std::shared_ptr<engine::Session> find(const wire::Message& msg, const std::string& url) {
-        std::lock_guard<std::mutex> lock(mutex);
-        std::string token = query_param(url, "s");
-        if (auto it = by_token.find(token); !token.empty() && it != by_token.end()) return it->second;
-        // Clients that ignore RespURI are found by device and SessionID.
-        if (auto k = token_by_key.find(key(msg)); k != token_by_key.end()) {
-            auto it = by_token.find(k->second);
-            if (it != by_token.end()) return it->second;
-        }
-        return nullptr;
+    bool too_old(const engine::Session& s, Clock::time_point now) const {
+        return now - s.created() > ctx.config.max_session_lifetime;
     }
 
-    std::shared_ptr<engine::Session> start(const wire::Message& msg) {
-        std::lock_guard<std::mutex> lock(mutex);
-        auto session = std::make_shared<engine::Session>(ctx, engine::new_session_token());
-        by_token[session->token()] = session;
-        token_by_key[key(msg)] = session->token();
+    std::shared_ptr<engine::Session> find(const wire::Message& msg, const std::string& url, const std::string& peer) {
+        std::string token = query_param(url, "s");
+        if (token.empty()) return nullptr;
+        std::shared_ptr<engine::Session> session;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            auto it = by_token.find(token);
+            if (it != by_token.end()) session = it->second;
+        }
+        std::string prefix = token.substr(0, 8);
+        if (!session) {
+            ctx.log(LogLevel::info, peer + ": session " + prefix + " is unknown or over; a new session starts");
+            return nullptr;
+        }
+        if (too_old(*session, Clock::now())) {
+            ctx.log(LogLevel::warning, peer + ": session " + prefix + " outlived " +
+                                           std::to_string(ctx.config.max_session_lifetime.count()) +
+                                           " s and was dropped; a new session starts");
+            drop(token);
+            return nullptr;
+        }
+        if (!session->accepts(msg)) {
+            ctx.log(LogLevel::warning, peer + ": a message for session " + prefix + " from device \"" +
+                                           msg.header.source.uri.substr(0, 64) +
+                                           "\", not the session's device or user; not let in, a new session starts");
+            return nullptr;
+        }
         return session;
     }
 
-    Clock::time_point last_sweep{};
+    void drop(const std::string& token) {
+        std::lock_guard<std::mutex> lock(mutex);
+        by_token.erase(token);
+    }
+
+    std::size_t open_sessions() const {
+        std::lock_guard<std::mutex> lock(mutex);
+        std::size_t open = 0;
+        for (const auto& [token, session] : by_token) open += !session->ended();
+        return open;
+    }
+
+    // A session that logged in is remembered; a user's sessions beyond the
+    // limit are dropped, least recently active first (most likely clients
+    // that vanished mid-sync; their committed messages stay).
+    void remember(const std::shared_ptr<engine::Session>& session) {
+        std::lock_guard<std::mutex> lock(mutex);
+        by_token[session->token()] = session;
+        std::vector<std::shared_ptr<engine::Session>> mine;
+        for (const auto& [token, s] : by_token)
+            if (s != session && !s->ended() && s->user() == session->user()) mine.push_back(s);
+        std::size_t limit = std::max<std::size_t>(ctx.config.max_sessions_per_user, 1);
+        if (mine.size() + 1 <= limit) return;
+        std::sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) {
+            return a->last_activity.load() < b->last_activity.load();
+        });
+        for (std::size_t i = 0; i + limit <= mine.size(); ++i) {
+            ctx.log(LogLevel::warning, "user " + session->user() + " has more than " + std::to_string(limit) +
+                                           " sessions open; session " + mine[i]->token().substr(0, 8) +
+                                           ", the least recently active, is dropped");
+            by_token.erase(mine[i]->token());
+        }
+    }
 
     void expire(bool force = false) {
         std::lock_guard<std::mutex> lock(mutex);
@@ -83,14 +146,9 @@ struct Server::Impl {
         for (auto it = by_token.begin(); it != by_token.end();) {
             auto idle = now - it->second->last_activity.load();
             // Ended sessions stay a minute to answer a resent last message.
-            bool gone = idle > ctx.config.session_timeout || (it->second->ended() && idle > std::chrono::seconds(60));
-            if (gone) {
-                for (auto k = token_by_key.begin(); k != token_by_key.end();)
-                    k = k->second == it->first ? token_by_key.erase(k) : std::next(k);
-                it = by_token.erase(it);
-            } else {
-                ++it;
-            }
+            bool gone = idle > ctx.config.session_timeout || too_old(*it->second, now) ||
+                        (it->second->ended() && idle > std::chrono::seconds(60));
+            it = gone ? by_token.erase(it) : std::next(it);
         }
     }
 };
@@ -99,11 +157,14 @@ Server::Server(ServerConfig config) : impl_(std::make_unique<Impl>()) {
     if (!config.auth) throw std::invalid_argument("ServerConfig.auth is required");
     if (!config.datastores) throw std::invalid_argument("ServerConfig.datastores is required");
     if (config.state_dir.empty()) throw std::invalid_argument("ServerConfig.state_dir is required");
-    std::filesystem::create_directories(config.state_dir);
-    impl_->ctx.devices = std::make_unique<state::DeviceRegistry>(
-        (std::filesystem::path(config.state_dir) / "devices.sqlite").string());
-    impl_->ctx.auth = std::make_unique<engine::Authenticator>(*config.auth, *impl_->ctx.devices);
-    impl_->ctx.config = std::move(config);
+    namespace fs = std::filesystem;
+    fs::create_directories(config.state_dir);
+    engine::ServerContext& ctx = impl_->ctx;
+    ctx.config = std::move(config);
+    ctx.devices = std::make_unique<state::DeviceRegistry>((fs::path(ctx.config.state_dir) / "devices.sqlite").string());
+    ctx.auth = std::make_unique<engine::Authenticator>(
+        *ctx.config.auth, *ctx.devices, ctx.config,
+        engine::server_secret((fs::path(ctx.config.state_dir) / "server.key").string()));
 }
 
 Server::~Server() = default;
@@ -111,41 +172,70 @@ Server::~Server() = default;
 Response Server::process(const Request& request) {
     impl_->expire();
     const engine::ServerContext& ctx = impl_->ctx;
+    const ServerConfig& config = ctx.config;
     std::optional<wire::Encoding> enc = wire::encoding_from_content_type(request.content_type);
     if (!enc && request.content_type.empty()) enc = wire::sniff_encoding(request.body);
     if (!enc) {
-        ctx.log(LogLevel::warning, request.peer + ": not a SyncML content type: \"" + request.content_type + "\" (415)");
+        ctx.log(LogLevel::warning, request.peer + ": not a SyncML content type: \"" +
+                                       request.content_type.substr(0, 80) + "\" (415)");
         return text_response(415, "SyncMLKit: expected application/vnd.syncml+xml or application/vnd.syncml+wbxml");
+    }
+    std::size_t max_bytes = effective_max_request_size(config);
+    if (request.body.size() > max_bytes) {
+        ctx.log(LogLevel::warning, request.peer + ": a message of " + std::to_string(request.body.size()) +
+                                       " bytes, above the limit of " + std::to_string(max_bytes) + " (HTTP 413)");
+        return text_response(413, "SyncMLKit: message larger than " + std::to_string(max_bytes) + " bytes");
     }
     wire::Message msg;
     try {
         wire::DecodeLimits limits;
-        // Clients size their messages loosely (Funambol overshot 15000 by 7%).
-        limits.max_bytes = std::max<std::size_t>(ctx.config.max_msg_size * 2, 1024 * 1024);
+        limits.max_bytes = max_bytes;
+        limits.max_depth = config.max_xml_depth;
         msg = wire::decode(request.body, *enc, limits);
     } catch (const wire::DecodeError& e) {
         ctx.log(LogLevel::warning, request.peer + ": undecodable message: " + e.what() + " (HTTP 400)");
         return text_response(400, std::string("SyncMLKit: undecodable SyncML message: ") + e.what());
     }
-    if (std::shared_ptr<engine::Session> session = impl_->find(msg, request.url)) {
+
+    // Messages no session takes: answered with the SyncHdr status alone.
+    auto refuse = [&](int code, const std::string& why, unsigned retry_after = 0) {
+        ctx.log(LogLevel::warning, request.peer + ": " + why + " (" + std::to_string(code) + ")");
+        engine::Session nobody(ctx, "");
+        return nobody.refuse_unread(msg, *enc, request.peer, code, retry_after);
+    };
+    if (msg.header.source.uri.size() > kMaxDeviceIdBytes) {
+        msg.header.source.uri.resize(kMaxDeviceIdBytes);
+        return refuse(400, "a device ID longer than " + std::to_string(kMaxDeviceIdBytes) + " bytes");
+    }
+    if (std::size_t n = count_commands(msg.body); n > config.max_commands_per_message)
+        return refuse(413, "device " + msg.header.source.uri + ": " + std::to_string(n) +
+                               " commands and items in one message, above the limit of " +
+                               std::to_string(config.max_commands_per_message));
+
+    if (std::shared_ptr<engine::Session> session = impl_->find(msg, request.url, request.peer)) {
         std::lock_guard<std::mutex> lock(session->mutex);
         // An ended session only answers resends; anything else starts anew
         // (a client retrying after a failed authentication, say).
         if (!session->ended() || session->is_resend(request.body))
             return session->handle(msg, request.body, *enc, request.peer);
     }
-    std::shared_ptr<engine::Session> session = impl_->start(msg);
-    std::lock_guard<std::mutex> lock(session->mutex);
-    return session->handle(msg, request.body, *enc, request.peer);
+    if (impl_->open_sessions() >= config.max_sessions) {
+        impl_->expire(true);
+        if (impl_->open_sessions() >= config.max_sessions)
+            return refuse(503, "no session free (" + std::to_string(config.max_sessions) + " open)", 30);
+    }
+    auto session = std::make_shared<engine::Session>(ctx, engine::new_session_token());
+    Response response;
+    {
+        std::lock_guard<std::mutex> lock(session->mutex);
+        response = session->handle(msg, request.body, *enc, request.peer);
+    }
+    if (session->authenticated()) impl_->remember(session);
+    return response;
 }
 
 void Server::expire_idle_sessions() { impl_->expire(true); }
 
-std::size_t Server::session_count() const {
-    std::lock_guard<std::mutex> lock(impl_->mutex);
-    std::size_t open = 0;
-    for (const auto& [token, session] : impl_->by_token) open += !session->ended();
-    return open;
-}
+std::size_t Server::session_count() const { return impl_->open_sessions(); }
 
 }  // namespace smk

@@ -75,7 +75,9 @@ void ServerContext::log(LogLevel level, const std::string& message) const {
 }
 
 Session::Session(const ServerContext& ctx, std::string token)
-    : last_activity(std::chrono::steady_clock::now()), ctx_(ctx), token_(std::move(token)) {}
+    : last_activity(std::chrono::steady_clock::now()),
+      ctx_(ctx),
+      token_(std::move(token)) {}
 
 Session::~Session() {
     if (started_ && phase_ != Phase::done)
@@ -120,6 +122,22 @@ Header Session::reply_header(bool with_resp_uri) const {
     return h;
 }
 
+bool Session::accepts(const Message& in) const {
+    if (!started_ || in.header.source.uri != device_) return false;
+    // A later message need not name its user; one that does must name ours.
+    return in.header.source.name.empty() || in.header.source.name == user_;
+}
+
+Response Session::refuse_unread(const Message& in, Encoding encoding, const std::string& peer, int code,
+                                unsigned retry_after) {
+    start(in, encoding, peer);
+    ++out_msg_id_;
+    Reply reply(reply_header(false), version_, encoding_, client_max_msg_size_);
+    Response response = refuse(in, code, nullptr, reply, false);
+    response.retry_after = retry_after;
+    return response;
+}
+
 Response Session::handle(const Message& in, std::string_view body, Encoding encoding, const std::string& peer) {
     last_activity = std::chrono::steady_clock::now();
     if (is_resend(body)) {
@@ -130,8 +148,9 @@ Response Session::handle(const Message& in, std::string_view body, Encoding enco
     if (!started_) start(in, encoding, peer);
     last_in_hash_ = fnv1a(body);
     last_in_size_ = body.size();
-    if (auto size = to_number(in.header.meta.max_msg_size); size && *size >= 1024)
-        client_max_msg_size_ = static_cast<std::size_t>(*size);
+    // Below 1024 bytes no reply can be formed at all; clients announce more.
+    if (auto size = to_number(in.header.meta.max_msg_size))
+        client_max_msg_size_ = static_cast<std::size_t>(std::max<std::uint64_t>(*size, 1024));
     ++out_msg_id_;
 
     std::optional<Version> version = in.version();
@@ -143,25 +162,48 @@ Response Session::handle(const Message& in, std::string_view body, Encoding enco
     }
 
     Reply reply(reply_header(true), version_, encoding_, client_max_msg_size_);
-    Command header_status = Reply::header_status(in.header, 200);
-    if (!authenticated_) {
-        AuthOutcome auth = ctx_.auth->check(in.header);
-        if (auth.status != 212) {
-            ctx_.log(LogLevel::warning, "device " + device_ + " from " + peer_ + ": authentication " +
+    if (authenticated_) return handle_authenticated(in, reply);
+    AuthOutcome auth;
+    try {
+        auth = ctx_.auth->check(in.header, peer_);
+    } catch (const std::exception& e) {
+        // The device registry failed (a full disk, say): no login without it.
+        ctx_.log(LogLevel::error, "device " + device_ + " from " + peer_ + ": login failed: " + e.what() + " (500)");
+        Reply failure(reply_header(false), version_, encoding_, client_max_msg_size_);
+        return refuse(in, 500, nullptr, failure);
+    }
+    if (auth.status != 212) {
+        std::string who = auth.user.empty() ? "" : " as " + auth.user;
+        if (auth.status == 503)
+            ctx_.log(LogLevel::warning, "device " + device_ + " from " + peer_ + ": login" + who +
+                                            " refused unchecked after repeated failures; try again in " +
+                                            std::to_string(auth.retry_after) + " s (503)");
+        else
+            ctx_.log(LogLevel::warning, "device " + device_ + " from " + peer_ + ": authentication" + who + " " +
                                             (auth.scheme.empty() ? "missing" : auth.scheme + " refused") + " (" +
                                             std::to_string(auth.status) + ")");
-            Reply refusal(reply_header(false), version_, encoding_, client_max_msg_size_);
-            return refuse(in, auth.status, &auth.chal, refusal);
-        }
-        authenticated_ = true;
-        user_ = auth.user;
-        header_status.data = "212";
-        header_status.chal = auth.chal;
-        ctx_.log(LogLevel::info, "session " + token_.substr(0, 8) + ": user " + user_ + " on device " + device_ +
-                                     " from " + peer_ + " (" + auth.scheme + ", SyncML " + version_string(version_) +
-                                     ", " + (encoding_ == Encoding::wbxml ? "WBXML" : "XML") + ")");
+        Reply refusal(reply_header(false), version_, encoding_, client_max_msg_size_);
+        Response response = refuse(in, auth.status, auth.chal ? &*auth.chal : nullptr, refusal);
+        response.retry_after = auth.retry_after;
+        return response;
     }
+    authenticated_ = true;
+    user_ = auth.user;
+    ctx_.log(LogLevel::info, "session " + token_.substr(0, 8) + ": user " + user_ + " on device " + device_ +
+                                 " from " + peer_ + " (" + auth.scheme + ", SyncML " + version_string(version_) +
+                                 ", " + (encoding_ == Encoding::wbxml ? "WBXML" : "XML") + ")");
+    Command header_status = Reply::header_status(in.header, 212);
+    if (auth.chal) header_status.chal = *auth.chal;
     reply.add_status(std::move(header_status));
+    return handle_authenticated(in, reply);
+}
+
+// The commands of a message from a logged-in client, in one transaction
+// over every database of the session.
+Response Session::handle_authenticated(const Message& in, Reply& reply) {
+    if (!reply.has_statuses()) reply.add_status(Reply::header_status(in.header, 200));
+    for (Command& s : pending_statuses_) reply.add_status(std::move(s));
+    pending_statuses_.clear();
 
     for (auto& task : tasks_) task->db().begin();
     std::size_t open_before = tasks_.size();
@@ -175,9 +217,19 @@ Response Session::handle(const Message& in, std::string_view body, Encoding enco
         for (auto& task : tasks_) task->db().commit();
     } catch (const std::exception& e) {
         for (auto& task : tasks_) task->db().rollback();
-        ctx_.log(LogLevel::error, "session " + token_.substr(0, 8) + ": " + e.what() + "; session aborted");
+        ctx_.log(LogLevel::error, "session " + token_.substr(0, 8) + ": " + e.what() + "; session aborted (500)");
         Reply failure(reply_header(false), version_, encoding_, client_max_msg_size_);
         return refuse(in, 500, nullptr, failure);
+    }
+    carry_over_statuses(reply);
+    // A client that keeps sending more than its own MaxMsgSize lets the
+    // server answer would pile statuses up without end.
+    if (pending_statuses_.size() > 4 * std::max<std::size_t>(ctx_.config.max_commands_per_message, 1)) {
+        ctx_.log(LogLevel::warning, "session " + token_.substr(0, 8) + " of " + user_ + "@" + device_ + ": " +
+                                        std::to_string(pending_statuses_.size()) +
+                                        " statuses wait for room in the client's small messages; session ended (413)");
+        Reply failure(reply_header(false), version_, encoding_, client_max_msg_size_);
+        return refuse(in, 413, nullptr, failure, false);
     }
 
     Response response;
@@ -188,6 +240,22 @@ Response Session::handle(const Message& in, std::string_view body, Encoding enco
     response.session_ended = phase_ == Phase::done;
     cached_ = response;
     return response;
+}
+
+// Statuses beyond the client's MaxMsgSize go in the next reply, while the
+// client's package or ours goes on; the reply is then not final, so the
+// client asks for more.
+void Session::carry_over_statuses(Reply& reply) {
+    std::vector<Command> overflow = reply.take_overflow();
+    if (overflow.empty()) return;
+    if (phase_ != Phase::client_changes && phase_ != Phase::server_changes) {
+        ctx_.log(LogLevel::warning, "session " + token_.substr(0, 8) + ": " + std::to_string(overflow.size()) +
+                                        " statuses do not fit the client's MaxMsgSize of " +
+                                        std::to_string(client_max_msg_size_) + " bytes and are left out");
+        return;
+    }
+    reply.set_final(false);
+    pending_statuses_ = std::move(overflow);
 }
 
 // The item commands of our last message, by CmdID, so that the client's
@@ -218,12 +286,14 @@ void Session::on_status(const Command& status) {
 
 // A reply that refuses the whole message: the SyncHdr status and the same
 // code for every command, and the session ends.
-Response Session::refuse(const Message& in, int code, const Cred* chal, Reply& reply) {
+Response Session::refuse(const Message& in, int code, const Cred* chal, Reply& reply, bool status_per_command) {
     Command hs = Reply::header_status(in.header, code);
     if (chal) hs.chal = *chal;
     reply.add_status(std::move(hs));
-    for (const Command& cmd : in.body)
-        if (cmd.kind != CommandKind::Status) reply.add_status(Reply::status(cmd, in.header.msg_id, code));
+    if (status_per_command)
+        for (const Command& cmd : in.body)
+            if (cmd.kind != CommandKind::Status) reply.add_status(Reply::status(cmd, in.header.msg_id, code));
+    reply.take_overflow();  // what does not fit the client's MaxMsgSize is left out
     reply.set_final(true);
     phase_ = Phase::done;
     ended_ = true;
@@ -287,14 +357,14 @@ void Session::remember_devinf(const Item& item) {
     copy.has_data = true;
     put.items.push_back(std::move(copy));
     holder.body.push_back(std::move(put));
-    ctx_.devices->set_devinf(device_, encode(holder, Encoding::xml));
+    ctx_.devices->set_devinf(user_, device_, encode(holder, Encoding::xml));
     devinf_received_ = true;
 }
 
 // The device's DevInf as the registry keeps it (sent in this session or an
 // earlier one); nullopt when the device never sent one.
 std::optional<DevInf> Session::client_devinf() {
-    std::optional<std::string> xml = ctx_.devices->devinf(device_);
+    std::optional<std::string> xml = ctx_.devices->devinf(user_, device_);
     if (!xml) return std::nullopt;
     try {
         Message holder = decode(*xml, Encoding::xml);
@@ -306,7 +376,7 @@ std::optional<DevInf> Session::client_devinf() {
     return std::nullopt;
 }
 
-bool Session::devinf_known() { return devinf_received_ || ctx_.devices->devinf(device_).has_value(); }
+bool Session::devinf_known() { return devinf_received_ || ctx_.devices->devinf(user_, device_).has_value(); }
 
 void Session::on_get(const Command& cmd, const std::string& msg_ref, Reply& reply) {
     const Item* item = cmd.items.empty() ? nullptr : &cmd.items.front();
@@ -358,8 +428,10 @@ std::optional<OpenDatabase> Session::open_database(const DatabaseName& name) {
         db.own_state_db = std::make_unique<SQLite::Database>((dir / (std::string(category_name(name.category)) +
                                                                       ".sqlite")).string(),
                                                              SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-        db.own_state_db->exec("PRAGMA journal_mode=WAL");
+        // The busy timeout first: switching to WAL while another session's
+        // connection writes would otherwise fail at once ("database is locked").
         db.own_state_db->exec("PRAGMA busy_timeout=5000");
+        db.own_state_db->exec("PRAGMA journal_mode=WAL");
         db.state = std::make_unique<state::SyncState>(*db.own_state_db);
     }
     return db;
@@ -377,7 +449,9 @@ void Session::on_alert(const Command& cmd, const std::string& msg_ref, Reply& re
         reply.add_status(Reply::status(cmd, msg_ref, 200));
         return;
     }
-    bool sync_alert = code && ((*code >= 200 && *code <= 205) || *code == 250 || *code == 251);
+    // 225 (resume) exists from SyncML 1.2 on.
+    bool sync_alert = code && ((*code >= 200 && *code <= 205) || *code == 250 || *code == 251 ||
+                               (*code == 225 && version_ == Version::v1_2));
     for (const Item& item : cmd.items) {
         const std::string& target = item.target.uri.empty() ? item.source.uri : item.target.uri;
         Command s = Reply::status(cmd, msg_ref, 200);
@@ -410,6 +484,7 @@ void Session::on_alert(const Command& cmd, const std::string& msg_ref, Reply& re
             continue;
         }
         auto task = std::make_unique<SyncTask>(*name, target, item.source.uri, device_, std::move(*db));
+        task->set_max_obj_size(ctx_.config.max_obj_size);
         task->set_warning_sink([this](const std::string& m) { ctx_.log(LogLevel::warning, "user " + user_ + ": " + m); });
         Anchor client_anchor = item.meta.anchor.value_or(Anchor{});
         SyncTask::Negotiation n = task->negotiate(static_cast<int>(*code), client_anchor);
@@ -419,7 +494,7 @@ void Session::on_alert(const Command& cmd, const std::string& msg_ref, Reply& re
         if (n.snapshot)
             ctx_.log(LogLevel::info, "user " + user_ + ": \"" + target + "\" is refreshed from device " + device_ +
                                          "; its data as it was is kept in " + *n.snapshot);
-        if (n.status >= 300 && n.status != 508) {
+        if (n.status >= 300 && n.status != 508 && n.status != 509) {
             answer(n.status);
             continue;
         }
@@ -548,6 +623,7 @@ void Session::after_commands(const Message& in, Reply& reply) {
 }
 
 void Session::fill_server_changes(Reply& reply) {
+    if (reply.overflowing()) return;  // statuses first; the client asks for the next message
     bool all_sent = true;
     learn_client();
     for (auto& task : tasks_)

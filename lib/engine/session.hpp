@@ -38,7 +38,21 @@ public:
     /// The caller holds `mutex`.
     Response handle(const wire::Message& in, std::string_view body, wire::Encoding encoding, const std::string& peer);
 
+    /// Answers a message that no session will take (too many commands, no
+    /// session free, a device ID out of bounds) with `code` in the SyncHdr
+    /// status alone; the session then ends, never having started.
+    Response refuse_unread(const wire::Message& in, wire::Encoding encoding, const std::string& peer, int code,
+                           unsigned retry_after = 0);
+
     const std::string& token() const { return token_; }
+    /// Set by the first message's successful login, then never changed.
+    bool authenticated() const { return authenticated_; }
+    const std::string& user() const { return user_; }
+    /// Does `in` come from the device and user that opened this session? A
+    /// session token alone does not let another device in.
+    bool accepts(const wire::Message& in) const;
+    /// When the session began (its lifetime is bounded).
+    std::chrono::steady_clock::time_point created() const { return created_; }
     /// Read without the session's mutex by the expiry sweep, hence atomic.
     bool ended() const { return ended_; }
     /// Is this the last message again, byte for byte (a client's retry)?
@@ -52,7 +66,10 @@ private:
 
     void start(const wire::Message& in, wire::Encoding encoding, const std::string& peer);
     wire::Header reply_header(bool with_resp_uri) const;
-    Response refuse(const wire::Message& in, int code, const wire::Cred* chal, Reply& reply);
+    Response refuse(const wire::Message& in, int code, const wire::Cred* chal, Reply& reply,
+                    bool status_per_command = true);
+    Response handle_authenticated(const wire::Message& in, Reply& reply);
+    void carry_over_statuses(Reply& reply);
     void dispatch(const wire::Command& cmd, const std::string& msg_ref, Reply& reply);
     void on_alert(const wire::Command& cmd, const std::string& msg_ref, Reply& reply);
     void on_sync(const wire::Command& cmd, const std::string& msg_ref, Reply& reply);
@@ -97,7 +114,10 @@ private:
         std::string guid;
     };
     std::unordered_map<std::string, SentItem> sent_items_;  ///< by CmdID, of our last message
+    /// Statuses that did not fit the client's MaxMsgSize, for the next reply.
+    std::vector<wire::Command> pending_statuses_;
     std::atomic<bool> ended_{false};
+    const std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace smk::engine

@@ -80,8 +80,13 @@ SyncTask::Negotiation SyncTask::negotiate(int requested, const Anchor& client_an
         stored && !client_anchor.last.empty() && client_anchor.last == stored->client_next;
 
     SyncMode asked;
+    // A resume (225) of a session that was interrupted or suspended: the
+    // server keeps no suspend state (each message commits on its own, so
+    // nothing is half-done), hence 509 "cannot resume" and a normal
+    // two-way sync, as libsynthesis answers; its client goes on with it.
+    bool resume = requested == 225;
     switch (requested) {
-        case 200: asked = SyncMode::two_way; break;
+        case 200: case 225: asked = SyncMode::two_way; break;
         case 201: asked = SyncMode::slow; break;
         case 202: case 250: asked = SyncMode::one_way_from_client; break;  // 250: Funambol's smart one-way
         case 203: asked = SyncMode::refresh_from_client; break;
@@ -95,7 +100,7 @@ SyncTask::Negotiation SyncTask::negotiate(int requested, const Anchor& client_an
         if (asked == SyncMode::two_way) asked = SyncMode::one_way_from_server;
         if (asked == SyncMode::slow) asked = SyncMode::refresh_from_server;
     }
-    int status = 200;
+    int status = resume ? 509 : 200;
     // An incremental mode needs anchors that match the last completed
     // session; without them, the full variant in the same direction.
     if (!anchors_match) {
@@ -251,12 +256,13 @@ void SyncTask::apply(const Command& cmd, const std::string& msg_ref, Reply& repl
                         continue;
                     }
                 }
+                if (int refused = check_object_size(cmd, item, data)) {
+                    reply.add_status(item_status(cmd, item, msg_ref, refused));
+                    continue;
+                }
                 if (item.more_data || !chunk_luid_.empty()) {
                     // A large object in chunks: buffer until the last one.
-                    if (!chunk_luid_.empty() && chunk_luid_ != item.source.uri) {
-                        chunk_luid_.clear();
-                        chunk_data_.clear();
-                    }
+                    if (!chunk_luid_.empty() && chunk_luid_ != item.source.uri) drop_chunks("another item began");
                     chunk_luid_ = item.source.uri;
                     chunk_data_ += data;
                     if (item.more_data) {
@@ -264,8 +270,20 @@ void SyncTask::apply(const Command& cmd, const std::string& msg_ref, Reply& repl
                         continue;
                     }
                     data = std::move(chunk_data_);
+                    bool whole = !chunk_declared_size_ || *chunk_declared_size_ == data.size();
+                    std::optional<std::uint64_t> declared = chunk_declared_size_;
                     chunk_luid_.clear();
                     chunk_data_.clear();
+                    chunk_declared_size_.reset();
+                    if (!whole) {
+                        // 424: the chunks do not add up to the Size announced.
+                        if (warn_)
+                            warn_(name_.owner + "/" + category_name(name_.category) + " item " + item.source.uri +
+                                  ": " + std::to_string(data.size()) + " bytes arrived, " +
+                                  std::to_string(*declared) + " were announced; dropped (424)");
+                        reply.add_status(item_status(cmd, item, msg_ref, 424));
+                        continue;
+                    }
                 }
                 switch (cmd.kind) {
                     case CommandKind::Add: code = add_item(cmd, item, data); break;
@@ -279,6 +297,55 @@ void SyncTask::apply(const Command& cmd, const std::string& msg_ref, Reply& repl
         }
         reply.add_status(item_status(cmd, item, msg_ref, code));
     }
+}
+
+void SyncTask::drop_chunks(const std::string& why) {
+    if (warn_ && !chunk_luid_.empty())
+        warn_(name_.owner + "/" + category_name(name_.category) + " item " + chunk_luid_ + ": " +
+              std::to_string(chunk_data_.size()) + " bytes of chunks dropped: " + why);
+    chunk_luid_.clear();
+    chunk_data_.clear();
+    chunk_declared_size_.reset();
+}
+
+// 0 when the item (or this chunk of it) may come in; else its status: 416
+// when the Size it announces is above MaxObjSize, 413 when the data itself
+// grows past it. A refused large object's remaining chunks are refused too,
+// and what came of it is dropped, so it never takes more than MaxObjSize.
+int SyncTask::check_object_size(const Command& cmd, const Item& item, const std::string& data) {
+    const std::string& luid = item.source.uri;
+    if (!refused_luid_.empty()) {
+        if (luid == refused_luid_) {
+            if (!item.more_data) refused_luid_.clear();
+            return 413;
+        }
+        refused_luid_.clear();
+    }
+    bool first_chunk = chunk_luid_.empty() || chunk_luid_ != luid;
+    int code = 0;
+    std::size_t total = data.size();
+    if (first_chunk) {
+        const std::string& size = item.meta.size.empty() ? cmd.meta.size : item.meta.size;
+        std::optional<std::uint64_t> declared = to_number(size);
+        if (declared && *declared > max_obj_size_) code = 416;
+        if (item.more_data) chunk_declared_size_ = declared;
+    } else {
+        total += chunk_data_.size();
+    }
+    if (!code && total > max_obj_size_) code = 413;
+    if (!code) return 0;
+    if (warn_)
+        warn_(name_.owner + "/" + category_name(name_.category) + " item " + luid + ": larger than MaxObjSize (" +
+              std::to_string(max_obj_size_) + " bytes); refused (" + std::to_string(code) + ")");
+    if (!first_chunk) {
+        chunk_luid_.clear();
+        chunk_data_.clear();
+        chunk_declared_size_.reset();
+    } else if (!chunk_luid_.empty()) {
+        drop_chunks("another item began");
+    }
+    if (item.more_data) refused_luid_ = luid;
+    return code;
 }
 
 void SyncTask::end_of_client_changes() {

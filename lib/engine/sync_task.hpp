@@ -65,7 +65,7 @@ public:
     SyncMode mode() const { return mode_; }
 
     struct Negotiation {
-        int status;     ///< for the client's Alert: 200, 508, 403, 406
+        int status;     ///< for the client's Alert: 200, 508, 509 (resume refused, two-way instead), 403, 406
         SyncMode mode;  ///< the mode the server alerts
         /// A refresh from the client: the store's snapshot taken first, if
         /// the store keeps snapshots.
@@ -87,6 +87,8 @@ public:
     /// receives best (items are converted to it), the properties its CTCap
     /// lists (a Replace keeps the stored item's others), its profile.
     void set_client(ClientView client) { client_ = std::move(client); }
+    /// The largest item the client may send, whole or in chunks.
+    void set_max_obj_size(std::size_t bytes) { max_obj_size_ = bytes; }
     /// Where conversion warnings go (the session's log).
     void set_warning_sink(std::function<void(const std::string&)> sink) { warn_ = std::move(sink); }
     /// Queues the server's changes for the client (package 4).
@@ -130,8 +132,13 @@ private:
     // session, and an index of unclaimed server items by identity.
     std::unordered_set<std::string> confirmed_;
     std::optional<std::unordered_multimap<std::string, std::string>> identity_index_;
-    // A large object arriving in chunks.
+    // A large object arriving in chunks, and one refused for its size.
     std::string chunk_luid_, chunk_data_;
+    std::optional<std::uint64_t> chunk_declared_size_;
+    std::string refused_luid_;
+    std::size_t max_obj_size_ = 4000000;
+    int check_object_size(const wire::Command& cmd, const wire::Item& item, const std::string& data);
+    void drop_chunks(const std::string& why);
     // A large object leaving in chunks: the command (its one item holding
     // the whole data) and how much of the data has gone.
     std::optional<wire::Command> outgoing_chunks_;

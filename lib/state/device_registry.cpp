@@ -1,10 +1,13 @@
-// Devices in one table, smk_devices: the nonce as a BLOB (MD5 nonces are
-// raw bytes and may hold NUL) and the DevInf as text.
+// Devices in one table, smk_user_devices, keyed by (user, device): the nonce
+// as a BLOB (raw bytes), the DevInf as text, last_seen in Unix seconds.
 #include "state/device_registry.hpp"
+
+#include <ctime>
 
 #include "sqlite/statement_in_use.hpp"
 
 #include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
 
 #include "syncmlkit/datastore.hpp"
 
@@ -15,11 +18,19 @@ namespace {
 // for another one's transaction.
 constexpr int kBusyTimeoutMs = 5000;
 
+// smk_devices (one row per device ID, written for any request) is the
+// earlier layout: it is dropped, so its clients log in once more with a
+// fresh challenge and send their DevInf again.
 constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS smk_devices(
-    device TEXT PRIMARY KEY NOT NULL,
-    nonce  BLOB,
-    devinf TEXT) WITHOUT ROWID;
+DROP TABLE IF EXISTS smk_devices;
+CREATE TABLE IF NOT EXISTS smk_user_devices(
+    user        TEXT NOT NULL,
+    device      TEXT NOT NULL,
+    nonce       BLOB,
+    nonce_floor INTEGER NOT NULL DEFAULT 0,
+    devinf      TEXT,
+    last_seen   INTEGER NOT NULL,
+    PRIMARY KEY(user, device)) WITHOUT ROWID;
 )sql";
 
 DatastoreError failure(const std::string& what, const std::string& path, const std::exception& e) {
@@ -46,16 +57,20 @@ using sqlite::StatementInUse;
 
 struct DeviceRegistry::Statements {
     explicit Statements(SQLite::Database& db)
-        : select_nonce(db, "SELECT nonce FROM smk_devices WHERE device = ?"),
-          upsert_nonce(db,
-                       "INSERT INTO smk_devices(device, nonce) VALUES (?, ?) "
-                       "ON CONFLICT(device) DO UPDATE SET nonce = excluded.nonce"),
-          select_devinf(db, "SELECT devinf FROM smk_devices WHERE device = ?"),
-          upsert_devinf(db,
-                        "INSERT INTO smk_devices(device, devinf) VALUES (?, ?) "
-                        "ON CONFLICT(device) DO UPDATE SET devinf = excluded.devinf") {}
+        : select_login(db, "SELECT nonce, nonce_floor FROM smk_user_devices WHERE user = ? AND device = ?"),
+          upsert_login(db,
+                       "INSERT INTO smk_user_devices(user, device, nonce, nonce_floor, last_seen) "
+                       "VALUES (?, ?, ?, ?, ?) ON CONFLICT(user, device) DO UPDATE SET "
+                       "nonce = excluded.nonce, nonce_floor = excluded.nonce_floor, last_seen = excluded.last_seen"),
+          forget_oldest(db,
+                        "DELETE FROM smk_user_devices WHERE user = ?1 AND device IN ("
+                        "SELECT device FROM smk_user_devices WHERE user = ?1 "
+                        "ORDER BY last_seen DESC, device LIMIT -1 OFFSET ?2)"),
+          select_devinf(db, "SELECT devinf FROM smk_user_devices WHERE user = ? AND device = ?"),
+          update_devinf(db, "UPDATE smk_user_devices SET devinf = ? WHERE user = ? AND device = ?"),
+          count_devices(db, "SELECT count(*) FROM smk_user_devices WHERE user = ?") {}
 
-    SQLite::Statement select_nonce, upsert_nonce, select_devinf, upsert_devinf;
+    SQLite::Statement select_login, upsert_login, forget_oldest, select_devinf, update_devinf, count_devices;
 };
 
 DeviceRegistry::DeviceRegistry(const std::string& path) : db_(open_registry_file(path)) {
@@ -68,35 +83,54 @@ DeviceRegistry::DeviceRegistry(const std::string& path) : db_(open_registry_file
 
 DeviceRegistry::~DeviceRegistry() = default;
 
-std::string DeviceRegistry::nonce(const std::string& device) {
+std::optional<DeviceLogin> DeviceRegistry::login(const std::string& user, const std::string& device) {
     std::lock_guard<std::mutex> lock(mutex_);
     try {
-        StatementInUse use(statements_->select_nonce);
-        use->bind(1, device);
-        if (!use->executeStep() || use->isColumnNull(0)) return std::string();
-        return use->getColumn(0).getString();  // the blob's bytes, NULs included
+        StatementInUse use(statements_->select_login);
+        use->bind(1, user);
+        use->bind(2, device);
+        if (!use->executeStep()) return std::nullopt;
+        DeviceLogin out;
+        if (!use->isColumnNull(0)) out.nonce = use->getColumn(0).getString();  // the blob's bytes
+        out.nonce_floor = use->getColumn(1).getInt64();
+        return out;
     } catch (const SQLite::Exception& e) {
-        throw failure("reading a nonce", db_.getFilename(), e);
+        throw failure("reading a device", db_.getFilename(), e);
     }
 }
 
-void DeviceRegistry::set_nonce(const std::string& device, const std::string& nonce) {
+void DeviceRegistry::record_login(const std::string& user, const std::string& device, const DeviceLogin& next,
+                                  std::size_t max_devices) {
     std::lock_guard<std::mutex> lock(mutex_);
     try {
-        StatementInUse use(statements_->upsert_nonce);
-        use->bind(1, device);
-        use->bind(2, static_cast<const void*>(nonce.data()), static_cast<int>(nonce.size()));  // as a BLOB
-        use->exec();
+        SQLite::Transaction tx(db_);
+        {
+            StatementInUse use(statements_->upsert_login);
+            use->bind(1, user);
+            use->bind(2, device);
+            use->bind(3, static_cast<const void*>(next.nonce.data()), static_cast<int>(next.nonce.size()));
+            use->bind(4, next.nonce_floor);
+            use->bind(5, static_cast<std::int64_t>(std::time(nullptr)));
+            use->exec();
+        }
+        {
+            StatementInUse use(statements_->forget_oldest);
+            use->bind(1, user);
+            use->bind(2, static_cast<std::int64_t>(std::max<std::size_t>(max_devices, 1)));
+            use->exec();
+        }
+        tx.commit();
     } catch (const SQLite::Exception& e) {
-        throw failure("saving a nonce", db_.getFilename(), e);
+        throw failure("saving a login", db_.getFilename(), e);
     }
 }
 
-std::optional<std::string> DeviceRegistry::devinf(const std::string& device) {
+std::optional<std::string> DeviceRegistry::devinf(const std::string& user, const std::string& device) {
     std::lock_guard<std::mutex> lock(mutex_);
     try {
         StatementInUse use(statements_->select_devinf);
-        use->bind(1, device);
+        use->bind(1, user);
+        use->bind(2, device);
         if (!use->executeStep() || use->isColumnNull(0)) return std::nullopt;
         return use->getColumn(0).getString();
     } catch (const SQLite::Exception& e) {
@@ -104,15 +138,28 @@ std::optional<std::string> DeviceRegistry::devinf(const std::string& device) {
     }
 }
 
-void DeviceRegistry::set_devinf(const std::string& device, const std::string& devinf_xml) {
+void DeviceRegistry::set_devinf(const std::string& user, const std::string& device, const std::string& devinf_xml) {
     std::lock_guard<std::mutex> lock(mutex_);
     try {
-        StatementInUse use(statements_->upsert_devinf);
-        use->bind(1, device);
-        use->bind(2, devinf_xml);  // as TEXT
+        StatementInUse use(statements_->update_devinf);
+        use->bind(1, devinf_xml);  // as TEXT
+        use->bind(2, user);
+        use->bind(3, device);
         use->exec();
     } catch (const SQLite::Exception& e) {
         throw failure("saving a DevInf", db_.getFilename(), e);
+    }
+}
+
+std::size_t DeviceRegistry::device_count(const std::string& user) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    try {
+        StatementInUse use(statements_->count_devices);
+        use->bind(1, user);
+        use->executeStep();
+        return static_cast<std::size_t>(use->getColumn(0).getInt64());
+    } catch (const SQLite::Exception& e) {
+        throw failure("counting devices", db_.getFilename(), e);
     }
 }
 

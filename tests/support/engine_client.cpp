@@ -87,7 +87,7 @@ Message TestClient::send(const Message& msg) {
     req.body = body;
     req.content_type = content_type(enc_);
     req.url = target_url_;
-    req.peer = "127.0.0.1";
+    req.peer = peer;
     last_response = server_.process(req);
     if (last_response.http_status != 200) throw std::runtime_error("HTTP " + std::to_string(last_response.http_status) + ": " + last_response.body);
     Message reply = decode(last_response.body, enc_);

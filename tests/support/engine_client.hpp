@@ -70,6 +70,7 @@ public:
     std::string nonce;  ///< raw bytes from the server's last Chal
     std::string max_msg_size = "150000";
     std::string version = "1.2";
+    std::string peer = "127.0.0.1";  ///< the address the server sees
 
     /// Starts a new session: SessionID, MsgID 1, the original URL.
     void new_session();

@@ -1,5 +1,6 @@
-// The device registry: nonces (raw bytes) and DevInf per device, across
-// reopening and from many threads at once.
+// The device registry: nonces (raw bytes) and DevInf per user and device,
+// written only for logins, bounded per user, across reopening and from many
+// threads at once.
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -27,46 +28,57 @@ struct TempDir : smk::test::TempDir {
 
 }  // namespace
 
-TEST_CASE("DeviceRegistry keeps nonces as raw bytes") {
+using smk::state::DeviceLogin;
+
+TEST_CASE("DeviceRegistry knows a device only once it logged in, and keeps nonces as raw bytes") {
     TempDir dir;
     DeviceRegistry registry(dir.file("devices.sqlite"));
-    CHECK(registry.nonce("phone") == "");
+    CHECK_FALSE(registry.login("alice", "phone"));
 
     const std::string md5_nonce("\x00\x01\xFF\x00\x80\r\n\x00", 8);
-    registry.set_nonce("phone", md5_nonce);
-    CHECK(registry.nonce("phone").size() == 8);
-    CHECK(registry.nonce("phone") == md5_nonce);
-    CHECK(registry.nonce("laptop") == "");
+    registry.record_login("alice", "phone", DeviceLogin{md5_nonce, 7}, 10);
+    REQUIRE(registry.login("alice", "phone"));
+    CHECK(registry.login("alice", "phone")->nonce == md5_nonce);
+    CHECK(registry.login("alice", "phone")->nonce_floor == 7);
+    // Keyed by user and device: the same device ID of another user is another row.
+    CHECK_FALSE(registry.login("bob", "phone"));
+    CHECK_FALSE(registry.login("alice", "laptop"));
 
-    registry.set_nonce("phone", "bmV4dA==");
-    CHECK(registry.nonce("phone") == "bmV4dA==");
-    registry.set_nonce("phone", "");
-    CHECK(registry.nonce("phone") == "");
+    registry.record_login("alice", "phone", DeviceLogin{"", 8}, 10);
+    CHECK(registry.login("alice", "phone")->nonce.empty());
 }
 
-TEST_CASE("DeviceRegistry keeps DevInf apart from the nonce") {
+TEST_CASE("DeviceRegistry keeps DevInf apart from the nonce, and only for known devices") {
     TempDir dir;
     DeviceRegistry registry(dir.file("devices.sqlite"));
-    CHECK_FALSE(registry.devinf("phone"));
+    CHECK_FALSE(registry.devinf("alice", "phone"));
 
     const std::string devinf =
         "<DevInf xmlns=\"syncml:devinf\"><VerDTD>1.2</VerDTD><Man>J\xC3\xBCrgen &amp; Co</Man>\r\n</DevInf>";
-    registry.set_nonce("phone", std::string("n\0n", 3));
-    registry.set_devinf("phone", devinf);
-    REQUIRE(registry.devinf("phone"));
-    CHECK(*registry.devinf("phone") == devinf);
-    CHECK(registry.nonce("phone") == std::string("n\0n", 3));  // set_devinf left it alone
+    // No row without a login: nothing is written.
+    registry.set_devinf("alice", "phone", devinf);
+    CHECK_FALSE(registry.devinf("alice", "phone"));
+    CHECK(registry.device_count("alice") == 0);
 
-    registry.set_nonce("phone", "other");
-    CHECK(*registry.devinf("phone") == devinf);  // and set_nonce left the DevInf alone
+    registry.record_login("alice", "phone", DeviceLogin{std::string("n\0n", 3), 1}, 10);
+    registry.set_devinf("alice", "phone", devinf);
+    REQUIRE(registry.devinf("alice", "phone"));
+    CHECK(*registry.devinf("alice", "phone") == devinf);
+    CHECK(registry.login("alice", "phone")->nonce == std::string("n\0n", 3));  // set_devinf left it alone
 
-    // A device known by its nonce alone has no DevInf.
-    registry.set_nonce("laptop", "x");
-    CHECK_FALSE(registry.devinf("laptop"));
-    // An empty DevInf is still one.
-    registry.set_devinf("laptop", "");
-    REQUIRE(registry.devinf("laptop"));
-    CHECK(registry.devinf("laptop")->empty());
+    registry.record_login("alice", "phone", DeviceLogin{"other", 2}, 10);
+    CHECK(*registry.devinf("alice", "phone") == devinf);  // and a login left the DevInf alone
+    CHECK_FALSE(registry.devinf("bob", "phone"));
+}
+
+TEST_CASE("DeviceRegistry keeps at most max_devices per user, the most recently seen") {
+    TempDir dir;
+    DeviceRegistry registry(dir.file("devices.sqlite"));
+    for (int i = 0; i < 12; ++i) registry.record_login("alice", "dev-" + std::to_string(i), DeviceLogin{"n", 0}, 5);
+    registry.record_login("bob", "dev-0", DeviceLogin{"n", 0}, 5);
+    CHECK(registry.device_count("alice") == 5);
+    CHECK(registry.device_count("bob") == 1);
+    CHECK(registry.login("alice", "dev-11"));  // the newest is kept
 }
 
 TEST_CASE("DeviceRegistry remembers across reopening, and two registries share a file") {
@@ -74,15 +86,15 @@ TEST_CASE("DeviceRegistry remembers across reopening, and two registries share a
     std::string path = dir.file("devices.sqlite");
     {
         DeviceRegistry registry(path);
-        registry.set_nonce("phone", std::string("\0abc", 4));
-        registry.set_devinf("phone", "<DevInf/>");
+        registry.record_login("alice", "phone", DeviceLogin{std::string("\0abc", 4), 3}, 10);
+        registry.set_devinf("alice", "phone", "<DevInf/>");
     }
     DeviceRegistry one(path);
     DeviceRegistry two(path);
-    CHECK(one.nonce("phone") == std::string("\0abc", 4));
-    CHECK(one.devinf("phone") == std::optional<std::string>("<DevInf/>"));
-    two.set_nonce("phone", "fresh");
-    CHECK(one.nonce("phone") == "fresh");
+    CHECK(one.login("alice", "phone")->nonce == std::string("\0abc", 4));
+    CHECK(one.devinf("alice", "phone") == std::optional<std::string>("<DevInf/>"));
+    two.record_login("alice", "phone", DeviceLogin{"fresh", 4}, 10);
+    CHECK(one.login("alice", "phone")->nonce == "fresh");
 }
 
 TEST_CASE("DeviceRegistry is safe to use from many threads") {
@@ -97,11 +109,11 @@ TEST_CASE("DeviceRegistry is safe to use from many threads") {
             for (int round = 0; round < kRounds; ++round) {
                 std::string nonce("\0", 1);
                 nonce += std::to_string(t) + ":" + std::to_string(round);
-                registry.set_nonce(device, nonce);
-                registry.set_devinf(device, "<DevInf>" + std::to_string(round) + "</DevInf>");
-                if (registry.nonce(device) != nonce) ++mismatches;
-                if (registry.devinf(device) != "<DevInf>" + std::to_string(round) + "</DevInf>") ++mismatches;
-                registry.nonce("device-" + std::to_string((t + 1) % kThreads));  // others' rows too
+                registry.record_login("alice", device, DeviceLogin{nonce, round}, 100);
+                registry.set_devinf("alice", device, "<DevInf>" + std::to_string(round) + "</DevInf>");
+                if (registry.login("alice", device)->nonce != nonce) ++mismatches;
+                if (registry.devinf("alice", device) != "<DevInf>" + std::to_string(round) + "</DevInf>") ++mismatches;
+                registry.login("alice", "device-" + std::to_string((t + 1) % kThreads));  // others' rows too
             }
         });
     }
@@ -110,7 +122,7 @@ TEST_CASE("DeviceRegistry is safe to use from many threads") {
     for (int t = 0; t < kThreads; ++t) {
         std::string last("\0", 1);
         last += std::to_string(t) + ":" + std::to_string(kRounds - 1);
-        CHECK(registry.nonce("device-" + std::to_string(t)) == last);
+        CHECK(registry.login("alice", "device-" + std::to_string(t))->nonce == last);
     }
 }
 

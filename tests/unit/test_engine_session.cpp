@@ -573,3 +573,41 @@ TEST_CASE("a refresh from the client is preceded by a snapshot, which restores t
     pkg2 = init(c, "200", "contacts", "R1", "R2");
     CHECK(find_status(pkg2, "Alert")->data == "508");
 }
+
+TEST_CASE("a resume (225) after an interrupted session is answered 509 and runs as a two-way sync") {
+    TestServer ts;
+    TestClient c(*ts.server, "IMEI:225");
+    Message pkg2 = init(c, "201", "contacts", "", "R1");
+    Message pkg4 = client_changes(c, pkg2, "contacts", {TestClient::item_command(CommandKind::Add, "1", vcard("One"))});
+    map_phase(c, pkg4, "contacts");
+
+    // The next session is cut after package 3: one more item stored, no anchors saved.
+    c.new_session();
+    pkg2 = init(c, "200", "contacts", "R1", "R2");
+    REQUIRE(find_status(pkg2, "Alert")->data == "200");
+    client_changes(c, pkg2, "contacts", {TestClient::item_command(CommandKind::Add, "2", vcard("Two"))});
+
+    // The client resumes it: the anchors of the last completed session still match.
+    c.new_session();
+    pkg2 = init(c, "225", "contacts", "R1", "R2");
+    CHECK(find_status(pkg2, "Alert")->data == "509");
+    REQUIRE(find_command(pkg2, CommandKind::Alert));
+    CHECK(find_command(pkg2, CommandKind::Alert)->data == "200");
+    pkg4 = client_changes(c, pkg2, "contacts", {TestClient::item_command(CommandKind::Add, "2", vcard("Two"))});
+    CHECK(find_status(pkg4, "Add")->data == "200");  // known already: not stored twice
+    map_phase(c, pkg4, "contacts");
+    CHECK(c.last_response.session_ended);
+    CHECK(ts.items("alice", Category::contacts).size() == 2);
+
+    // With anchors that do not match, the resume becomes a slow sync (508).
+    c.new_session();
+    pkg2 = init(c, "225", "contacts", "stale", "R3");
+    CHECK(find_status(pkg2, "Alert")->data == "508");
+    CHECK(find_command(pkg2, CommandKind::Alert)->data == "201");
+
+    // SyncML 1.1 has no resume.
+    TestClient old(*ts.server, "IMEI:225-11");
+    old.version = "1.1";
+    pkg2 = init(old, "225", "contacts", "", "X1");
+    CHECK(find_status(pkg2, "Alert")->data == "406");
+}
