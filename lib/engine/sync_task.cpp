@@ -4,6 +4,7 @@
 
 #include "engine/item_format.hpp"
 #include "engine/item_identity.hpp"
+#include "engine/item_text.hpp"
 #include "wire/text.hpp"
 
 namespace smk::engine {
@@ -285,6 +286,12 @@ void SyncTask::apply(const Command& cmd, const std::string& msg_ref, Reply& repl
                         continue;
                     }
                 }
+                // Text that is not valid UTF-8 is repaired before it is read or stored (item_text.hpp).
+                if (is_text_item(format, item_format(cmd, item).type))
+                    if (std::size_t repairs = repair_item_text(data); repairs && warn_)
+                        warn_("device " + device_ + ": " + name_.owner + "/" + category_name(name_.category) +
+                              " item " + repaired_utf8(item.source.uri) + ": text not valid UTF-8, repaired (" +
+                              std::to_string(repairs) + " repairs)");
                 switch (cmd.kind) {
                     case CommandKind::Add: code = add_item(cmd, item, data); break;
                     case CommandKind::Replace: code = replace_item(cmd, item, data); break;
