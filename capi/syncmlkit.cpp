@@ -179,6 +179,16 @@ int smk_server_new(const smk_server_config* given, smk_server** out, char** erro
         config.state_dir = c.state_dir ? c.state_dir : std::string(c.data_dir) + "/state";
         if (c.max_msg_size) config.max_msg_size = c.max_msg_size;
         if (c.session_timeout_s) config.session_timeout = std::chrono::seconds(c.session_timeout_s);
+        if (c.max_request_size) config.max_request_size = c.max_request_size;
+        if (c.max_obj_size) config.max_obj_size = c.max_obj_size;
+        if (c.max_commands_per_message) config.max_commands_per_message = c.max_commands_per_message;
+        if (c.max_sessions) config.max_sessions = c.max_sessions;
+        if (c.max_sessions_per_user) config.max_sessions_per_user = c.max_sessions_per_user;
+        if (c.max_session_lifetime_s) config.max_session_lifetime = std::chrono::seconds(c.max_session_lifetime_s);
+        if (c.max_devices_per_user) config.max_devices_per_user = c.max_devices_per_user;
+        if (c.login_free_failures) config.login_throttle.free_failures = c.login_free_failures < 0 ? 0u : static_cast<unsigned>(c.login_free_failures);
+        if (c.login_first_delay_s) config.login_throttle.first_delay = std::chrono::seconds(c.login_first_delay_s);
+        if (c.login_max_delay_s) config.login_throttle.max_delay = std::chrono::seconds(c.login_max_delay_s);
         handle->server = std::make_unique<smk::Server>(std::move(config));
         *out = handle.release();
         return SMK_OK;

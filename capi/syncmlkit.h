@@ -95,6 +95,25 @@ typedef struct smk_server_config {
     /* Log lines (optional; NULL drops them). Called from several threads. */
     void (*log)(void *user_data, int level, const char *message);
     void *user_data;
+    /* Limits (docs/SECURITY.md); 0 means the default given.
+     * The largest message accepted: 0 means twice max_msg_size. */
+    size_t max_request_size;
+    /* The largest item, whole or in chunks; 0 means 4000000. */
+    size_t max_obj_size;
+    /* Commands plus items in one message; 0 means 5000. */
+    size_t max_commands_per_message;
+    /* Open sessions in all (0: 2000) and per user (0: 8). */
+    size_t max_sessions;
+    size_t max_sessions_per_user;
+    /* A session is dropped this many seconds after it began; 0 means 14400. */
+    unsigned max_session_lifetime_s;
+    /* Devices remembered per user; 0 means 32. */
+    size_t max_devices_per_user;
+    /* Login throttling: failures allowed before a delay (0: 5; -1 turns
+     * throttling off), the first delay and its cap in seconds (0: 2, 300). */
+    int login_free_failures;
+    unsigned login_first_delay_s;
+    unsigned login_max_delay_s;
 } smk_server_config;
 
 /* Creates a server. On failure *error receives a message to smk_free(). */
@@ -114,7 +133,7 @@ typedef struct smk_response {
     char *body;           /* the reply's bytes (binary for WBXML); freed by smk_response_free */
     size_t body_len;
     char *content_type;   /* NUL-terminated */
-    int http_status;      /* 200 whenever a SyncML reply exists */
+    int http_status;      /* 200 whenever a SyncML reply exists (503 login throttling is a SyncML status) */
     int session_ended;    /* non-zero: the session is over */
 } smk_response;
 

@@ -14,7 +14,11 @@ namespace smk {
 
 bool AuthProvider::check_password(const std::string& user, const std::string& pw) {
     std::optional<std::string> expected = password(user);
-    return expected && *expected == pw;
+    if (!expected || expected->size() != pw.size()) return false;
+    // Without an early exit, so the time taken tells nothing of the password.
+    unsigned char diff = 0;
+    for (std::size_t i = 0; i < pw.size(); ++i) diff |= static_cast<unsigned char>((*expected)[i] ^ pw[i]);
+    return diff == 0;
 }
 
 std::optional<std::string> AuthProvider::md5_digest(const std::string& user) {

@@ -4,6 +4,7 @@
 // smk_outbox (what is still to be sent, in seq order).
 #include "state/sync_state.hpp"
 
+#include "sqlite/lost_transaction.hpp"
 #include "sqlite/statement_in_use.hpp"
 
 #include <stdexcept>
@@ -45,6 +46,14 @@ DatastoreError failure(const std::string& what, const SQLite::Database& db, cons
     return DatastoreError("sync state: " + what + " (" + db.getFilename() + "): " + e.what());
 }
 
+// The same for a failed SQLite statement, telling whether it cost the
+// caller's transaction (`was_open`: one was open before it).
+DatastoreError failure(const std::string& what, const SQLite::Database& db, const SQLite::Exception& e,
+                       bool was_open) {
+    std::string more = sqlite::explain_failure(db, was_open, e.getErrorCode(), "sync state: " + what + ": " + e.what());
+    return DatastoreError("sync state: " + what + " (" + db.getFilename() + "): " + e.what() + more);
+}
+
 using sqlite::StatementInUse;
 
 const char* op_name(OutOp op) {
@@ -83,13 +92,14 @@ public:
 
     bool next(ClientItem& out) override {
         if (done_) return false;
+        bool was_open = sqlite::transaction_open(db_);
         try {
             if (!statement_->executeStep()) return finish();
             out = client_item(*statement_);
             return true;
         } catch (const SQLite::Exception& e) {
             finish();
-            throw failure("listing a device's items", db_, e);
+            throw failure("listing a device's items", db_, e, was_open);
         }
     }
 
@@ -105,13 +115,16 @@ private:
     bool done_ = false;
 };
 
-// Runs `body`, turning SQLite's exceptions into DatastoreError.
+// Runs `body`, turning SQLite's exceptions into DatastoreError. Should the
+// failure cost the caller's transaction, the connection is marked so that
+// no later write commits on its own (sqlite/lost_transaction.hpp).
 template <typename Body>
 auto guarded(const char* what, const SQLite::Database& db, Body&& body) {
+    bool was_open = sqlite::transaction_open(db);
     try {
         return body();
     } catch (const SQLite::Exception& e) {
-        throw failure(what, db, e);
+        throw failure(what, db, e, was_open);
     } catch (const std::runtime_error& e) {  // a row this code did not write
         throw failure(what, db, e);
     }

@@ -11,7 +11,12 @@
 //
 // Every statement is prepared once, in the constructor. SQLite failures are
 // thrown as smk::DatastoreError (the engine treats them like the store's:
-// 510 and a rollback of the message).
+// 510 and a rollback of the message). An I/O error or a full disk inside
+// the caller's transaction (after which SQLite may have rolled it back by
+// itself) marks the connection read-only, so that no later write of the
+// message commits on its own or without the failed one; whoever owns the
+// transaction rolls back and clears the mark (sqlite/lost_transaction.hpp;
+// SqliteDatastore::rollback() does).
 #pragma once
 
 #include <SQLiteCpp/Database.h>

@@ -8,6 +8,7 @@
 // write had, whichever connection made it.
 #include "store/sqlite_datastore.hpp"
 
+#include "sqlite/lost_transaction.hpp"
 #include "sqlite/statement_in_use.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -49,6 +50,14 @@ DatastoreError failure(const std::string& what, const std::string& path, const s
     return DatastoreError(what + " (" + path + "): " + e.what());
 }
 
+// The same for a failed SQLite statement on `db`, telling whether it cost
+// the transaction of begin() (`was_open`: one was open before it).
+DatastoreError failure(const std::string& what, const SQLite::Database& db, const SQLite::Exception& e,
+                       bool was_open) {
+    std::string more = sqlite::explain_failure(db, was_open, e.getErrorCode(), what + ": " + e.what());
+    return DatastoreError(what + " (" + db.getFilename() + "): " + e.what() + more);
+}
+
 // Opens the file and creates the tables. WAL lets sessions read while another
 // writes; synchronous=NORMAL keeps a WAL file consistent through a crash and
 // may lose only the last commits on power loss, which a client recovers from
@@ -68,7 +77,7 @@ std::shared_ptr<SQLite::Database> open_store_file(const std::string& path) {
     return db;
 }
 
-bool transaction_open(const SQLite::Database& db) { return sqlite3_get_autocommit(db.getHandle()) == 0; }
+using sqlite::transaction_open;
 
 // Idle connections, by file. A session's store is closed when the session
 // ends and opened again by the next one; keeping the connection spares the
@@ -142,6 +151,7 @@ public:
 
     bool next(ItemVersion& out) override {
         if (done_) return false;
+        bool was_open = transaction_open(*db_);
         try {
             if (!statement_->executeStep()) return finish();
             out.guid = statement_->getColumn(0).getString();
@@ -149,7 +159,7 @@ public:
             return true;
         } catch (const SQLite::Exception& e) {
             finish();
-            throw failure("listing items", db_->getFilename(), e);
+            throw failure("listing items", *db_, e, was_open);
         }
     }
 
@@ -235,12 +245,24 @@ struct SqliteDatastore::Impl {
         use->exec();
     }
 
+    // After SQLite rolled back the transaction of begin() by itself (an I/O
+    // error, a full disk), nothing may be written until rollback(): it would
+    // commit on its own, half a message.
+    void require_transaction(const char* what) const {
+        if (!began || transaction_open(*db)) return;
+        std::string cause = sqlite::lost_cause(*db);
+        throw DatastoreError(std::string(what) + " (" + path() +
+                             "): not written: SQLite rolled the transaction back after " +
+                             (cause.empty() ? "an earlier error" : cause));
+    }
+
     // Makes a write made outside begin()/commit() atomic on its own, so that
     // a counter step and the row it numbers commit together; inside the
     // caller's transaction it does nothing.
     class WriteScope {
     public:
-        explicit WriteScope(Impl& store) : store_(store), own_(!transaction_open(*store.db)) {
+        WriteScope(Impl& store, const char* what) : store_(store), own_(!transaction_open(*store.db)) {
+            store_.require_transaction(what);
             if (own_) store_.run(store_.begin_transaction);
         }
         ~WriteScope() {
@@ -271,15 +293,18 @@ struct SqliteDatastore::Impl {
 namespace {
 
 // Runs `body`, turning SQLite's exceptions into DatastoreError naming what
-// was being done and the file.
+// was being done and the file. Should the failure cost the transaction of
+// begin(), the connection is marked so that nothing more is written on it
+// (by the store or the sync state) until rollback().
 template <typename Body>
-auto guarded(const char* what, const std::string& path, Body&& body) {
+auto guarded(const char* what, const SQLite::Database& db, Body&& body) {
+    bool was_open = transaction_open(db);
     try {
         return body();
     } catch (const SQLite::Exception& e) {
-        throw failure(what, path, e);
+        throw failure(what, db, e, was_open);
     } catch (const std::length_error& e) {
-        throw failure(what, path, e);
+        throw failure(what, db.getFilename(), e);
     }
 }
 
@@ -294,13 +319,15 @@ SqliteDatastore::SqliteDatastore(const std::string& path, Format native) {
 }
 
 SqliteDatastore::~SqliteDatastore() {
-    if (impl_ && impl_->began) impl_->db->tryExec("ROLLBACK");
+    if (!impl_) return;
+    if (impl_->began) impl_->db->tryExec("ROLLBACK");
+    sqlite::clear_lost(*impl_->db);  // the connection may go back to the pool
 }
 
 Format SqliteDatastore::native_format() const { return impl_->native; }
 
 std::unique_ptr<ItemCursor> SqliteDatastore::list() {
-    return guarded("listing items", impl_->path(), [&]() -> std::unique_ptr<ItemCursor> {
+    return guarded("listing items", *impl_->db, [&]() -> std::unique_ptr<ItemCursor> {
         // The cached statement is free unless an earlier cursor still holds it;
         // then this listing gets one of its own.
         std::shared_ptr<SQLite::Statement> statement = impl_->list_items;
@@ -313,7 +340,7 @@ std::unique_ptr<ItemCursor> SqliteDatastore::list() {
 }
 
 std::optional<StoredItem> SqliteDatastore::read(const std::string& guid) {
-    return guarded("reading an item", impl_->path(), [&]() -> std::optional<StoredItem> {
+    return guarded("reading an item", *impl_->db, [&]() -> std::optional<StoredItem> {
         StatementInUse use(impl_->select_item);
         use->bind(1, guid);
         if (!use->executeStep()) return std::nullopt;
@@ -324,7 +351,7 @@ std::optional<StoredItem> SqliteDatastore::read(const std::string& guid) {
 }
 
 std::optional<std::string> SqliteDatastore::revision(const std::string& guid) {
-    return guarded("reading a revision", impl_->path(), [&]() -> std::optional<std::string> {
+    return guarded("reading a revision", *impl_->db, [&]() -> std::optional<std::string> {
         StatementInUse use(impl_->select_revision);
         use->bind(1, guid);
         if (!use->executeStep()) return std::nullopt;
@@ -333,8 +360,8 @@ std::optional<std::string> SqliteDatastore::revision(const std::string& guid) {
 }
 
 ItemVersion SqliteDatastore::add(const Format& format, std::string_view data) {
-    return guarded("adding an item", impl_->path(), [&] {
-        Impl::WriteScope scope(*impl_);
+    return guarded("adding an item", *impl_->db, [&] {
+        Impl::WriteScope scope(*impl_, "adding an item");
         std::string revision = impl_->next_value("revision");
         // A GUID put_with_guid() chose may sit where the counter points: skip it.
         std::string guid;
@@ -348,8 +375,8 @@ ItemVersion SqliteDatastore::add(const Format& format, std::string_view data) {
 
 std::optional<std::string> SqliteDatastore::replace(const std::string& guid, const Format& format,
                                                     std::string_view data) {
-    return guarded("replacing an item", impl_->path(), [&]() -> std::optional<std::string> {
-        Impl::WriteScope scope(*impl_);
+    return guarded("replacing an item", *impl_->db, [&]() -> std::optional<std::string> {
+        Impl::WriteScope scope(*impl_, "replacing an item");
         std::string revision = impl_->next_value("revision");
         if (!Impl::write(impl_->update_item, guid, revision, format, data)) return std::nullopt;
         scope.commit();
@@ -358,7 +385,8 @@ std::optional<std::string> SqliteDatastore::replace(const std::string& guid, con
 }
 
 bool SqliteDatastore::remove(const std::string& guid) {
-    return guarded("removing an item", impl_->path(), [&] {
+    return guarded("removing an item", *impl_->db, [&] {
+        impl_->require_transaction("removing an item");
         StatementInUse use(impl_->delete_item);
         use->bind(1, guid);
         return use->exec() > 0;
@@ -366,8 +394,8 @@ bool SqliteDatastore::remove(const std::string& guid) {
 }
 
 std::string SqliteDatastore::put_with_guid(const std::string& guid, const Format& format, std::string_view data) {
-    return guarded("storing an item", impl_->path(), [&] {
-        Impl::WriteScope scope(*impl_);
+    return guarded("storing an item", *impl_->db, [&] {
+        Impl::WriteScope scope(*impl_, "storing an item");
         std::string revision = impl_->next_value("revision");
         Impl::write(impl_->upsert_item, guid, revision, format, data);
         scope.commit();
@@ -377,20 +405,28 @@ std::string SqliteDatastore::put_with_guid(const std::string& guid, const Format
 
 void SqliteDatastore::begin() {
     if (impl_->began) throw std::logic_error("SqliteDatastore::begin() inside a transaction (" + impl_->path() + ")");
-    guarded("beginning a transaction", impl_->path(), [&] { impl_->run(impl_->begin_transaction); });
+    sqlite::clear_lost(*impl_->db);
+    guarded("beginning a transaction", *impl_->db, [&] { impl_->run(impl_->begin_transaction); });
     impl_->began = true;
 }
 
 void SqliteDatastore::commit() {
     if (!impl_->began) throw std::logic_error("SqliteDatastore::commit() without begin() (" + impl_->path() + ")");
     // SQLite rolls a transaction back by itself after some errors (disk
-    // full, I/O errors); then there is nothing left to commit.
+    // full, I/O errors); then there is nothing left to commit. After an I/O
+    // error or a full disk that it did not roll back for, the transaction
+    // lacks the failed statement: it is not committed either.
     if (!transaction_open(*impl_->db)) {
         impl_->began = false;
-        throw DatastoreError("committing (" + impl_->path() + "): SQLite rolled the transaction back after an error");
+        std::string cause = sqlite::lost_cause(*impl_->db);
+        throw DatastoreError("committing (" + impl_->path() + "): SQLite rolled the transaction back after " +
+                             (cause.empty() ? "an error" : cause));
     }
-    // A failed COMMIT leaves the transaction open for the caller's rollback().
-    guarded("committing", impl_->path(), [&] { impl_->run(impl_->commit_transaction); });
+    if (std::string cause = sqlite::lost_cause(*impl_->db); !cause.empty())
+        throw DatastoreError("committing (" + impl_->path() + "): not committed after " + cause);
+    // A failed COMMIT leaves the transaction open (busy) or SQLite rolled it
+    // back (an I/O error); either way the caller's rollback() ends it.
+    guarded("committing", *impl_->db, [&] { impl_->run(impl_->commit_transaction); });
     impl_->began = false;
 }
 
@@ -398,8 +434,9 @@ void SqliteDatastore::rollback() {
     // Also safe after a failed begin() or commit(): the engine rolls back on
     // every error path without tracking which call failed.
     impl_->began = false;
+    sqlite::clear_lost(*impl_->db);
     if (!transaction_open(*impl_->db)) return;
-    guarded("rolling back", impl_->path(), [&] { impl_->run(impl_->rollback_transaction); });
+    guarded("rolling back", *impl_->db, [&] { impl_->run(impl_->rollback_transaction); });
 }
 
 std::optional<std::string> SqliteDatastore::snapshot(std::string_view reason) {
@@ -421,7 +458,7 @@ std::optional<std::string> SqliteDatastore::snapshot(std::string_view reason) {
         return folder / (stem + stamp + "-" + seq + "-" + tag + ".sqlite");
     };
     fs::path target = name(1);
-    return guarded("taking a snapshot", impl_->path(), [&]() -> std::optional<std::string> {
+    return guarded("taking a snapshot", *impl_->db, [&]() -> std::optional<std::string> {
         std::error_code ec;
         fs::create_directories(folder, ec);
         // After the last one of this second (older ones may have been pruned).

@@ -40,7 +40,11 @@ public:
     /// waits here rather than failing half way through a message. A nested
     /// begin(), or commit() without begin(), throws std::logic_error;
     /// rollback() with nothing open does nothing. Writes made outside
-    /// begin()/commit() commit one by one.
+    /// begin()/commit() commit one by one. Once a statement inside the
+    /// transaction fails with an I/O error or a full disk (whether SQLite
+    /// rolled the whole transaction back or only that statement), later
+    /// writes on the connection, the sync state's included, fail naming that
+    /// failure and commit() throws: the caller's rollback() starts afresh.
     void begin() override;
     void commit() override;
     void rollback() override;

@@ -148,3 +148,36 @@ TEST_CASE("smk_pim_convert: a vCard 2.1 as vCard 3.0 and as the model, with warn
     smk_free(warnings);
     CHECK(smk_pim_convert(nullptr, 3, "sifc", "vcard30", nullptr, &out, nullptr, nullptr) == SMK_ERR_ARGUMENT);
 }
+
+TEST_CASE("the C ABI's limits reach the server, and an older, smaller config still works") {
+    auto dir = std::filesystem::temp_directory_path() / ("smk-capi-limits-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    std::string data_dir = dir.string();
+    std::string msg = smk::test::read_fixture("captures/funambol/first-messages/contacts-vcard21-basic-twoway/msg01.xml");
+
+    int calls = 0;
+    smk_server_config config{};
+    config.size = sizeof config;
+    config.data_dir = data_dir.c_str();
+    config.password = test_password;
+    config.user_data = &calls;
+    config.max_commands_per_message = 1;  // the Funambol message has more
+    smk_server* server = nullptr;
+    REQUIRE(smk_server_new(&config, &server, nullptr) == SMK_OK);
+    smk_response r{};
+    REQUIRE(smk_server_process(server, msg.data(), msg.size(), "application/vnd.syncml+xml", "/sync", "127.0.0.1", &r) ==
+            SMK_OK);
+    CHECK(std::string(r.body, r.body_len).find("<Data>413</Data>") != std::string::npos);
+    smk_response_free(&r);
+    smk_server_free(server);
+
+    // A caller compiled before the limits existed: its size ends at user_data.
+    config.size = offsetof(smk_server_config, user_data) + sizeof(void*);
+    REQUIRE(smk_server_new(&config, &server, nullptr) == SMK_OK);
+    REQUIRE(smk_server_process(server, msg.data(), msg.size(), "application/vnd.syncml+xml", "/sync", "127.0.0.1", &r) ==
+            SMK_OK);
+    CHECK(std::string(r.body, r.body_len).find("<Data>212</Data>") != std::string::npos);
+    smk_response_free(&r);
+    smk_server_free(server);
+    std::filesystem::remove_all(dir);
+}
