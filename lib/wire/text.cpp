@@ -1,5 +1,7 @@
 #include "text.hpp"
 
+#include <cstring>
+
 namespace smk::wire {
 
 bool equals_ignore_case(std::string_view a, std::string_view b) {
@@ -32,9 +34,9 @@ std::string hex_byte(std::uint8_t b) {
     return std::string("0x") + kDigits[b >> 4] + kDigits[b & 0xF];
 }
 
-std::string utf8_encode(std::uint32_t cp) {
+namespace {
+void append_utf8(std::string& out, std::uint32_t cp) {
     if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-    std::string out;
     if (cp < 0x80) {
         out += static_cast<char>(cp);
     } else if (cp < 0x800) {
@@ -50,6 +52,12 @@ std::string utf8_encode(std::uint32_t cp) {
         out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
         out += static_cast<char>(0x80 | (cp & 0x3F));
     }
+}
+}  // namespace
+
+std::string utf8_encode(std::uint32_t cp) {
+    std::string out;
+    append_utf8(out, cp);
     return out;
 }
 
@@ -138,7 +146,16 @@ std::uint32_t cp1252(unsigned char b) {
 std::size_t first_repair(std::string_view s) {
     std::size_t i = 0;
     while (i < s.size()) {
-        // Plain ASCII text goes by quickly.
+        // Plain ASCII text goes by quickly, eight bytes at a time: no byte
+        // has its high bit set, nor gets it from subtracting 0x20 (< 0x20).
+        if (s.size() - i >= 8) {
+            std::uint64_t w;
+            std::memcpy(&w, s.data() + i, 8);
+            if (((w | (w - 0x2020202020202020ULL)) & 0x8080808080808080ULL) == 0) {
+                i += 8;
+                continue;
+            }
+        }
         auto b = static_cast<unsigned char>(s[i]);
         if (b >= 0x20 && b < 0x80) {
             ++i;
@@ -162,8 +179,14 @@ std::size_t repair_utf8(std::string& s) {
     out.reserve(s.size() + s.size() / 8 + 4);
     out.append(s, 0, i);
     std::size_t repairs = 0;
-    const std::string replacement = utf8_encode(0xFFFD);
+    const std::string_view replacement = "\xEF\xBF\xBD";  // U+FFFD
     while (i < s.size()) {
+        auto b = static_cast<unsigned char>(s[i]);
+        if (b >= 0x20 && b < 0x80) {
+            out += static_cast<char>(b);
+            ++i;
+            continue;
+        }
         Decoded d = decode_at(s, i);
         if (d.unit == Unit::valid) {
             if (xml_char(d.cp)) {
@@ -177,15 +200,14 @@ std::size_t repair_utf8(std::string& s) {
             if (d.cp >= 0xD800 && d.cp <= 0xDBFF && d.size == 3 && i + 3 < s.size()) {
                 Decoded low = decode_at(s, i + 3);
                 if (low.unit == Unit::broken && low.size == 3 && low.cp >= 0xDC00 && low.cp <= 0xDFFF) {
-                    out += utf8_encode(0x10000 + ((d.cp - 0xD800) << 10) + (low.cp - 0xDC00));
+                    append_utf8(out, 0x10000 + ((d.cp - 0xD800) << 10) + (low.cp - 0xDC00));
                     i += 6;
                     continue;
                 }
             }
             out += replacement;
         } else {
-            std::uint32_t cp = cp1252(static_cast<unsigned char>(s[i]));
-            out += utf8_encode(cp);
+            append_utf8(out, cp1252(b));
             ++repairs;
         }
         i += d.size;
