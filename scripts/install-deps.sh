@@ -18,10 +18,10 @@ packages=(
   python3-vobject         # an independent vCard reader the conversion tests compare with
   gcc libc6-dev           # the interop tests' LD_PRELOAD shim (C, tests/interop/curlfix)
   syncevolution           # the real SyncML client the interop tests drive (2.0.0, file backend)
-  libcpp-httplib-dev      # syncmlkit-httpd's HTTP(S) server (pkg-config cpp-httplib; pulls libssl-dev, libbrotli-dev)
   zlib1g-dev              # syncmlkit-httpd: deflate/gzip request and reply bodies
   openssl                 # syncmlkit-httpd's process test makes a throwaway TLS certificate
   gcovr                   # scripts/coverage.sh: line coverage of lib/pim/ (for people, not CI)
+  libmicrohttpd-dev       # syncmlkit-httpd's HTTP(S) server (pkg-config libmicrohttpd, TLS through GnuTLS)
   libxml2-utils           # xmllint: an independent parser of the XML the server writes (test_text_safety)
 )
 

@@ -25,6 +25,28 @@ std::string escape_for_log(std::string_view s, std::size_t max, bool keep_spaces
     return out;
 }
 
+std::string redact_session_token(std::string_view target) {
+    constexpr std::size_t shown = 8;
+    std::size_t q = target.find('?');
+    if (q == std::string_view::npos) return std::string(target);
+    std::string out(target.substr(0, q + 1));
+    std::size_t pos = q + 1;
+    while (pos <= target.size()) {
+        std::size_t amp = target.find('&', pos);
+        std::string_view param = target.substr(pos, amp == std::string_view::npos ? std::string_view::npos : amp - pos);
+        if (param.rfind("s=", 0) == 0 && param.size() > 2 + shown) {
+            out.append(param.substr(0, 2 + shown));
+            out += "...";
+        } else {
+            out.append(param);
+        }
+        if (amp == std::string_view::npos) break;
+        out += '&';
+        pos = amp + 1;
+    }
+    return out;
+}
+
 std::string format_access_line(const AccessRecord& r) {
     auto with_coding = [](std::string bytes, const std::string& coding) {
         return coding.empty() ? bytes : bytes + "/" + coding;
@@ -35,7 +57,7 @@ std::string format_access_line(const AccessRecord& r) {
     line += ' ';
     line += r.method.empty() ? "-" : escape_for_log(r.method, 16);
     line += ' ';
-    line += r.target.empty() ? "-" : escape_for_log(r.target);
+    line += r.target.empty() ? "-" : escape_for_log(redact_session_token(r.target));
     line += " \"";
     line += escape_for_log(r.content_type, 100, true);
     line += "\" ";

@@ -5,7 +5,9 @@
 // time, peer, method, path and query, content type, request bytes on the
 // wire (/coding when compressed), HTTP status, reply bytes on the wire
 // (/coding), milliseconds. What the client controls is escaped, so a line
-// is always one line.
+// is always one line. A session token in the query (`s=`, the engine's
+// RespURI) shows only its first 8 characters: the log is no way into a
+// session.
 #pragma once
 
 #include <chrono>
@@ -31,6 +33,10 @@ struct AccessRecord {
 };
 
 std::string format_access_line(const AccessRecord& r);
+
+/// `target` with the value of every `s=` query parameter longer than 8
+/// characters cut to its first 8 and "...": "/sync?s=1a2b3c4d...".
+std::string redact_session_token(std::string_view target);
 
 /// `s` with bytes outside printable ASCII, spaces (unless `keep_spaces`),
 /// " and \ written as \xNN; longer than `max` bytes it is cut and ends in

@@ -39,6 +39,7 @@ HttpReply make_reply(smk::Response response, const std::string& accept_encoding,
     r.status = response.http_status;
     r.content_type = std::move(response.content_type);
     r.body = std::move(response.body);
+    if (response.retry_after > 0) r.headers.emplace_back("Retry-After", std::to_string(response.retry_after));
     if (r.body.empty()) return r;
     r.coding = choose_reply_coding(accept_encoding, request_codings);
     if (r.coding) {

@@ -1,6 +1,6 @@
 // One HTTP exchange translated to and from the library's Request and
 // Response, with the content codings of both bodies. Knows nothing of the
-// HTTP server (httplib) the host runs on, so it is tested on its own.
+// HTTP server (libmicrohttpd) the host runs on, so it is tested on its own.
 #pragma once
 
 #include <cstddef>
@@ -23,7 +23,7 @@ struct HttpRequest {
     std::string content_type;
     std::string content_encoding;  ///< every Content-Encoding value, comma-joined
     std::string accept_encoding;   ///< every Accept-Encoding value, comma-joined
-    std::string peer;              ///< the client's address
+    std::string peer;              ///< the client's IP address, no port
     std::string body;              ///< as received, still encoded
 };
 
@@ -50,6 +50,7 @@ HttpReply text_reply(int status, std::string text);
 /// The reply for the library's answer, compressed when `accept_encoding`
 /// allows (see choose_reply_coding); a deflated body carries
 /// Uncompressed-Content-Length, which the Funambol Windows client reads.
+/// Response::retry_after, when set, becomes a Retry-After header.
 HttpReply make_reply(smk::Response response, const std::string& accept_encoding,
                      const std::vector<Coding>& request_codings);
 

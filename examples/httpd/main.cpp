@@ -1,16 +1,23 @@
 // syncmlkit-httpd: SyncMLKit's server over HTTP(S). Parses the options,
-// builds the service (service.cpp), serves it with cpp-httplib
+// builds the service (service.cpp), serves it with libmicrohttpd
 // (http_frontend.cpp) until SIGINT or SIGTERM.
-#include <httplib.h>
 #include <malloc.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
-#include <atomic>
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
-#include <memory>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,16 +33,80 @@ using namespace smk::httpd;
 
 namespace {
 
-// Request bodies, as received and inflated. A SyncML client sends what the
-// server's MaxMsgSize allows (150 kB by default), and the codec refuses
-// anything above 10 MiB (DecodeLimits), so this bound lets every message
-// through that could be served. It bounds what a broken or hostile client
-// can make the server hold, and what a "zip bomb" costs: inflating 16 MiB
-// of a highly repetitive stream takes zlib about a quarter of a second.
-constexpr std::size_t max_body_bytes = 16u * 1024 * 1024;
+// Connections waiting to be accepted. The kernel caps it at
+// net.core.somaxconn (4096 on current Linux); a burst of connections beyond
+// the backlog would be refused or reset.
+constexpr int listen_backlog = 4096;
+
+// File descriptors kept for other uses than connections: stores, logs, epoll.
+constexpr rlim_t reserved_fds = 256;
 
 std::string url_host(const std::string& bind) {
     return bind.find(':') != std::string::npos ? "[" + bind + "]" : bind;
+}
+
+// A non-blocking socket bound to bind:port and listening; -1 (with `error`
+// set) when it cannot be had. `port` becomes the port bound.
+int open_listener(const std::string& bind, int& port, std::string& error) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo* found = nullptr;
+    int rc = getaddrinfo(bind.c_str(), std::to_string(port).c_str(), &hints, &found);
+    if (rc != 0) {
+        error = gai_strerror(rc);
+        return -1;
+    }
+    int fd = -1;
+    for (addrinfo* ai = found; ai && fd < 0; ai = ai->ai_next) {
+        fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            error = std::strerror(errno);
+            continue;
+        }
+        int on = 1, off = 0;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+        if (ai->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);  // :: serves IPv4 too
+        if (::bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd, listen_backlog) != 0) {
+            error = std::strerror(errno);
+            ::close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(found);
+    if (fd < 0) return -1;
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+        port = ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
+                                                : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    }
+    return fd;
+}
+
+// Raises the open-file limit as far as allowed and returns how many
+// connections it leaves room for.
+std::size_t connections_allowed_by_fd_limit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1000;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+        getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    if (limit.rlim_cur == RLIM_INFINITY) return static_cast<std::size_t>(-1);
+    return limit.rlim_cur > 2 * reserved_fds ? static_cast<std::size_t>(limit.rlim_cur - reserved_fds)
+                                             : static_cast<std::size_t>(limit.rlim_cur / 2);
+}
+
+bool read_file(const std::string& path, std::string& text) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    std::ostringstream all;
+    all << in.rdbuf();
+    text = all.str();
+    return static_cast<bool>(in) || in.eof();
 }
 
 }  // namespace
@@ -92,40 +163,60 @@ int main(int argc, char** argv) {
     }
 
     const bool tls = !options.tls_cert.empty();
-    std::unique_ptr<httplib::Server> http;
+    FrontendSettings settings;
     if (tls) {
-        auto https = std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
-        if (!https->is_valid()) {
-            console.err(me + ": cannot load the TLS certificate " + options.tls_cert + " or key " + options.tls_key +
-                        " (PEM files, and the key must match the certificate)");
+        if (!HttpFrontend::tls_supported()) {
+            console.err(me + ": this libmicrohttpd was built without TLS support: --tls-cert cannot be served");
             return 1;
         }
-        http = std::move(https);
-    } else {
-        http = std::make_unique<httplib::Server>();
+        if (!read_file(options.tls_cert, settings.tls_cert_pem) || !read_file(options.tls_key, settings.tls_key_pem)) {
+            console.err(me + ": cannot load the TLS certificate " + options.tls_cert + " or key " + options.tls_key +
+                        " (cannot read the file)");
+            return 1;
+        }
     }
-    // Phones on slow links pause; a session's messages come one after
-    // another on the same connection when the client keeps it.
-    http->set_read_timeout(std::chrono::seconds(60));
-    http->set_write_timeout(std::chrono::seconds(60));
-    http->set_keep_alive_max_count(1000);
+
+    settings.max_connections = options.max_connections;
+    std::size_t fd_room = connections_allowed_by_fd_limit();
+    if (settings.max_connections > fd_room) {
+        settings.max_connections = fd_room;
+        console.err(me + ": the open-file limit (ulimit -n) allows only " + std::to_string(fd_room) +
+                    " connections; --max-connections lowered to that");
+    }
 
     int port = options.port;
-    if (port == 0) {
-        port = http->bind_to_any_port(options.bind);
-    } else if (!http->bind_to_port(options.bind, port)) {
-        port = -1;
-    }
-    if (port <= 0) {
-        console.err(me + ": cannot listen on " + url_host(options.bind) + ":" + std::to_string(options.port) +
-                    " (port in use, or not an address of this machine?)");
+    std::string listen_error;
+    settings.listen_fd = open_listener(options.bind, port, listen_error);
+    if (settings.listen_fd < 0) {
+        console.err(me + ": cannot listen on " + url_host(options.bind) + ":" + std::to_string(options.port) + ": " +
+                    listen_error + " (port in use, or not an address of this machine?)");
         return 1;
     }
 
     const std::string scheme = tls ? "https" : "http";
     const std::string url = scheme + "://" + url_host(options.bind) + ":" + std::to_string(port) + "/";
+    settings.scheme = scheme;
+    settings.listening_url = url;
+    settings.max_body_bytes = service.max_request_size;
+    // Reading and writing is cheap; a message may wait for the disk, so
+    // there are more workers than cores.
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    settings.polling_threads = std::min(4u, std::max(2u, cores));
+    settings.workers = std::max(8u, 2 * cores);
+    settings.max_connections_per_address = options.max_connections_per_address;
+    settings.idle_timeout = options.idle_timeout;
+    settings.request_timeout = options.request_timeout;
     ProcessFn process = service.process_fn(console);
-    install_frontend(*http, process, console, FrontendSettings{scheme, url, max_body_bytes});
+    HttpFrontend http(process, console, std::move(settings));
+    if (std::string error = http.start(); !error.empty()) {
+        if (tls) {
+            console.err(me + ": cannot load the TLS certificate " + options.tls_cert + " or key " + options.tls_key +
+                        " (PEM files, and the key must match the certificate)");
+        } else {
+            console.err(me + ": " + error);
+        }
+        return 1;
+    }
 
     if (!service.demo_user.empty()) {
         console.out(me + ": no --users file given, so this run has one demo user:");
@@ -142,38 +233,24 @@ int main(int argc, char** argv) {
                     options.gab_file);
     }
     if (service.message_log) console.out(me + ": keeping every message in " + service.message_log->dir());
-    std::atomic<bool> listening_ended{false};
-    std::thread listener([&] {
-        http->listen_after_bind();
-        listening_ended = true;
-    });
-    // httplib's stop() does nothing until its loop runs: a SIGTERM that came
-    // before would leave the server running. So the start-up line, which
-    // tells users (and tests) that they may connect and stop it, waits.
-    while (!http->is_running() && !listening_ended) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // Serving already: the start-up line tells users (and tests) that they
+    // may connect, and stop the server with a signal.
     console.out(me + " " + smk::version() + " listening on " + url + " (data: " + options.data_dir + ")");
 
     int stop_signal = 0;
     auto last_expiry = std::chrono::steady_clock::now();
-    while (!listening_ended) {
+    while (!stop_signal) {
         timespec wait{0, 250 * 1000 * 1000};
         int sig = sigtimedwait(&stop_signals, nullptr, &wait);
-        if (sig == SIGINT || sig == SIGTERM) {
-            stop_signal = sig;
-            break;
-        }
+        if (sig == SIGINT || sig == SIGTERM) stop_signal = sig;
+        http.reap_late_requests();
         if (std::chrono::steady_clock::now() - last_expiry > std::chrono::seconds(30)) {
             service.server->expire_idle_sessions();
             last_expiry = std::chrono::steady_clock::now();
         }
     }
-    if (stop_signal) console.out(me + ": " + (stop_signal == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
-    http->stop();
-    listener.join();
-    if (!stop_signal) {
-        console.err(me + ": the HTTP server stopped unexpectedly");
-        return 1;
-    }
+    console.out(me + ": " + (stop_signal == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
+    http.stop();
     console.out(me + ": stopped");
     return 0;
 }

@@ -83,6 +83,14 @@ Options parse_options(const std::vector<std::string>& args) {
             o.tls_cert = nonempty(value());
         } else if (name == "--tls-key") {
             o.tls_key = nonempty(value());
+        } else if (name == "--max-connections") {
+            o.max_connections = static_cast<std::size_t>(parse_number(name, value(), 1, 1000000));
+        } else if (name == "--max-connections-per-address") {
+            o.max_connections_per_address = static_cast<std::size_t>(parse_number(name, value(), 0, 1000000));
+        } else if (name == "--idle-timeout") {
+            o.idle_timeout = std::chrono::seconds(parse_number(name, value(), 1, 3600));
+        } else if (name == "--request-timeout") {
+            o.request_timeout = std::chrono::seconds(parse_number(name, value(), 1, 3600));
         } else if (name.rfind("-", 0) == 0) {
             throw ConfigError("unknown option " + name + " (see --help)");
         } else {
@@ -118,6 +126,14 @@ A SyncML server over HTTP: POST SyncML messages (XML or WBXML) to any path.
   --log-dir DIR          keep every message, request and reply, as XML files
   --tls-cert FILE        serve HTTPS with this certificate (PEM) ...
   --tls-key FILE         ... and this private key (PEM)
+  --max-connections N    open connections in all (default 10000)
+  --max-connections-per-address N
+                         open connections from one IP address (default
+                         1000; 0: no limit); the users behind a NAT share
+                         its address
+  --idle-timeout S       close a connection silent for S seconds (default 15)
+  --request-timeout S    a request must arrive whole within S seconds of the
+                         connection's start or the previous reply (default 60)
   -v, --verbose          print the engine's informational messages too
   -h, --help             print this help and exit
       --version          print the version and exit

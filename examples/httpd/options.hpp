@@ -22,6 +22,16 @@ struct Options {
     std::string log_dir;  ///< empty: messages are not kept
     std::string tls_cert;
     std::string tls_key;
+    /// Open connections in all; more are accepted and closed at once.
+    std::size_t max_connections = 10000;
+    /// Open connections from one IP address; 0: no limit. Generous, since
+    /// a company's users may all come through one NAT address.
+    std::size_t max_connections_per_address = 1000;
+    /// A connection on which nothing moves this long is closed.
+    std::chrono::seconds idle_timeout{15};
+    /// A request must have arrived whole (headers and body) this long after
+    /// the connection opened or the previous reply on it was sent.
+    std::chrono::seconds request_timeout{60};
     bool verbose = false;  ///< the engine's info and debug messages too
     bool help = false;
     bool version = false;

@@ -60,6 +60,7 @@ Service make_service(const Options& options, Console& console) {
     if (!options.time_zone.empty())
         config.user_time_zone = [zone = options.time_zone](const std::string&) { return zone; };
     auto idle = config.session_timeout;
+    s.max_request_size = smk::effective_max_request_size(config);
     s.server = std::make_unique<smk::Server>(std::move(config));
 
     if (!options.log_dir.empty()) {
@@ -80,8 +81,8 @@ ProcessFn Service::process_fn(Console& console) {
             log->record_reply(ticket, response);
             return response;
         } catch (const std::exception& e) {
-            console.err(std::string("error: ") + escape_for_log(request.peer, 64) + " " + escape_for_log(request.url) + ": " +
-                        e.what());
+            console.err(std::string("error: ") + escape_for_log(request.peer, 64) + " " +
+                        escape_for_log(redact_session_token(request.url)) + ": " + e.what());
             throw;
         }
     };

@@ -22,6 +22,9 @@ struct Service {
     std::size_t user_count = 0;
     std::size_t grant_count = 0;
     std::size_t gab_entries = 0;
+    /// The largest request body read, on the wire and inflated
+    /// (smk::effective_max_request_size of the server's configuration).
+    std::size_t max_request_size = 0;
     std::string demo_user;      ///< set when no --users file was given
     std::string demo_password;  ///< its password, random for this run
 

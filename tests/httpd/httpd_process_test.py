@@ -123,6 +123,13 @@ def raw_deflate(data):
     return c.compress(data) + c.flush()
 
 
+def syncml_header_status(reply):
+    """The Data of the reply's Status for the SyncHdr (XML), or None."""
+    m = re.search(rb"<Status><CmdID>\d+</CmdID><MsgRef>\d+</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd>.*?<Data>(\d+)</Data>",
+                  reply)
+    return m.group(1).decode() if m else None
+
+
 def exchange(conn, method, path, body=None, headers=None):
     """(response, body bytes) of one request on `conn`."""
     conn.request(method, path, body=body, headers=headers or {})
@@ -158,14 +165,20 @@ class HttpLayer(unittest.TestCase):
     def check_syncml_reply(self, response, plain):
         """A SyncML message gets HTTP 200 and a SyncML reply (the fixture's
         credentials are not the demo user's: the reply is a 401 challenge
-        inside SyncML, not an HTTP error; after a few such failures from one
-        address the login throttle answers 503 inside SyncML instead)."""
+        inside SyncML, not an HTTP error; after a few of them the engine
+        refuses logins from this address for a while, 503 inside SyncML,
+        and the host says for how long in Retry-After)."""
         self.assertEqual(response.status, 200)
         content_type = response.getheader("Content-Type", "")
         self.assertEqual(content_type.split(";")[0], SYNCML_XML)
         self.assertIn(b"<SyncML", plain)
         self.assertIn(b"</SyncML>", plain)
-        self.assertTrue(b"<Data>401</Data>" in plain or b"<Data>503</Data>" in plain)
+        status = syncml_header_status(plain)
+        self.assertIn(status, ("401", "503"))
+        if status == "503":
+            self.assertGreater(int(response.getheader("Retry-After")), 0)
+        else:
+            self.assertIsNone(response.getheader("Retry-After"))
 
     def test_startup_output(self):
         out = "\n".join(self.server.out)
@@ -253,8 +266,24 @@ class HttpLayer(unittest.TestCase):
         self.check_syncml_reply(response, body)
 
     def test_too_large(self):
-        big = b"x" * (16 * 1024 * 1024 + 1000)  # just above the 16 MiB bound
+        # The bound is twice the MaxMsgSize (150000): smk::effective_max_request_size.
+        big = b"x" * (2 * 150000 + 1000)
         response, body = self.post(big, {})
+        self.check_length(response, body)
+        self.assertEqual(response.status, 413)
+        self.assertIn(b"larger than 300000 bytes", body)
+        # The body was read: the connection serves the next request.
+        response, body = exchange(self.conn, "GET", "/")
+        self.assertEqual(response.status, 200)
+        # A body far too large to be worth reading is refused at once.
+        conn = self.server.connection()
+        self.addCleanup(conn.close)
+        conn.putrequest("POST", "/sync")
+        conn.putheader("Content-Type", SYNCML_XML)
+        conn.putheader("Content-Length", str(1 << 30))
+        conn.endheaders()
+        response = conn.getresponse()
+        body = response.read()
         self.check_length(response, body)
         self.assertEqual(response.status, 413)
         # Sent in chunks, the bound holds too (little is left unread on the
@@ -307,6 +336,14 @@ class HttpLayer(unittest.TestCase):
         self.assertTrue(response.getheader("Content-Type").startswith("text/plain"))
         self.assertIn(b"SyncML server", body)
         self.assertIn(("http://127.0.0.1:%d/" % self.server.port).encode(), body)
+        # HEAD: the same headers, no body; the connection goes on.
+        self.conn.request("HEAD", "/")
+        response = self.conn.getresponse()
+        self.assertEqual(response.status, 200)
+        self.assertEqual(int(response.getheader("Content-Length")), len(body))
+        self.assertEqual(response.read(), b"")
+        response, again = exchange(self.conn, "GET", "/")
+        self.assertEqual(again, body)
 
     def test_other_methods(self):
         # PUT with a body, then a GET on the same connection: the body was read.
@@ -323,6 +360,15 @@ class HttpLayer(unittest.TestCase):
                 response, body = exchange(conn, method, "/")
                 self.check_length(response, body)
                 self.assertEqual(response.status, 405)
+
+    def test_session_token_not_logged(self):
+        token = "0123456789abcdef0123456789abcdef"
+        response, _ = self.post(self.message, {}, "/sync?probe=token&s=" + token)
+        self.assertEqual(response.status, 200)
+        line = self.server.wait_for_line(lambda l: " POST /sync?probe=token&s=" in l, 5)
+        self.assertIsNotNone(line)
+        self.assertIn(" /sync?probe=token&s=01234567... ", line)
+        self.assertNotIn(token, "\n".join(self.server.out + self.server.err))
 
     def test_message_log_files(self):
         response, _ = self.post(self.message, {}, "/sync?probe=log")
@@ -400,6 +446,51 @@ class Startup(unittest.TestCase):
         self.assertNotIn("demo", out)
         self.assertEqual(server.stop(), 0, "SIGTERM stops it cleanly")
         self.assertIsNotNone(server.wait_for_line(lambda l: l.endswith(": stopped"), 5))
+
+    def test_login_session_url_and_throttle(self):
+        # A real login (the fixture's Basic credentials, test:test): the
+        # reply's RespURI carries the session token, which the access log
+        # shows cut; the next message goes to that URL.
+        users = self.write("login", "users", "test:test\n")
+        server = self.start(["--users", users], "login")
+        conn = server.connection()
+        self.addCleanup(conn.close)
+        message = fixture("captures/syncevolution/first-message/contacts-two-way-xml-basic.xml")
+        response, body = exchange(conn, "POST", "/sync", message, {"Content-Type": SYNCML_XML})
+        self.assertEqual(response.status, 200)
+        self.assertIn(syncml_header_status(body), ("200", "212"))
+        m = re.search(rb"<RespURI>([^<]*)</RespURI>", body)
+        self.assertIsNotNone(m, body)
+        resp_uri = m.group(1).decode()
+        token = re.search(r"[?&]s=([0-9a-f]+)", resp_uri).group(1)
+        self.assertGreaterEqual(len(token), 16)
+        path = resp_uri[resp_uri.index("/", len("http://")):]
+        response, body = exchange(conn, "POST", path, message, {"Content-Type": SYNCML_XML})
+        self.assertEqual(response.status, 200)
+        line = server.wait_for_line(lambda l: " POST /sync?s=" in l, 5)
+        self.assertIsNotNone(line)
+        self.assertIn(" /sync?s=%s... " % token[:8], line)
+        self.assertNotIn(token, "\n".join(server.out + server.err))
+
+        # Wrong passwords: after a few the engine refuses logins from this
+        # address for a while, and the reply says how long in Retry-After.
+        wrong = message.replace(b"dGVzdDp0ZXN0", b"dGVzdDp3cm9uZw==")  # test:wrong
+        retry_after = []
+        for i in range(8):
+            conn2 = server.connection()
+            self.addCleanup(conn2.close)
+            response, body = exchange(conn2, "POST", "/sync?try=%d" % i,
+                                      wrong.replace(b"syncevo-ci-client", b"guesser-%d" % i),
+                                      {"Content-Type": SYNCML_XML})
+            self.assertEqual(response.status, 200)
+            status = syncml_header_status(body)
+            self.assertIn(status, ("401", "503"))
+            if status == "503":
+                retry_after.append(int(response.getheader("Retry-After")))
+            else:
+                self.assertIsNone(response.getheader("Retry-After"))
+        self.assertTrue(retry_after, "throttled after repeated failures")
+        self.assertTrue(all(r > 0 for r in retry_after), retry_after)
 
     @unittest.skipUnless(shutil.which("openssl"), "needs the openssl command to make a certificate")
     def test_https(self):

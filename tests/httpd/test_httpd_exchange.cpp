@@ -142,6 +142,33 @@ TEST_CASE("make_reply: status and type pass through; empty bodies stay uncompres
     CHECK_FALSE(none.coding);
 }
 
+TEST_CASE("make_reply: retry_after becomes a Retry-After header") {
+    smk::Response r;
+    r.content_type = "application/vnd.syncml+xml";
+    r.body = syncml_reply();
+    HttpReply plain = make_reply(r, "deflate", {});
+    for (const auto& h : plain.headers) CHECK(h.first != "Retry-After");
+
+    r.retry_after = 37;
+    HttpReply throttled = make_reply(r, "deflate", {});
+    int found = 0;
+    for (const auto& h : throttled.headers) {
+        if (h.first == "Retry-After") {
+            ++found;
+            CHECK(h.second == "37");
+        }
+    }
+    CHECK(found == 1);
+    CHECK(throttled.coding);  // the body is compressed as ever
+
+    smk::Response busy;
+    busy.http_status = 503;
+    busy.retry_after = 5;
+    HttpReply empty = make_reply(busy, "", {});
+    REQUIRE(empty.headers.size() == 1);
+    CHECK(empty.headers[0] == std::make_pair(std::string("Retry-After"), std::string("5")));
+}
+
 TEST_CASE("bodies that cannot be decoded never reach the engine") {
     FakeEngine engine;
     HttpRequest unknown = post("<SyncML/>");

@@ -120,6 +120,28 @@ TEST_CASE("access line: what the client controls is escaped") {
     CHECK(line.find("/x\\x0AFAKE\\x20LINE \"a\\x22b\"") != std::string::npos);
 }
 
+TEST_CASE("access line: a session token shows only its first 8 characters") {
+    const std::string token = "1a2b3c4d5e6f708192a3b4c5d6e7f809";
+    CHECK(redact_session_token("/sync?s=" + token) == "/sync?s=1a2b3c4d...");
+    CHECK(redact_session_token("/sync?a=1&s=" + token + "&b=2") == "/sync?a=1&s=1a2b3c4d...&b=2");
+    CHECK(redact_session_token("/sync?s=" + token + "&s=" + token) == "/sync?s=1a2b3c4d...&s=1a2b3c4d...");
+    CHECK(redact_session_token("/sync?s=short") == "/sync?s=short");
+    CHECK(redact_session_token("/sync?ss=" + token) == "/sync?ss=" + token);  // another parameter
+    CHECK(redact_session_token("/sync/s=" + token) == "/sync/s=" + token);    // not in the query
+    CHECK(redact_session_token("/sync") == "/sync");
+    CHECK(redact_session_token("/sync?") == "/sync?");
+    CHECK(redact_session_token("/sync?&") == "/sync?&");
+
+    AccessRecord r;
+    r.when = sample_time();
+    r.target = "/sync?s=" + token;
+    r.status = 200;
+    std::string line = format_access_line(r);
+    CHECK(line.find(" /sync?s=1a2b3c4d... ") != std::string::npos);
+    CHECK(line.find(token) == std::string::npos);
+    CHECK(line.find(token.substr(8)) == std::string::npos);
+}
+
 TEST_CASE("file name parts from client strings") {
     CHECK(file_name_part("syncevo-ci-client") == "syncevo-ci-client");
     CHECK(file_name_part("IMEI:123456789012345") == "IMEI_123456789012345");

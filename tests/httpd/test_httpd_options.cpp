@@ -34,6 +34,22 @@ TEST_CASE("options: defaults") {
     CHECK(o.tls_key.empty());
     CHECK_FALSE(o.help);
     CHECK_FALSE(o.verbose);
+    CHECK(o.max_connections == 10000);
+    CHECK(o.max_connections_per_address == 1000);
+    CHECK(o.idle_timeout.count() == 15);
+    CHECK(o.request_timeout.count() == 60);
+}
+
+TEST_CASE("options: connection limits and timeouts") {
+    Options o = parse_options({"--max-connections", "5000", "--max-connections-per-address=0", "--idle-timeout", "5",
+                               "--request-timeout=20"});
+    CHECK(o.max_connections == 5000);
+    CHECK(o.max_connections_per_address == 0);
+    CHECK(o.idle_timeout.count() == 5);
+    CHECK(o.request_timeout.count() == 20);
+    CHECK(error_of({"--max-connections", "0"}).find("--max-connections: expected a whole number from 1") == 0);
+    CHECK(error_of({"--idle-timeout", "0"}).find("--idle-timeout: expected a whole number from 1 to 3600") == 0);
+    CHECK(error_of({"--request-timeout", "x"}).find("--request-timeout: expected a whole number from 1") == 0);
 }
 
 TEST_CASE("options: every option, as --name value and --name=value") {
@@ -97,7 +113,8 @@ TEST_CASE("options: --help names every option") {
     std::string text = usage();
     for (const char* name : {"--port", "--bind", "--data", "--users", "--grants", "--gab", "--max-msg-size",
                              "--session-timeout", "--time-zone", "--log-dir", "--tls-cert", "--tls-key", "--verbose", "--help",
-                             "--version"}) {
+                             "--version", "--max-connections", "--max-connections-per-address", "--idle-timeout",
+                             "--request-timeout"}) {
         INFO(name);
         CHECK(text.find(name) != std::string::npos);
     }
