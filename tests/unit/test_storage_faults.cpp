@@ -283,6 +283,86 @@ private:
     std::map<std::string, std::string> pending_maps_;  // LUID -> GUID
 };
 
+// A host's own store: items in memory, with transactions (a copy taken at
+// begin(), put back at rollback()), so that a message that fails leaves
+// nothing behind in it. Its sync state then lives in a SQLite file of its
+// own under the state dir, where the faults strike.
+class MemoryStore : public Datastore {
+public:
+    struct Entry {
+        std::string revision;
+        Format format;
+        std::string data;
+    };
+    std::map<std::string, Entry> items;
+    Format native_format() const override { return {"text/vcard", "3.0"}; }
+    std::unique_ptr<ItemCursor> list() override {
+        struct Cursor : ItemCursor {
+            std::vector<ItemVersion> rows;
+            std::size_t at = 0;
+            bool next(ItemVersion& out) override {
+                if (at == rows.size()) return false;
+                out = rows[at++];
+                return true;
+            }
+        };
+        auto cursor = std::make_unique<Cursor>();
+        for (const auto& [guid, e] : items) cursor->rows.push_back({guid, e.revision});
+        return cursor;
+    }
+    std::optional<StoredItem> read(const std::string& guid) override {
+        auto it = items.find(guid);
+        if (it == items.end()) return std::nullopt;
+        return StoredItem{guid, it->second.revision, it->second.format, it->second.data};
+    }
+    std::optional<std::string> revision(const std::string& guid) override {
+        auto it = items.find(guid);
+        if (it == items.end()) return std::nullopt;
+        return it->second.revision;
+    }
+    ItemVersion add(const Format& format, std::string_view data) override {
+        std::string guid = "m" + std::to_string(++next_id_);
+        items[guid] = {std::to_string(++next_rev_), format, std::string(data)};
+        return {guid, items[guid].revision};
+    }
+    std::optional<std::string> replace(const std::string& guid, const Format& format, std::string_view data) override {
+        auto it = items.find(guid);
+        if (it == items.end()) return std::nullopt;
+        it->second = {std::to_string(++next_rev_), format, std::string(data)};
+        return it->second.revision;
+    }
+    bool remove(const std::string& guid) override { return items.erase(guid) > 0; }
+    void begin() override { saved_ = items; }
+    void commit() override { saved_.reset(); }
+    void rollback() override {
+        if (saved_) items = std::move(*saved_);
+        saved_.reset();
+    }
+
+private:
+    std::optional<std::map<std::string, Entry>> saved_;
+    int next_id_ = 0, next_rev_ = 0;  // never reused, also after a rollback
+};
+
+class MemoryProvider : public DatastoreProvider {
+public:
+    std::shared_ptr<MemoryStore> contacts = std::make_shared<MemoryStore>();
+    std::shared_ptr<Datastore> open(const std::string& owner, Category category) override {
+        return owner == "alice" && category == Category::contacts ? contacts : nullptr;
+    }
+    std::optional<Access> grant(const std::string&, Category, const std::string&) override { return std::nullopt; }
+    std::shared_ptr<Datastore> open_global_address_book() override { return nullptr; }
+};
+
+// Every item's data.
+std::vector<std::string> all_items(Datastore& store) {
+    std::vector<std::string> out;
+    auto cursor = store.list();
+    ItemVersion v;
+    while (cursor->next(v)) out.push_back(store.read(v.guid)->data);
+    return out;
+}
+
 std::string contact(int i) { return std::string("Contact ") + (i < 10 ? "0" : "") + std::to_string(i); }
 
 // The server's own changes between the syncs (a user's webmail, say),
@@ -291,10 +371,10 @@ std::string contact(int i) { return std::string("Contact ") + (i < 10 ? "0" : ""
 struct ServerEdits {
     bool modified = false, deleted = false;
 };
-ServerEdits edit_on_server(TestServer& ts, std::size_t padding) {
+ServerEdits edit_on_server(const std::function<std::shared_ptr<Datastore>()>& open, std::size_t padding) {
     FaultyVfs::Pause pause;
     ServerEdits done;
-    auto store = ts.stores->open("alice", Category::contacts);
+    std::shared_ptr<Datastore> store = open();
     std::map<std::string, std::string> guid_by_name;
     {
         auto cursor = store->list();
@@ -332,10 +412,20 @@ std::string describe(const std::multiset<std::string>& s) {
 
 // The scripted sync with `arm` called just before it starts; then, with
 // the disk healthy, the client's next sync and the checks.
-RunResult run(const std::function<void(FaultyVfs&)>& arm, std::size_t padding) {
+// Where the server keeps the contacts.
+enum class Backend { sqlite_store, host_store };
+
+RunResult run(const std::function<void(FaultyVfs&)>& arm, std::size_t padding, Backend backend) {
     FaultyVfs& vfs = FaultyVfs::install();
     RunResult r;
-    TestServer ts;
+    auto host = std::make_shared<MemoryProvider>();
+    TestServer ts(150000, [&](ServerConfig& config) {
+        if (backend == Backend::host_store) config.datastores = host;
+    });
+    auto contacts = [&]() -> std::shared_ptr<Datastore> {
+        if (backend == Backend::host_store) return host->contacts;
+        return ts.stores->open("alice", Category::contacts);
+    };
     vfs.only_under(ts.dir.string());
     vfs.skip_syncs(true);
     ModelClient client(ts, padding);
@@ -343,7 +433,7 @@ RunResult run(const std::function<void(FaultyVfs&)>& arm, std::size_t padding) {
 
     arm(vfs);
     bool first_completed = client.sync();  // the slow sync: 20 contacts up
-    ServerEdits edits = edit_on_server(ts, padding);
+    ServerEdits edits = edit_on_server(contacts, padding);
     client.modify(contact(3), 2);
     client.modify(contact(4), 2);
     client.remove(contact(5));
@@ -383,7 +473,7 @@ RunResult run(const std::function<void(FaultyVfs&)>& arm, std::size_t padding) {
     std::multiset<std::string> on_server;
     {
         FaultyVfs::Pause pause;
-        on_server = labels(ts.items("alice", Category::contacts));
+        on_server = labels(all_items(*contacts()));
     }
     if (on_client != on_server)
         r.problems.push_back("client and server differ: client {" + describe(on_client) + "}, server {" +
@@ -417,8 +507,8 @@ RunResult run(const std::function<void(FaultyVfs&)>& arm, std::size_t padding) {
 }
 
 // Runs the script once without faults and returns how many counted calls it made.
-std::uint64_t dry_run(unsigned kinds, std::size_t padding) {
-    RunResult r = run([&](FaultyVfs& v) { v.count(kinds); }, padding);
+std::uint64_t dry_run(unsigned kinds, std::size_t padding, Backend backend = Backend::sqlite_store) {
+    RunResult r = run([&](FaultyVfs& v) { v.count(kinds); }, padding, backend);
     std::uint64_t n = r.calls;
     INFO(describe({r.problems.begin(), r.problems.end()}));
     REQUIRE(r.problems.empty());
@@ -431,10 +521,11 @@ struct Sweep {
 };
 
 // Every N from 1 to the count of a dry run, with `arm(vfs, n)`.
-Sweep sweep(std::uint64_t total, std::size_t padding, const std::function<void(FaultyVfs&, std::uint64_t)>& arm) {
+Sweep sweep(std::uint64_t total, std::size_t padding, const std::function<void(FaultyVfs&, std::uint64_t)>& arm,
+            Backend backend = Backend::sqlite_store) {
     Sweep s;
     for (std::uint64_t n = 1; n <= total; ++n) {
-        RunResult r = run([&](FaultyVfs& v) { arm(v, n); }, padding);
+        RunResult r = run([&](FaultyVfs& v) { arm(v, n); }, padding, backend);
         ++s.runs;
         s.fired += r.fault_fired;
         s.failed_messages += r.message_failed;
@@ -490,6 +581,20 @@ TEST_CASE("with a small page cache, writes fail in the middle of a message, and 
     FaultyVfs::small_page_cache(0);
     WARN("small cache: " << writes << " writes, " << s.failed_messages << " runs with a failed message");
     CHECK(s.fired == writes);
+}
+
+TEST_CASE("a host's store: faults in its sync state file fail the message, and the next sync converges") {
+    FaultyVfs::install();
+    std::uint64_t writes = dry_run(FaultyVfs::writes, 0, Backend::host_store);
+    REQUIRE(writes > 10);
+    Sweep io = sweep(
+        writes, 0, [](FaultyVfs& v, std::uint64_t n) { v.fail_nth(n, SQLITE_IOERR_WRITE); }, Backend::host_store);
+    Sweep full = sweep(writes, 0, [](FaultyVfs& v, std::uint64_t n) { v.fail_from(n); }, Backend::host_store);
+    // (Its state rows are small: a small page cache makes no difference here.)
+    WARN("host store: " << writes << " writes; I/O error: " << io.failed_messages << ", disk full: "
+                        << full.failed_messages << " runs with a failed message");
+    CHECK(io.fired == writes);
+    CHECK(full.fired == writes);
 }
 
 TEST_CASE("a session's first message: a nonce or DevInf that cannot be saved is answered with a SyncML 500") {
