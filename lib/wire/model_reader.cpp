@@ -31,7 +31,15 @@ std::string raw_text(xml_node n) {
     return out;
 }
 
-std::string text(xml_node n) { return std::string(trim(raw_text(n))); }
+// An element's text, trimmed. Names, URIs, codes and DevInf fields are text
+// by definition: bytes that are not valid UTF-8 are repaired (repair_utf8)
+// here, so the model holds what the server will later write. Item data is
+// kept as sent (raw_text): it may be binary, or in a charset it declares.
+std::string text(xml_node n) {
+    std::string s(trim(raw_text(n)));
+    repair_utf8(s);
+    return s;
+}
 
 template <typename F>
 void for_each_element(xml_node parent, F f) {

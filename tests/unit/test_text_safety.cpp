@@ -517,3 +517,33 @@ TEST_CASE("allowed character references and CDATA decode as they are") {
     Message c = decode(xml, Encoding::xml);
     CHECK(c.body.at(0).children.at(0).items.at(0).data == "abc" + kFFFD);
 }
+
+TEST_CASE("raw bytes that are not UTF-8: names and URIs are repaired as decoded, item data is kept as sent") {
+    for (Encoding enc : {Encoding::xml, Encoding::wbxml}) {
+        INFO((enc == Encoding::xml ? "XML" : "WBXML"));
+        // Written with a marker, the raw bytes put in its place (the encoder would repair them).
+        Message m = message_with("@@");
+        Item& bare = m.body[2].children.at(0).items.at(1);
+        bare.data = "@@";
+        std::string bytes = encode(m, enc);
+        std::string raw = "M\xFC" "ller\x01";
+        if (enc == Encoding::xml) {
+            for (std::size_t at; (at = bytes.find("@@")) != std::string::npos;) bytes.replace(at, 2, raw);
+        } else {
+            // WBXML strings and opaque data carry their length or end: same length only.
+            raw = "M\xFC\x01";
+            for (std::size_t at; (at = bytes.find("@@")) != std::string::npos;) bytes.replace(at, 2, raw.substr(0, 2));
+            raw = "M\xFC";
+        }
+        Message back = decode(bytes, enc);
+        std::string fixed = repaired_utf8(raw);
+        CHECK(fixed != raw);
+        CHECK(back.header.source.name == fixed);
+        CHECK(back.header.source.uri == "IMEI:" + fixed);
+        CHECK(back.body[0].target_refs.at(0) == fixed);
+        CHECK(back.body[1].items.at(0).devinf->man == fixed);
+        CHECK(back.body[2].children.at(0).items.at(0).source.uri == fixed);
+        CHECK(back.body[2].children.at(0).items.at(1).data == raw);
+        CHECK(is_xml_text(encode(back, Encoding::xml)));
+    }
+}
