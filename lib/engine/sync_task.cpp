@@ -418,6 +418,12 @@ bool SyncTask::send_chunk(Reply& reply, Command& sync) {
     std::size_t overhead = reply.size_of(part) + 64;  // the MoreData flag and the Size
     std::size_t room = reply.room() > overhead ? reply.room() - overhead : 0;
     std::size_t take = std::min(whole.size() - outgoing_offset_, std::max<std::size_t>(room, 256));
+    // Cut between UTF-8 characters (XML can carry only whole ones); the
+    // chunks still add up to the same bytes, binary data included.
+    for (std::size_t back = 0; back < 3 && take > 1 && outgoing_offset_ + take < whole.size() &&
+                               (static_cast<unsigned char>(whole[outgoing_offset_ + take]) & 0xC0) == 0x80;
+         ++back)
+        --take;
     item.data = whole.substr(outgoing_offset_, take);
     if (outgoing_offset_ == 0) item.meta.size = std::to_string(whole.size());
     outgoing_offset_ += take;

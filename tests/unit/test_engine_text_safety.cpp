@@ -266,3 +266,37 @@ TEST_CASE("repair_item_text: declared charsets, folded lines, XML declarations")
     CHECK(fixed("Gr\xFC\xDF" "e\x00!"s, n) == "Gr\xC3\xBC\xC3\x9F" "e" + kFFFD + "!");
     CHECK(n == 3);
 }
+
+TEST_CASE("a large UTF-8 item goes out in chunks cut between characters, so XML carries it intact") {
+    TestServer ts;
+    std::string note;
+    for (int i = 0; i < 1500; ++i) note += "\xC3\xBC\xE2\x82\xAC\xF0\x9F\x98\x80";  // ü€😀: 2, 3 and 4 bytes
+    std::string big = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Big;Item;;;\r\nFN:Item Big\r\nNOTE:" + note + "\r\nEND:VCARD\r\n";
+    ts.stores->open("alice", Category::contacts)->add(Format{"text/vcard", "3.0"}, big);
+    TestClient c(*ts.server, "IMEI:utf8-chunks");
+    c.max_msg_size = "4000";
+    Message m = c.message();
+    m.body.push_back(devinf_put({"IMEI:utf8-chunks", "text/vcard", "3.0", "contacts", "", "", true}));
+    m.body.push_back(TestClient::alert("205", "contacts", "./contacts", "", "L1"));
+    Message reply = c.send(m);
+    reply = client_changes(c, reply, "contacts", {});
+    std::string reassembled;
+    std::size_t chunks = 0;
+    for (int round = 0; round < 30; ++round) {
+        CHECK(well_formed(c.last_response.body));
+        for (const Command& op : server_ops(reply)) {
+            const std::string& part = op.items.at(0).data;
+            CHECK(is_xml_text(part));  // each chunk whole characters
+            reassembled += part;
+            ++chunks;
+        }
+        if (reply.final) break;
+        Message next = c.message(false);
+        next.body = c.statuses_for(reply);
+        reply = c.send(next);
+    }
+    CHECK(reply.final);
+    CHECK(chunks >= 4);
+    CHECK(reassembled == big);
+    CHECK(lines_with(*ts.logger, {"UTF-8"}) == 0);
+}
