@@ -54,10 +54,12 @@ BURST = 5000 if LONG else 2000
 CLIENTS = 1000
 CLIENT_ROUNDS = 5 if LONG else 1
 PER_ADDRESS_LIMIT = 20
-# Clients share users, 8 devices a user (ServerConfig::max_sessions_per_user):
-# a user's first login creates the user's SQLite stores, some 40 ms of disk
-# work that is not what these tests measure.
+# Clients share users, 8 devices a user (ServerConfig::max_sessions_per_user).
+# A user's first login creates the user's SQLite stores, some 40 ms of disk
+# work that is not what these tests measure: every user logs in once
+# beforehand (one client a user, all users at once), unless SMK_ABUSE_COLD=1.
 DEVICES_PER_USER = 8
+COLD = os.environ.get("SMK_ABUSE_COLD", "") not in ("", "0")
 
 
 def fixture(relative):
@@ -176,15 +178,24 @@ class Server:
             return [l for l in self.out if needle in l]
 
     def stop(self):
-        if self.proc is None or self.proc.poll() is not None:
-            return None if self.proc is None else self.proc.returncode
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=STOP_TIMEOUT)
+        """SIGTERM (SIGKILL if it does not go); keeps its output in stdout.txt and stderr.txt."""
+        if self.proc is None:
             return None
+        status = self.proc.poll()
+        if status is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                status = self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=STOP_TIMEOUT)
+                status = None
+        time.sleep(0.1)  # the last lines
+        with self.lock:
+            for name, lines in (("stdout.txt", self.out), ("stderr.txt", self.err)):
+                with open(os.path.join(self.dir, name), "w") as f:
+                    f.write("\n".join(lines) + "\n")
+        return status
 
 
 # --- a small HTTP/1.1 client on asyncio streams -----------------------------
@@ -211,7 +222,32 @@ async def close_writer(writer):
         pass
 
 
+def warm_up(port, clients):
+    """One login a user (users of `clients` clients), all at once; returns the SyncHdr statuses."""
+    users = (clients + DEVICES_PER_USER - 1) // DEVICES_PER_USER
+
+    async def login(user):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            writer.write(post_bytes(client_login(user * DEVICES_PER_USER, "warm-up-%04d" % user), keep_alive=False))
+            await writer.drain()
+            status, headers, body = await asyncio.wait_for(read_reply(reader), 60)
+            return header_status(body) if status == 200 else "HTTP %d" % status
+        finally:
+            await close_writer(writer)
+
+    async def run():
+        return await asyncio.gather(*(login(u) for u in range(users)), return_exceptions=True)
+    return [r if isinstance(r, str) else repr(r) for r in asyncio.run(run())]
+
+
 class Abuse(unittest.TestCase):
+
+    def warm_up(self, server, clients):
+        if COLD:
+            return
+        statuses = warm_up(server.port, clients)
+        self.assertEqual([s for s in statuses if s not in ("200", "212")], [], "warm-up logins")
 
     def start(self, name, args):
         server = Server(name, args)
@@ -345,6 +381,7 @@ class Abuse(unittest.TestCase):
         self.assertTrue(raise_fd_limit(BURST + 200), "open-file limit too low")
         users = Server("burst", []).write("users", users_file(BURST))
         server = self.start("burst-run", ["--users", users, "--max-connections-per-address", "0"])
+        self.warm_up(server, BURST)
         requests = [post_bytes(client_login(i, "burst-%04d" % i), keep_alive=False) for i in range(BURST)]
 
         async def run():
@@ -396,6 +433,7 @@ class Abuse(unittest.TestCase):
         self.assertTrue(raise_fd_limit(CLIENTS + 200), "open-file limit too low")
         users = Server("clients", []).write("users", users_file(CLIENTS))
         server = self.start("clients-run", ["--users", users, "--max-connections-per-address", "0"])
+        self.warm_up(server, CLIENTS)
 
         async def client(n, start_gate):
             await start_gate.wait()
