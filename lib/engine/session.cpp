@@ -205,9 +205,11 @@ Response Session::handle_authenticated(const Message& in, Reply& reply) {
     for (Command& s : pending_statuses_) reply.add_status(std::move(s));
     pending_statuses_.clear();
 
-    for (auto& task : tasks_) task->db().begin();
     std::size_t open_before = tasks_.size();
     try {
+        // Inside the try: a store that cannot begin (busy, an I/O error)
+        // fails the message like any other store failure.
+        for (std::size_t i = 0; i < open_before; ++i) tasks_[i]->db().begin();
         for (const Command& cmd : in.body) {
             dispatch(cmd, in.header.msg_id, reply);
             // Databases opened by an Alert of this message join its transaction.

@@ -31,6 +31,7 @@ const char* error_name(int rc) {
         case SQLITE_IOERR_WRITE: return "SQLITE_IOERR_WRITE";
         case SQLITE_IOERR_FSYNC: return "SQLITE_IOERR_FSYNC";
         case SQLITE_IOERR_TRUNCATE: return "SQLITE_IOERR_TRUNCATE";
+        case SQLITE_IOERR_LOCK: return "SQLITE_IOERR_LOCK";
         default: return "an I/O error";
     }
 }
@@ -64,7 +65,11 @@ int x_device_characteristics(sqlite3_file* f) { return rm(f)->xDeviceCharacteris
 int x_shm_map(sqlite3_file* f, int region, int size, int extend, void volatile** out) {
     return rm(f)->xShmMap(real(f), region, size, extend, out);
 }
-int x_shm_lock(sqlite3_file* f, int offset, int n, int flags) { return rm(f)->xShmLock(real(f), offset, n, flags); }
+int x_shm_lock(sqlite3_file* f, int offset, int n, int flags) {
+    if ((flags & SQLITE_SHM_LOCK) && (flags & SQLITE_SHM_EXCLUSIVE))
+        if (int rc = g_shim->on_call(FaultyVfs::exclusive_locks, reinterpret_cast<ShimFile*>(f)->name); rc > 0) return rc;
+    return rm(f)->xShmLock(real(f), offset, n, flags);
+}
 void x_shm_barrier(sqlite3_file* f) { rm(f)->xShmBarrier(real(f)); }
 int x_shm_unmap(sqlite3_file* f, int del) { return rm(f)->xShmUnmap(real(f), del); }
 int x_fetch(sqlite3_file* f, sqlite3_int64 off, int n, void** out) { return rm(f)->xFetch(real(f), off, n, out); }
@@ -236,9 +241,12 @@ int FaultyVfs::on_call(unsigned kind, const char* file) {
     ++calls_;
     bool fail = fail_at_ != 0 && (sticky_ ? calls_ >= fail_at_ : calls_ == fail_at_);
     if (!fail) return pass;
-    int rc = kind == writes ? write_error_ : kind == syncs ? SQLITE_IOERR_FSYNC : SQLITE_IOERR_TRUNCATE;
+    int rc = kind == writes  ? write_error_
+             : kind == syncs ? SQLITE_IOERR_FSYNC
+             : kind == truncates ? SQLITE_IOERR_TRUNCATE
+                                 : SQLITE_IOERR_LOCK;
     if (failures_++ == 0) {
-        const char* call = kind == writes ? "xWrite" : kind == syncs ? "xSync" : "xTruncate";
+        const char* call = kind == writes ? "xWrite" : kind == syncs ? "xSync" : kind == truncates ? "xTruncate" : "xShmLock";
         first_failure_ = std::string(call) + " on " + file + ": " + error_name(rc);
     }
     return rc;

@@ -1,8 +1,9 @@
 // A SQLite VFS for fault-injection tests, as LevelDB's fault-injection Env:
 // it wraps the VFS that was the default, becomes the default itself, and
 // passes every call through, counting the calls that write (xWrite, and
-// xSync and xTruncate when asked) so that a test can fail the N-th of them
-// from now with an I/O error, or every one from the N-th on (a full disk).
+// xSync, xTruncate and exclusive WAL locks when asked) so that a test can
+// fail the N-th of them from now with an I/O error, or every one from the
+// N-th on (a full disk).
 //
 // Only connections opened after install() go through it. One instance per
 // process; the counters are guarded, so sessions on several threads may
@@ -20,7 +21,7 @@ namespace smk::test {
 class FaultyVfs {
 public:
     /// The kinds of call that are counted and may fail.
-    enum Calls : unsigned { writes = 1, syncs = 2, truncates = 4, all_writing = 7 };
+    enum Calls : unsigned { writes = 1, syncs = 2, truncates = 4, all_writing = 7, exclusive_locks = 8 };
 
     /// Registers the shim as SQLite's default VFS (the first call) and
     /// returns it. It stays registered for the life of the process,
@@ -31,7 +32,9 @@ public:
     void count(unsigned kinds = writes);
     /// Fails the `n`-th counted call from now (1: the next one), once. A
     /// write fails with `write_error` (SQLITE_IOERR_WRITE or SQLITE_FULL),
-    /// a sync with SQLITE_IOERR_FSYNC, a truncate with SQLITE_IOERR_TRUNCATE.
+    /// a sync with SQLITE_IOERR_FSYNC, a truncate with SQLITE_IOERR_TRUNCATE,
+    /// an exclusive lock of the WAL index (xShmLock: a writer's, a
+    /// checkpoint's) with SQLITE_IOERR_LOCK.
     void fail_nth(std::uint64_t n, int write_error = SQLITE_IOERR_WRITE, unsigned kinds = writes);
     /// A full disk: every counted call from the `n`-th on fails (writes
     /// with SQLITE_FULL), until disarm().

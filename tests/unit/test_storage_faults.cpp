@@ -724,3 +724,45 @@ TEST_CASE("the SQLite store: once a write fails inside a transaction, nothing mo
     }
     FaultyVfs::small_page_cache(0);
 }
+
+TEST_CASE("a store that cannot begin a message's transaction answers the message with a SyncML 500") {
+    FaultyVfs& vfs = FaultyVfs::install();
+    TestServer ts;
+    vfs.only_under(ts.dir.string());
+    vfs.skip_syncs(true);
+    vfs.disarm();
+    TestClient c(*ts.server, kDevice);
+    Message pkg2 = test::steps::init(c, "201", "contacts", "", "A1");
+    REQUIRE(code_of(find_status(pkg2, "SyncHdr")) == 212);
+    // The next exclusive WAL lock is the write lock of the message's BEGIN IMMEDIATE.
+    vfs.fail_nth(1, SQLITE_IOERR_WRITE, FaultyVfs::exclusive_locks);
+    std::string escaped;
+    Message pkg4;
+    try {
+        pkg4 = test::steps::client_changes(c, pkg2, "contacts",
+                                           {TestClient::item_command(CommandKind::Add, "1", vcard("One", 1, 0))});
+    } catch (const std::exception& e) {
+        escaped = e.what();
+    }
+    bool fired = vfs.failures() > 0;
+    std::string fault = vfs.first_failure();
+    vfs.disarm();
+    INFO("fault: " << fault);
+    REQUIRE(fired);
+    CHECK(escaped == "");
+    if (escaped.empty()) {
+        CHECK(c.last_response.http_status == 200);
+        CHECK(code_of(find_status(pkg4, "SyncHdr")) == 500);
+        CHECK(ts.logger->contains("disk I/O error"));
+    }
+    {
+        FaultyVfs::Pause pause;
+        CHECK(ts.items("alice", Category::contacts).empty());
+    }
+    // The client's next sync stores the contact once.
+    ModelClient next(ts, 0);
+    next.add("One");
+    CHECK(next.sync());
+    FaultyVfs::Pause pause;
+    CHECK(ts.items("alice", Category::contacts).size() == 1);
+}
