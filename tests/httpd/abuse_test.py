@@ -41,6 +41,7 @@ import unittest
 HTTPD = FIXTURES = WORK = None
 LONG = os.environ.get("SMK_ABUSE_LONG", "") not in ("", "0")
 STARTUP_TIMEOUT = 20
+REPLY_TIMEOUT = 180  # seconds for one reply in the burst and the concurrent clients (queued behind the rest)
 STOP_TIMEOUT = 20
 SYNCML_XML = "application/vnd.syncml+xml"
 LOGIN_MESSAGE = "captures/syncevolution/first-message/contacts-two-way-xml-basic.xml"  # Basic test:test
@@ -57,7 +58,8 @@ PER_ADDRESS_LIMIT = 20
 # Clients share users, 8 devices a user (ServerConfig::max_sessions_per_user).
 # A user's first login creates the user's SQLite stores, some 40 ms of disk
 # work that is not what these tests measure: every user logs in once
-# beforehand (one client a user, all users at once), unless SMK_ABUSE_COLD=1.
+# beforehand (one client a user, all users at once) and the server restarts,
+# unless SMK_ABUSE_COLD=1.
 DEVICES_PER_USER = 8
 COLD = os.environ.get("SMK_ABUSE_COLD", "") not in ("", "0")
 
@@ -145,6 +147,8 @@ class Server:
         return path
 
     def start(self):
+        with self.lock:
+            self.out, self.err = [], []
         self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, cwd=self.dir)
         for stream, lines in ((self.proc.stdout, self.out), (self.proc.stderr, self.err)):
@@ -231,7 +235,7 @@ def warm_up(port, clients):
         try:
             writer.write(post_bytes(client_login(user * DEVICES_PER_USER, "warm-up-%04d" % user), keep_alive=False))
             await writer.drain()
-            status, headers, body = await asyncio.wait_for(read_reply(reader), 60)
+            status, headers, body = await asyncio.wait_for(read_reply(reader), REPLY_TIMEOUT)
             return header_status(body) if status == 200 else "HTTP %d" % status
         finally:
             await close_writer(writer)
@@ -248,6 +252,9 @@ class Abuse(unittest.TestCase):
             return
         statuses = warm_up(server.port, clients)
         self.assertEqual([s for s in statuses if s not in ("200", "212")], [], "warm-up logins")
+        # A restart ends the warm-up sessions; the stores stay.
+        self.assertEqual(server.stop(), 0)
+        server.start()
 
     def start(self, name, args):
         server = Server(name, args)
@@ -399,7 +406,7 @@ class Abuse(unittest.TestCase):
             async def answer(reader, writer):
                 try:
                     await writer.drain()
-                    return await asyncio.wait_for(read_reply(reader), 60)
+                    return await asyncio.wait_for(read_reply(reader), REPLY_TIMEOUT)
                 finally:
                     await close_writer(writer)
             replies = await asyncio.gather(*(answer(r, w) for r, w in pairs), return_exceptions=True)
@@ -445,7 +452,7 @@ class Abuse(unittest.TestCase):
                 try:
                     writer.write(post_bytes(message))
                     await writer.drain()
-                    status, headers, body = await asyncio.wait_for(read_reply(reader), 60)
+                    status, headers, body = await asyncio.wait_for(read_reply(reader), REPLY_TIMEOUT)
                 finally:
                     await close_writer(writer)
                 latencies.append(time.monotonic() - started)
