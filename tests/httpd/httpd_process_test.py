@@ -361,6 +361,18 @@ class HttpLayer(unittest.TestCase):
                 self.check_length(response, body)
                 self.assertEqual(response.status, 405)
 
+    def test_headers_bounded(self):
+        # Request line and headers must fit in 32 kB: a 40 kB header is refused
+        # by libmicrohttpd before any handler runs.
+        conn = self.server.connection()
+        self.addCleanup(conn.close)
+        response, body = exchange(conn, "GET", "/?probe=big-header", headers={"X-Filler": "a" * 40000})
+        self.assertEqual(response.status, 431)
+        self.assertIsNone(self.server.wait_for_line(lambda l: "probe=big-header" in l, 0.5))
+        # 20 kB are fine.
+        response, body = exchange(self.conn, "GET", "/", headers={"X-Filler": "a" * 20000})
+        self.assertEqual(response.status, 200)
+
     def test_session_token_not_logged(self):
         token = "0123456789abcdef0123456789abcdef"
         response, _ = self.post(self.message, {}, "/sync?probe=token&s=" + token)
