@@ -89,6 +89,7 @@ public:
     std::vector<std::string> problems;         // replies that were no SyncML, and the like
     std::vector<std::string> failures;         // error statuses the server answered
     bool saw_error_status = false;
+    int login_retries = 0;  // 401s answered by logging in again with the new nonce
 
     void add(const std::string& name) {
         std::string luid = std::to_string(++luid_seq_);
@@ -122,6 +123,7 @@ public:
         for (int attempt = 0; attempt < 2; ++attempt) {
             Outcome o = session();
             if (o != Outcome::retry_login) return o == Outcome::completed;
+            ++login_retries;
         }
         return false;
     }
@@ -395,6 +397,7 @@ struct RunResult {
     std::uint64_t calls = 0;            // counted calls of the scripted syncs
     bool fault_fired = false;
     bool message_failed = false;
+    int login_retries = 0;
 };
 
 // Labels of a list of cards, sorted.
@@ -502,6 +505,7 @@ RunResult run(const std::function<void(FaultyVfs&)>& arm, std::size_t padding, B
         if (on_server != expected)
             r.problems.push_back("server holds {" + describe(on_server) + "}, expected {" + describe(expected) + "}");
     }
+    r.login_retries = client.login_retries;
     if (!r.problems.empty()) r.problems.insert(r.problems.begin(), "fault: " + (fault.empty() ? "none fired" : fault));
     return r;
 }
@@ -518,6 +522,7 @@ std::uint64_t dry_run(unsigned kinds, std::size_t padding, Backend backend = Bac
 
 struct Sweep {
     std::uint64_t runs = 0, fired = 0, failed_messages = 0;
+    std::uint64_t login_retries = 0;  // runs whose client had to log in again after a 401
 };
 
 // Every N from 1 to the count of a dry run, with `arm(vfs, n)`.
@@ -529,6 +534,7 @@ Sweep sweep(std::uint64_t total, std::size_t padding, const std::function<void(F
         ++s.runs;
         s.fired += r.fault_fired;
         s.failed_messages += r.message_failed;
+        s.login_retries += r.login_retries > 0;
         INFO("N = " << n << " of " << total << ": " << describe({r.problems.begin(), r.problems.end()}));
         CHECK(r.problems.empty());
     }
@@ -543,9 +549,10 @@ TEST_CASE("an I/O error at any write of a sync fails the message with a SyncML s
     REQUIRE(writes > 10);
     Sweep s = sweep(writes, 0, [](FaultyVfs& v, std::uint64_t n) { v.fail_nth(n, SQLITE_IOERR_WRITE); });
     WARN("I/O error: " << writes << " writes, " << s.fired << " faults fired, " << s.failed_messages
-                       << " runs with a failed message");
+                       << " runs with a failed message, " << s.login_retries << " with a 401 before the next login");
     CHECK(s.fired == writes);
     CHECK(s.failed_messages > 0);
+    CHECK(s.login_retries == 0);  // a failed message never costs the client its nonce
 }
 
 TEST_CASE("a full disk from any write on fails the messages cleanly, and the next sync converges") {
@@ -555,6 +562,7 @@ TEST_CASE("a full disk from any write on fails the messages cleanly, and the nex
     WARN("disk full: " << writes << " writes, " << s.failed_messages << " runs with a failed message");
     CHECK(s.fired == writes);
     CHECK(s.failed_messages > 0);
+    CHECK(s.login_retries == 0);
 }
 
 TEST_CASE("a failing fsync or truncate at any point is survived as well") {
