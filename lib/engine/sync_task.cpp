@@ -5,6 +5,7 @@
 #include "engine/item_format.hpp"
 #include "engine/item_identity.hpp"
 #include "engine/item_text.hpp"
+#include "sqlite/lost_transaction.hpp"
 #include "wire/text.hpp"
 
 namespace smk::engine {
@@ -26,12 +27,19 @@ void OpenDatabase::begin() {
 }
 
 void OpenDatabase::commit() {
-    if (own_state_db) own_state_db->exec("COMMIT");
+    if (own_state_db) {
+        // After an I/O error or a full disk in the sync state the transaction
+        // lacks a write (or SQLite rolled it back): it is not committed.
+        if (std::string cause = sqlite::lost_cause(*own_state_db); !cause.empty())
+            throw DatastoreError("sync state (" + own_state_db->getFilename() + "): not committed after " + cause);
+        own_state_db->exec("COMMIT");
+    }
     store->commit();
 }
 
 void OpenDatabase::rollback() {
     if (own_state_db) {
+        sqlite::clear_lost(*own_state_db);
         try {
             own_state_db->exec("ROLLBACK");
         } catch (const std::exception&) {
