@@ -96,7 +96,7 @@ typedef struct smk_server_config {
     void (*log)(void *user_data, int level, const char *message);
     void *user_data;
     /* Limits (docs/SECURITY.md); 0 means the default given.
-     * The largest message accepted: 0 means twice max_msg_size. */
+     * The largest message accepted: 0 means twice max_msg_size, at least 64 KiB. */
     size_t max_request_size;
     /* The largest item, whole or in chunks; 0 means 4000000. */
     size_t max_obj_size;

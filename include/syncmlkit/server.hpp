@@ -59,7 +59,8 @@ struct ServerConfig {
     std::size_t max_msg_size = 150000;
     /// The largest message accepted, after any HTTP content coding is
     /// undone: clients size their messages loosely (Funambol overshot 15000
-    /// by 7%), so the default, 0, means twice max_msg_size. Larger messages
+    /// by 7%, and a first message comes before the client knows the limit),
+    /// so the default, 0, means twice max_msg_size, at least 64 KiB. Larger messages
     /// are refused unread (HTTP 413 from the host, or a 400 reply here).
     std::size_t max_request_size = 0;
     /// The largest single item a client may send, also when it arrives in
@@ -113,7 +114,7 @@ struct ServerConfig {
 };
 
 /// The largest message `config` accepts (max_request_size, or twice
-/// max_msg_size when that is 0): what a host should read of a request body,
+/// max_msg_size and at least 64 KiB when that is 0): what a host should read of a request body,
 /// on the wire and once inflated.
 SMK_API std::size_t effective_max_request_size(const ServerConfig& config);
 

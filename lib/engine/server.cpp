@@ -56,7 +56,10 @@ constexpr std::size_t kMaxDeviceIdBytes = 512;
 }  // namespace
 
 std::size_t effective_max_request_size(const ServerConfig& config) {
-    return config.max_request_size ? config.max_request_size : 2 * config.max_msg_size;
+    if (config.max_request_size) return config.max_request_size;
+    // A client's first message, with its DevInf, comes before it knows our
+    // MaxMsgSize (SyncEvolution's is 14 kB in XML): never below 64 KiB.
+    return std::max<std::size_t>(2 * config.max_msg_size, 64 * 1024);
 }
 
 // Sessions are found by their RespURI token alone, and only while the

@@ -1,4 +1,5 @@
 #include "engine/session.hpp"
+#include "sqlite/enable_wal.hpp"
 
 #include <filesystem>
 #include <functional>
@@ -433,7 +434,7 @@ std::optional<OpenDatabase> Session::open_database(const DatabaseName& name) {
         // The busy timeout first: switching to WAL while another session's
         // connection writes would otherwise fail at once ("database is locked").
         db.own_state_db->exec("PRAGMA busy_timeout=5000");
-        db.own_state_db->exec("PRAGMA journal_mode=WAL");
+        sqlite::enable_wal(*db.own_state_db);
         db.state = std::make_unique<state::SyncState>(*db.own_state_db);
     }
     return db;

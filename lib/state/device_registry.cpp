@@ -1,6 +1,7 @@
 // Devices in one table, smk_user_devices, keyed by (user, device): the nonce
 // as a BLOB (raw bytes), the DevInf as text, last_seen in Unix seconds.
 #include "state/device_registry.hpp"
+#include "sqlite/enable_wal.hpp"
 
 #include <ctime>
 
@@ -43,7 +44,7 @@ SQLite::Database open_registry_file(const std::string& path) {
     try {
         SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, kBusyTimeoutMs);
         db.exec("PRAGMA synchronous=NORMAL");  // first: the switch to WAL then syncs less
-        db.exec("PRAGMA journal_mode=WAL");
+        sqlite::enable_wal(db);
         db.exec(kSchema);
         return db;
     } catch (const SQLite::Exception& e) {

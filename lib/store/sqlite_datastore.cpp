@@ -7,6 +7,7 @@
 // GUID is never handed out twice and every write gets a revision no earlier
 // write had, whichever connection made it.
 #include "store/sqlite_datastore.hpp"
+#include "sqlite/enable_wal.hpp"
 
 #include "sqlite/lost_transaction.hpp"
 #include "sqlite/statement_in_use.hpp"
@@ -65,7 +66,7 @@ DatastoreError failure(const std::string& what, const SQLite::Database& db, cons
 std::shared_ptr<SQLite::Database> open_store_file(const std::string& path) {
     auto db = std::make_shared<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, kBusyTimeoutMs);
     db->exec("PRAGMA synchronous=NORMAL");  // first: the switch to WAL then syncs less
-    db->exec("PRAGMA journal_mode=WAL");
+    sqlite::enable_wal(*db);
     db->exec("BEGIN IMMEDIATE");
     try {
         db->exec(kSchema);

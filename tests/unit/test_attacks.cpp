@@ -483,10 +483,13 @@ TEST_CASE("limits: too many commands in one message, and a message above the siz
     CHECK(ts.server->session_count() == 0);
 
     Request big;
-    std::string body = "<SyncML>" + std::string(20001, ' ') + "</SyncML>";
+    std::string body = "<SyncML>" + std::string(64 * 1024, ' ') + "</SyncML>";
     big.body = body;
     big.content_type = "application/vnd.syncml+xml";
-    CHECK(ts.server->process(big).http_status == 413);  // twice MaxMsgSize by default
+    CHECK(ts.server->process(big).http_status == 413);  // twice MaxMsgSize, at least 64 KiB
+    ServerConfig small;
+    small.max_msg_size = 4000;
+    CHECK(effective_max_request_size(small) == 64 * 1024);
     CHECK(effective_max_request_size(ServerConfig{}) == 300000);
 }
 
