@@ -23,6 +23,7 @@ packages=(
   gcovr                   # scripts/coverage.sh: line coverage of lib/pim/ (for people, not CI)
   libmicrohttpd-dev       # syncmlkit-httpd's HTTP(S) server (pkg-config libmicrohttpd, TLS through GnuTLS)
   libxml2-utils           # xmllint: an independent parser of the XML the server writes (test_text_safety)
+  clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer with ASan/UBSan (SMK_FUZZ=ON needs clang)
 )
 
 missing=()

@@ -142,7 +142,9 @@ private:
     }
 
     void report_unknown_zones() {
-        for (const auto& [tzid, line] : zones_used_) {
+        for (const auto& used : zones_used_) {
+            const std::string& tzid = used.first;  // a named reference: clang 14 cannot capture a binding
+            const auto& line = used.second;
             bool defined = std::any_of(calendar_.time_zones.begin(), calendar_.time_zones.end(),
                                        [&](const TimeZoneDefinition& d) { return d.tzid == tzid; });
             if (!defined && cal::computable_zone(tzid).empty())

@@ -170,7 +170,8 @@ Calendar merge_calendar(const Calendar& s, const Calendar& in, const MergeInput&
                                    [&](const TimeZoneDefinition& q) { return q.tzid == z.tzid; });
         if (!present) r.time_zones.push_back(z);
     }
-    FieldMerger m(how, {});
+    const std::vector<std::string> none_sent_empty;  // FieldMerger keeps a reference: no temporary
+    FieldMerger m(how, none_sent_empty);
     r.extra = m.extras(s.extra, in.extra);
     return r;
 }

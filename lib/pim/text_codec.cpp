@@ -313,6 +313,7 @@ void fold_75(std::string& out, std::string_view line) {
     while (line.size() - start > limit) {
         std::size_t cut = start + limit;
         while (cut > start && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;
+        if (cut == start) cut = start + limit;  // no character start at all (not UTF-8): cut anyway
         // Never between a backslash and what it escapes.
         if (cut > start + 1 && line[cut - 1] == '\\') {
             std::size_t backslashes = 0;
