@@ -306,8 +306,11 @@ void SyncTask::apply(const Command& cmd, const std::string& msg_ref, Reply& repl
                     case CommandKind::Delete: code = delete_item(item); break;
                     default: code = 406; break;
                 }
-            } catch (const DatastoreError&) {
+            } catch (const DatastoreError& e) {
                 code = 510;
+                if (warn_)
+                    warn_(name_.owner + "/" + category_name(name_.category) + " item " + item.source.uri + ": " +
+                          e.what() + " (510)");
             }
         }
         reply.add_status(item_status(cmd, item, msg_ref, code));
