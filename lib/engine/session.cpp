@@ -268,23 +268,37 @@ void Session::remember_sent_items(const Message& out) {
     sent_items_.clear();
     for (const Command& cmd : out.body) {
         if (cmd.kind != CommandKind::Sync) continue;
-        for (const Command& op : cmd.children)
-            if (!op.items.empty() && op.kind != CommandKind::Delete)
-                sent_items_[op.cmd_id] = SentItem{cmd.source.uri, op.items.front().source.uri};
+        for (const Command& op : cmd.children) {
+            if (op.items.empty()) continue;
+            const Item& item = op.items.front();
+            // A Delete names the client's LUID; an Add or Replace our GUID.
+            bool is_delete = op.kind == CommandKind::Delete;
+            sent_items_[op.cmd_id] =
+                SentItem{cmd.source.uri, is_delete ? item.target.uri : item.source.uri, is_delete, item.more_data};
+        }
     }
 }
 
 void Session::on_status(const Command& status) {
     std::optional<std::uint64_t> code = to_number(status.data);
-    if (!code || *code < 300 || *code == 418) return;  // 418 "already exists" is a success for the client
+    if (!code) return;
+    if (*code < 300 || *code == 418) {  // 418 "already exists" is a success for the client
+        // The client holds our Replace or has done our Delete: only now is
+        // it recorded, so a reply lost on the way is sent again next time.
+        auto sent = sent_items_.find(status.cmd_ref);
+        if (sent != sent_items_.end() && !sent->second.more_data)
+            if (SyncTask* task = task_for(sent->second.server_uri))
+                task->delivered(sent->second.id, sent->second.is_delete);
+        return;
+    }
     if (*code != 508)
         ctx_.log(LogLevel::warning, "device " + device_ + " answered " + status.data + " to our " + status.cmd +
                                         " (command " + status.cmd_ref + ")");
     auto sent = sent_items_.find(status.cmd_ref);
-    if (sent == sent_items_.end()) return;
+    if (sent == sent_items_.end() || sent->second.is_delete) return;  // a refused Delete is sent again next time
     // The client did not take the item: forget that it holds it, so that
     // the next sync offers it again rather than losing it silently.
-    if (SyncTask* task = task_for(sent->second.server_uri)) task->not_taken(sent->second.guid);
+    if (SyncTask* task = task_for(sent->second.server_uri)) task->not_taken(sent->second.id);
 }
 
 // A reply that refuses the whole message: the SyncHdr status and the same
@@ -571,6 +585,9 @@ void Session::on_map(const Command& cmd, const std::string& msg_ref, Reply& repl
 }
 
 void Session::after_commands(const Message& in, Reply& reply) {
+    // The client's statuses for our last message are in: what they did not
+    // confirm is sent again in a later session.
+    for (auto& task : tasks_) task->forget_unconfirmed();
     switch (phase_) {
         case Phase::init:
             if (!in.final) break;

@@ -111,7 +111,9 @@ private:
     std::vector<std::unique_ptr<SyncTask>> tasks_;
     struct SentItem {
         std::string server_uri;  ///< the database
-        std::string guid;
+        std::string id;          ///< our GUID (Add, Replace) or the client's LUID (Delete)
+        bool is_delete = false;
+        bool more_data = false;  ///< a chunk before the last of a large object
     };
     std::unordered_map<std::string, SentItem> sent_items_;  ///< by CmdID, of our last message
     /// Statuses that did not fit the client's MaxMsgSize, for the next reply.

@@ -493,11 +493,16 @@ bool SyncTask::fill(Reply& reply, bool large_objects) {
         std::size_t size = reply.size_of(op);
         bool too_big = size > reply.room();
         if (too_big && any) break;  // next message
-        // Remember what the client now holds (an Add awaits its Map).
-        if (op.kind == CommandKind::Delete)
-            st.erase(device_, next->guid);
+        // An Add is remembered at once, as awaiting its Map (sent again
+        // until the Map comes); a Replace or Delete only once the client's
+        // status confirms it (delivered()), so a reply lost with the
+        // connection or the process is sent again next time.
+        if (op.kind == CommandKind::Add)
+            st.put(device_, {next->guid, "", revision});
+        else if (op.kind == CommandKind::Delete)
+            unconfirmed_["d\n" + next->luid] = Unconfirmed{next->guid, next->luid, ""};
         else
-            st.put(device_, {next->guid, op.kind == CommandKind::Add ? "" : next->luid, revision});
+            unconfirmed_["r\n" + next->guid] = Unconfirmed{next->guid, next->luid, revision};
         (op.kind == CommandKind::Add ? to_client_.added
                                      : op.kind == CommandKind::Replace ? to_client_.replaced : to_client_.deleted)++;
         last_sent_seq_ = next->seq;
@@ -505,6 +510,7 @@ bool SyncTask::fill(Reply& reply, bool large_objects) {
         any = true;
         if (too_big && large_objects && op.kind != CommandKind::Delete) {
             // Larger than a whole message: in chunks, this message's room first.
+            if (op.kind == CommandKind::Replace) chunked_key_ = "r\n" + op.items.front().source.uri;
             outgoing_chunks_ = std::move(op);
             if (!send_chunk(reply, target)) return false;
             continue;
@@ -525,6 +531,25 @@ void SyncTask::not_taken(const std::string& guid) {
         row->revision.clear();  // a Replace: the client keeps its older version
         db_.state->put(device_, *row);
     }
+}
+
+void SyncTask::forget_unconfirmed() {
+    if (chunked_key_.empty() || !unconfirmed_.count(chunked_key_)) {
+        unconfirmed_.clear();
+        return;
+    }
+    auto chunked = unconfirmed_.extract(chunked_key_);
+    unconfirmed_.clear();
+    unconfirmed_.insert(std::move(chunked));
+}
+
+void SyncTask::delivered(const std::string& id, bool is_delete) {
+    auto it = unconfirmed_.find((is_delete ? "d\n" : "r\n") + id);
+    if (it == unconfirmed_.end()) return;  // an Add: recorded when sent, completed by the Map
+    const Unconfirmed& u = it->second;
+    if (is_delete) db_.state->erase(device_, u.guid);
+    else db_.state->put(device_, {u.guid, u.luid, u.revision});
+    unconfirmed_.erase(it);
 }
 
 bool SyncTask::map(const std::string& guid, const std::string& luid) { return db_.state->set_luid(device_, guid, luid); }

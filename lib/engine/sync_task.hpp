@@ -103,6 +103,13 @@ public:
     /// The client refused an Add or Replace of ours: it does not hold that
     /// version, so the next sync sends it again.
     void not_taken(const std::string& guid);
+    /// The client confirmed our Replace of `id` (a GUID) or our Delete of
+    /// `id` (its LUID): now it holds that version, or no longer the item.
+    void delivered(const std::string& id, bool is_delete);
+    /// Replaces and Deletes sent but not confirmed are dropped from memory:
+    /// the client's state still says it has the old version, so a later
+    /// session sends them again.
+    void forget_unconfirmed();
     /// The session completed its part: the anchors become the Last ones.
     void commit_anchors();
 
@@ -147,6 +154,13 @@ private:
     ClientView client_;
     std::function<void(const std::string&)> warn_;
     std::int64_t last_sent_seq_ = 0;
+    // Replaces (by GUID) and Deletes (by LUID) of our last message, until the
+    // client's status for them arrives.
+    struct Unconfirmed {
+        std::string guid, luid, revision;
+    };
+    std::unordered_map<std::string, Unconfirmed> unconfirmed_;
+    std::string chunked_key_;  ///< of a Replace going out in chunks: its status comes after the last
     bool sent_sync_ = false;
     SyncCounts from_client_, to_client_;
 };

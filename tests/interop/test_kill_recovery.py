@@ -124,17 +124,10 @@ POINTS = [
 # test, <point>_known_defect, asserts those, as an expected failure (so it
 # turns into an unexpected success, a failure, once the defect is fixed:
 # then remove the point from here).
-_LOST_REPLY = (
-    "the engine takes a Replace or Delete it puts into a reply as delivered at once "
-    "(SyncTask::fill() updates the client's row in smk_client_items, or erases it, while "
-    "building the reply), not when the client's Status for it arrives; when that reply is "
-    "lost with the host, the client keeps the old version of every Replace in it and every "
-    "item it deletes, and no later sync sends them again (the server's side is right)")
-KNOWN_DEFECTS = {
-    "twoway-replace-after": _LOST_REPLY,
-    "twoway-delete-after": _LOST_REPLY,
-    "twoway-map-last-after": _LOST_REPLY,
-}
+# Points that show a known engine defect, {name: what goes wrong}; none now
+# (a reply lost with the host used to lose the server's Replaces and Deletes
+# on the client: they are now recorded only when the client confirms them).
+KNOWN_DEFECTS = {}
 KNOWN_RESULTS = {}  # {name: the client's problems} of the points in KNOWN_DEFECTS
 
 WORK = None

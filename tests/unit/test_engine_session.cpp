@@ -611,3 +611,40 @@ TEST_CASE("a resume (225) after an interrupted session is answered 509 and runs 
     pkg2 = init(old, "225", "contacts", "", "X1");
     CHECK(find_status(pkg2, "Alert")->data == "406");
 }
+
+TEST_CASE("a server Replace or Delete whose reply never reached the client is sent again") {
+    TestServer ts;
+    TestClient c(*ts.server, "IMEI:lost");
+    auto store = ts.stores->open("alice", Category::contacts);
+    std::string keep = store->add(Format{"text/vcard", "3.0"}, vcard("Keep")).guid;
+    std::string gone = store->add(Format{"text/vcard", "3.0"}, vcard("Gone")).guid;
+    Message pkg2 = init(c, "201", "contacts", "", "K1");
+    Message pkg4 = client_changes(c, pkg2, "contacts", {});
+    map_phase(c, pkg4, "contacts");
+
+    // Changed on the server; the client's two-way sync gets package 4 and
+    // then vanishes (its statuses never arrive).
+    REQUIRE(store->replace(keep, Format{"text/vcard", "3.0"}, vcard("Kept")));
+    REQUIRE(store->remove(gone));
+    for (int round = 0; round < 2; ++round) {
+        c.new_session();
+        pkg2 = init(c, round == 0 ? "200" : "225", "contacts", "K1", "K2");
+        REQUIRE(find_command(pkg2, CommandKind::Alert)->data == "200");  // the anchors still match
+        pkg4 = client_changes(c, pkg2, "contacts", {});
+        std::vector<Command> ops = server_ops(pkg4);
+        REQUIRE(ops.size() == 2);
+        std::size_t replaces = 0, deletes = 0;
+        for (const Command& op : ops) {
+            replaces += op.kind == CommandKind::Replace && op.items.at(0).data == vcard("Kept");
+            deletes += op.kind == CommandKind::Delete && op.items.at(0).target.uri == "c" + gone;
+        }
+        CHECK(replaces == 1);
+        CHECK(deletes == 1);
+    }
+    // This time the client confirms: the next sync has nothing to send.
+    map_phase(c, pkg4, "contacts");
+    c.new_session();
+    pkg2 = init(c, "200", "contacts", "K2", "K3");
+    pkg4 = client_changes(c, pkg2, "contacts", {});
+    CHECK(server_ops(pkg4).empty());
+}
