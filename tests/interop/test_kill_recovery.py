@@ -197,6 +197,7 @@ class Scenario:
         self.saved = os.path.join(WORK, "saved", name)
         self.live = os.path.join(WORK, "live", name)
         self.messages = []                # [(number, tags, host seconds)] of the baseline
+        self.broken = ""                  # why the baseline failed
 
     @property
     def items_dir(self):
@@ -486,6 +487,9 @@ class KillRecovery(unittest.TestCase):
         and the message numbers of each package are learnt."""
         if scenario.messages:
             return
+        if scenario.broken:
+            self.fail("the baseline of %s failed before: %s" % (scenario.name, scenario.broken))
+        scenario.broken = "it did not finish"
         started = time.monotonic()
         HOST.stop()
         scenario.restore()
@@ -507,6 +511,7 @@ class KillRecovery(unittest.TestCase):
         scenario.messages = [
             (m.number, message_tags(texts_out[i], texts_in[i], i == len(seen) - 1), m.elapsed or 0.0)
             for i, m in enumerate(seen)]
+        scenario.broken = ""
         print("\nbaseline %s: %d messages: %s" % (scenario.name, len(seen), scenario.layout()), file=sys.stderr)
 
     def kill_point(self, name, scenario_name, package, which, mode):
