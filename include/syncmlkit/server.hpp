@@ -159,6 +159,7 @@ public:
     std::size_t session_count() const;
 
 private:
+    Response process_message(const Request& request);
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

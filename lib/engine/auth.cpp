@@ -1,6 +1,8 @@
 #include "engine/auth.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -110,14 +112,17 @@ std::string server_secret(const std::string& path) {
         if (key.size() >= 16) return key;
     }
     std::string key = random_bytes(32);
-    std::string tmp = path + ".new";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out.write(key.data(), static_cast<std::streamsize>(key.size()));
-        out.flush();
-        if (!out) throw DatastoreError("cannot write the server key " + tmp);
+    // Readable by the owner only from its first byte, under a name no other
+    // process uses.
+    std::string tmp = path + ".new." + std::to_string(::getpid()) + "." + printable(random_bytes(8));
+    int fd = ::open(tmp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0) throw DatastoreError("cannot write the server key " + tmp);
+    bool written = ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && ::fsync(fd) == 0;
+    ::close(fd);
+    if (!written) {
+        ::unlink(tmp.c_str());
+        throw DatastoreError("cannot write the server key " + tmp);
     }
-    ::chmod(tmp.c_str(), 0600);
     // Another process may have made one meanwhile: whichever rename lands
     // last wins, and both read it back.
     if (std::rename(tmp.c_str(), path.c_str()) != 0) throw DatastoreError("cannot write the server key " + path);
@@ -133,18 +138,24 @@ Authenticator::Authenticator(AuthProvider& provider, state::DeviceRegistry& devi
       secret_(std::move(secret)),
       throttle_(config.login_throttle) {}
 
-std::string Authenticator::stateless_nonce(const std::string& device, std::int64_t epoch) const {
-    return printable(hmac_md5(secret_, "nonce\n" + std::to_string(epoch) + "\n" + device));
+// A challenge nobody can tell from random: an HMAC of the user named (""
+// when none), the device, the nonce stored at their last login ("" when
+// none) and the epoch. It changes with every login, so a digest over it is
+// spent once the login it opened is done, and it shows nobody whether the
+// user or the device is known.
+std::string Authenticator::stateless_nonce(const std::string& user, const std::string& device,
+                                           const std::string& stored, std::int64_t epoch) const {
+    return printable(hmac_md5(secret_, "nonce\n" + std::to_string(epoch) + "\n" + std::to_string(user.size()) +
+                                           "\n" + user + "\n" + std::to_string(device.size()) + "\n" + device +
+                                           "\n" + stored));
 }
 
-// The challenge for `device`: the nonce stored at its last login as `user`,
-// when there is one, else a stateless one. Reads only.
 wire::Cred Authenticator::challenge_for(const std::string& user, const std::string& device, bool md5) {
     if (!md5) return basic_cred();
-    if (!user.empty()) {
-        if (auto known = devices_.login(user, device); known && !known->nonce.empty()) return md5_cred(known->nonce);
-    }
-    return md5_cred(stateless_nonce(device, current_epoch()));
+    std::string stored;
+    if (!user.empty())
+        if (auto known = devices_.login(user, device)) stored = known->nonce;
+    return md5_cred(stateless_nonce(user, device, stored, current_epoch()));
 }
 
 bool Authenticator::md5_matches(const std::string& cred, const std::string& user, const std::string& device) {
@@ -152,12 +163,18 @@ bool Authenticator::md5_matches(const std::string& cred, const std::string& user
     if (!secret) return false;
     auto digest = [&](const std::string& nonce) { return base64_encode(md5(*secret + ":" + nonce)); };
     std::optional<state::DeviceLogin> known = devices_.login(user, device);
-    // An empty nonce would let anyone replay a captured digest.
-    if (known && !known->nonce.empty() && same(cred, digest(known->nonce))) return true;
+    std::string stored = known ? known->nonce : "";
+    // The nonce given with the last login's 212 (an empty one would let
+    // anyone replay a captured digest).
+    if (!stored.empty() && same(cred, digest(stored))) return true;
     std::int64_t floor = known ? known->nonce_floor : 0;
     std::int64_t now = current_epoch();
-    for (std::int64_t epoch : {now, now - 1})
-        if (epoch >= floor && same(cred, digest(stateless_nonce(device, epoch)))) return true;
+    for (std::int64_t epoch : {now, now - 1}) {
+        if (same(cred, digest(stateless_nonce(user, device, stored, epoch)))) return true;
+        // A challenge made before the user was named (407 to a message
+        // without credentials), until a login spends its epoch.
+        if (epoch >= floor && same(cred, digest(stateless_nonce("", device, "", epoch)))) return true;
+    }
     return false;
 }
 
@@ -169,7 +186,7 @@ bool Authenticator::digest_without_nonce(const std::string& cred, const std::str
 // A good login: a fresh nonce for the next session, the stateless nonces of
 // this epoch spent, the device remembered for the user.
 void Authenticator::accept(AuthOutcome& out, const std::string& device, const std::string& peer) {
-    throttle_.succeeded(out.user, peer);
+    throttle_.succeeded(out.user, peer, device);
     std::string nonce = printable(random_bytes(16));
     devices_.record_login(out.user, device, state::DeviceLogin{nonce, current_epoch() + 1},
                           config_.max_devices_per_user);
@@ -207,8 +224,19 @@ AuthOutcome Authenticator::check(const wire::Header& header, const std::string& 
         out.user = header.source.name;
     }
 
+    // No user name is that long; such a name is neither looked up, kept nor logged.
+    if (out.user.size() > kMaxUserBytes) {
+        out.user.clear();
+        throttle_.failed("", peer, device);
+        out.status = 401;
+        out.chal = challenge_for("", device, !basic);
+        return out;
+    }
+    // One login of a user and device at a time: two copies of one captured
+    // digest cannot both pass before the first spends its nonce.
+    std::lock_guard<std::mutex> serial(stripes_[std::hash<std::string>{}(out.user + "\n" + device) % stripes_.size()]);
     bool known_device = !out.user.empty() && devices_.login(out.user, device).has_value();
-    if (auto wait = throttle_.blocked(out.user, peer, known_device)) {
+    if (auto wait = throttle_.blocked(out.user, peer, device, known_device)) {
         out.status = 503;
         out.retry_after = static_cast<unsigned>(wait->count());
         return out;
@@ -223,7 +251,7 @@ AuthOutcome Authenticator::check(const wire::Header& header, const std::string& 
     // session: the right password without a nonce yet, answered with a
     // challenge but not counted as a guess.
     bool first_try = !basic && !out.user.empty() && digest_without_nonce(cred.data, out.user);
-    if (!first_try) throttle_.failed(out.user, peer);
+    if (!first_try) throttle_.failed(out.user, peer, device);
     out.status = 401;
     out.chal = challenge_for(out.user, device, !basic);
     return out;

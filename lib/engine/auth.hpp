@@ -1,13 +1,16 @@
 // SyncML authentication: syncml:auth-basic and syncml:auth-md5, with login
-// throttling. Nothing is written for a message without valid credentials:
-// a device that never logged in is challenged with a stateless nonce (an
-// HMAC of its device ID and the time, which the server can recompute), and a
-// device that did gets the nonce stored at its last login. A successful
-// login stores a fresh nonce for the device's next session and spends the
-// stateless ones it could have used, so a captured digest cannot be
+// throttling. Nothing is written for a message without valid credentials,
+// and nothing it can read tells whether a user or device is known: every MD5
+// challenge is an HMAC, under the server's key, of the user named, the
+// device, the nonce stored at their last login and the time, recomputed
+// rather than stored. A successful login stores a fresh nonce for the
+// device's next session (sent with the 212), which also changes every
+// challenge of that user and device, so a captured digest cannot be
 // replayed.
 #pragma once
 
+#include <array>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -43,7 +46,8 @@ private:
     bool md5_matches(const std::string& cred, const std::string& user, const std::string& device);
     bool digest_without_nonce(const std::string& cred, const std::string& user);
     wire::Cred challenge_for(const std::string& user, const std::string& device, bool md5);
-    std::string stateless_nonce(const std::string& device, std::int64_t epoch) const;
+    std::string stateless_nonce(const std::string& user, const std::string& device, const std::string& stored,
+                                std::int64_t epoch) const;
     void accept(AuthOutcome& out, const std::string& device, const std::string& peer);
 
     AuthProvider& provider_;
@@ -51,7 +55,11 @@ private:
     const ServerConfig& config_;
     std::string secret_;
     LoginThrottle throttle_;
+    std::array<std::mutex, 64> stripes_;
 };
+
+/// User names longer than this are refused unread (401).
+constexpr std::size_t kMaxUserBytes = 256;
 
 /// base64(md5("user:password")), the secret MD5 authentication is built on.
 std::string md5_user_digest(const std::string& user, const std::string& password);

@@ -1,6 +1,9 @@
 #include "engine/login_throttle.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 namespace smk::engine {
@@ -9,7 +12,27 @@ namespace {
 // Keys of the two kinds share one map; the prefix keeps a user named like
 // an address apart from it.
 std::string user_key(const std::string& user) { return "u\n" + user; }
-std::string address_key(const std::string& address) { return "a\n" + address; }
+std::string device_key(const std::string& user, const std::string& device) { return "d\n" + user + "\n" + device; }
+
+// The address as counted: "" for loopback (not counted), an IPv6 address
+// by its /64 (one subscriber's prefix), an IPv4 address as it is.
+std::string address_key(const std::string& address) {
+    if (address.empty()) return "";
+    unsigned char v6[16];
+    if (inet_pton(AF_INET6, address.c_str(), v6) == 1) {
+        static const unsigned char loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+        if (std::memcmp(v6, loopback, 16) == 0) return "";
+        static const char kHex[] = "0123456789abcdef";
+        std::string key = "a\n";
+        for (int i = 0; i < 8; ++i) {
+            key += kHex[v6[i] >> 4];
+            key += kHex[v6[i] & 0xF];
+        }
+        return key + "::/64";
+    }
+    if (address.rfind("127.", 0) == 0 || address == "localhost") return "";
+    return "a\n" + address;
+}
 
 }  // namespace
 
@@ -23,14 +46,18 @@ std::optional<std::chrono::seconds> LoginThrottle::wait(const std::string& key, 
 }
 
 std::optional<std::chrono::seconds> LoginThrottle::blocked(const std::string& user, const std::string& address,
-                                                           bool known_device, Clock::time_point now) {
+                                                           const std::string& device, bool known_device,
+                                                           Clock::time_point now) {
     if (settings_.free_failures == 0) return std::nullopt;
     std::lock_guard<std::mutex> lock(mutex_);
-    std::optional<std::chrono::seconds> by_address, by_user;
-    if (!address.empty()) by_address = wait(address_key(address), now);
-    if (!known_device) by_user = wait(user_key(user), now);
-    if (by_address && by_user) return std::max(*by_address, *by_user);
-    return by_address ? by_address : by_user;
+    std::optional<std::chrono::seconds> longest;
+    auto consider = [&](const std::string& key) {
+        if (key.empty()) return;
+        if (auto w = wait(key, now); w && (!longest || *w > *longest)) longest = w;
+    };
+    consider(address_key(address));
+    consider(known_device ? device_key(user, device) : user_key(user));
+    return longest;
 }
 
 void LoginThrottle::count(const std::string& key, Clock::time_point now) {
@@ -47,18 +74,23 @@ void LoginThrottle::count(const std::string& key, Clock::time_point now) {
     e.blocked_until = now + std::min<std::chrono::seconds>(delay, settings_.max_delay);
 }
 
-void LoginThrottle::failed(const std::string& user, const std::string& address, Clock::time_point now) {
+void LoginThrottle::failed(const std::string& user, const std::string& address, const std::string& device,
+                           Clock::time_point now) {
     if (settings_.free_failures == 0) return;
     std::lock_guard<std::mutex> lock(mutex_);
     make_room(now);
     count(user_key(user), now);
-    if (!address.empty()) count(address_key(address), now);
+    count(device_key(user, device), now);
+    if (std::string key = address_key(address); !key.empty()) count(key, now);
 }
 
-void LoginThrottle::succeeded(const std::string& user, const std::string& address) {
+void LoginThrottle::succeeded(const std::string& user, const std::string& address, const std::string& device) {
     std::lock_guard<std::mutex> lock(mutex_);
     entries_.erase(user_key(user));
-    if (!address.empty()) entries_.erase(address_key(address));
+    entries_.erase(device_key(user, device));
+    std::string key = address_key(address);
+    auto it = key.empty() ? entries_.end() : entries_.find(key);
+    if (it != entries_.end() && it->second.failures > 0 && --it->second.failures == 0) entries_.erase(it);
 }
 
 // Bounds the map: entries whose block is over and that are older than the

@@ -25,12 +25,21 @@ public:
     /// (`known_device`) is held back by its address only, so a guesser
     /// elsewhere cannot lock the real user out. An empty address is not
     /// counted (a host that does not tell).
+    /// A known device is still held back by its own count (user and
+    /// device), so claiming a known device's ID gains a guesser nothing.
+    /// Loopback addresses are not counted (a reverse proxy on the same
+    /// machine would make every client one address); IPv6 addresses count
+    /// by their /64.
     std::optional<std::chrono::seconds> blocked(const std::string& user, const std::string& address,
-                                                bool known_device, Clock::time_point now = Clock::now());
-    /// A wrong password (or an unknown user) for `user` from `address`.
-    void failed(const std::string& user, const std::string& address, Clock::time_point now = Clock::now());
-    /// A good login clears both counts.
-    void succeeded(const std::string& user, const std::string& address);
+                                                const std::string& device, bool known_device,
+                                                Clock::time_point now = Clock::now());
+    /// A wrong password (or an unknown user) for `user` on `device` from `address`.
+    void failed(const std::string& user, const std::string& address, const std::string& device,
+                Clock::time_point now = Clock::now());
+    /// A good login clears the user's counts and takes one failure off the
+    /// address's (only one: a guesser who logs in to an account of his own
+    /// between guesses must not wipe his address's record).
+    void succeeded(const std::string& user, const std::string& address, const std::string& device);
 
     /// Entries held (users plus addresses), for tests.
     std::size_t tracked() const;

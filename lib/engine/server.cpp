@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <unordered_map>
 
+#include "engine/log_text.hpp"
 #include "engine/session.hpp"
 #include "syncmlkit/wire.hpp"
 
@@ -85,7 +86,7 @@ struct Server::Impl {
             auto it = by_token.find(token);
             if (it != by_token.end()) session = it->second;
         }
-        std::string prefix = token.substr(0, 8);
+        std::string prefix = engine::for_log(token, 8);
         if (!session) {
             ctx.log(LogLevel::info, peer + ": session " + prefix + " is unknown or over; a new session starts");
             return nullptr;
@@ -99,7 +100,7 @@ struct Server::Impl {
         }
         if (!session->accepts(msg)) {
             ctx.log(LogLevel::warning, peer + ": a message for session " + prefix + " from device \"" +
-                                           msg.header.source.uri.substr(0, 64) +
+                                           engine::for_log(msg.header.source.uri) +
                                            "\", not the session's device or user; not let in, a new session starts");
             return nullptr;
         }
@@ -125,17 +126,22 @@ struct Server::Impl {
         std::lock_guard<std::mutex> lock(mutex);
         by_token[session->token()] = session;
         std::vector<std::shared_ptr<engine::Session>> mine;
+        // Ended sessions count too (they wait a minute for resends), so no
+        // user piles up sessions by ending each at once.
         for (const auto& [token, s] : by_token)
-            if (s != session && !s->ended() && s->user() == session->user()) mine.push_back(s);
+            if (s != session && s->user() == session->user()) mine.push_back(s);
         std::size_t limit = std::max<std::size_t>(ctx.config.max_sessions_per_user, 1);
         if (mine.size() + 1 <= limit) return;
+        // Ended ones first, then the least recently active.
         std::sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) {
+            if (a->ended() != b->ended()) return a->ended();
             return a->last_activity.load() < b->last_activity.load();
         });
         for (std::size_t i = 0; i + limit <= mine.size(); ++i) {
-            ctx.log(LogLevel::warning, "user " + session->user() + " has more than " + std::to_string(limit) +
-                                           " sessions open; session " + mine[i]->token().substr(0, 8) +
-                                           ", the least recently active, is dropped");
+            if (!mine[i]->ended())
+                ctx.log(LogLevel::warning, "user " + session->user() + " has more than " + std::to_string(limit) +
+                                               " sessions open; session " + mine[i]->token().substr(0, 8) +
+                                               ", the least recently active, is dropped");
             by_token.erase(mine[i]->token());
         }
     }
@@ -173,6 +179,18 @@ Server::Server(ServerConfig config) : impl_(std::make_unique<Impl>()) {
 Server::~Server() = default;
 
 Response Server::process(const Request& request) {
+    // No exception ever leaves: the host would answer it with a bare 500.
+    try {
+        return process_message(request);
+    } catch (const std::exception& e) {
+        impl_->ctx.log(LogLevel::error, request.peer + ": message failed: " + e.what() + " (HTTP 500)");
+    } catch (...) {
+        impl_->ctx.log(LogLevel::error, request.peer + ": message failed (HTTP 500)");
+    }
+    return text_response(500, "SyncMLKit: internal error; the message was not applied");
+}
+
+Response Server::process_message(const Request& request) {
     impl_->expire();
     const engine::ServerContext& ctx = impl_->ctx;
     const ServerConfig& config = ctx.config;
@@ -180,7 +198,7 @@ Response Server::process(const Request& request) {
     if (!enc && request.content_type.empty()) enc = wire::sniff_encoding(request.body);
     if (!enc) {
         ctx.log(LogLevel::warning, request.peer + ": not a SyncML content type: \"" +
-                                       request.content_type.substr(0, 80) + "\" (415)");
+                                       engine::for_log(request.content_type, 80) + "\" (415)");
         return text_response(415, "SyncMLKit: expected application/vnd.syncml+xml or application/vnd.syncml+wbxml");
     }
     std::size_t max_bytes = effective_max_request_size(config);
@@ -211,7 +229,7 @@ Response Server::process(const Request& request) {
         return refuse(400, "a device ID longer than " + std::to_string(kMaxDeviceIdBytes) + " bytes");
     }
     if (std::size_t n = count_commands(msg.body); n > config.max_commands_per_message)
-        return refuse(413, "device " + msg.header.source.uri + ": " + std::to_string(n) +
+        return refuse(413, "device " + engine::for_log(msg.header.source.uri) + ": " + std::to_string(n) +
                                " commands and items in one message, above the limit of " +
                                std::to_string(config.max_commands_per_message));
 

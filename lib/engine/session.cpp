@@ -1,10 +1,12 @@
 #include "engine/session.hpp"
 #include "sqlite/enable_wal.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 
 #include "engine/item_format.hpp"
+#include "engine/log_text.hpp"
 #include "engine/server_devinf.hpp"
 #include "store/sqlite_datastore.hpp"
 
@@ -157,7 +159,7 @@ Response Session::handle(const Message& in, std::string_view body, Encoding enco
     std::optional<Version> version = in.version();
     if (!version || *version == Version::v1_0 || in.header.ver_proto != std::string("SyncML/") + in.header.ver_dtd) {
         Reply reply(reply_header(false), Version::v1_1, encoding_, client_max_msg_size_);
-        ctx_.log(LogLevel::warning, "device " + device_ + " speaks " + in.header.ver_proto +
+        ctx_.log(LogLevel::warning, "device " + for_log(device_) + " speaks " + for_log(in.header.ver_proto) +
                                         "; only SyncML/1.1 and SyncML/1.2 are served (513)");
         return refuse(in, 513, nullptr, reply);
     }
@@ -169,18 +171,18 @@ Response Session::handle(const Message& in, std::string_view body, Encoding enco
         auth = ctx_.auth->check(in.header, peer_);
     } catch (const std::exception& e) {
         // The device registry failed (a full disk, say): no login without it.
-        ctx_.log(LogLevel::error, "device " + device_ + " from " + peer_ + ": login failed: " + e.what() + " (500)");
+        ctx_.log(LogLevel::error, "device " + for_log(device_) + " from " + peer_ + ": login failed: " + e.what() + " (500)");
         Reply failure(reply_header(false), version_, encoding_, client_max_msg_size_);
         return refuse(in, 500, nullptr, failure);
     }
     if (auth.status != 212) {
-        std::string who = auth.user.empty() ? "" : " as " + auth.user;
+        std::string who = auth.user.empty() ? "" : " as " + for_log(auth.user);
         if (auth.status == 503)
-            ctx_.log(LogLevel::warning, "device " + device_ + " from " + peer_ + ": login" + who +
+            ctx_.log(LogLevel::warning, "device " + for_log(device_) + " from " + peer_ + ": login" + who +
                                             " refused unchecked after repeated failures; try again in " +
                                             std::to_string(auth.retry_after) + " s (503)");
         else
-            ctx_.log(LogLevel::warning, "device " + device_ + " from " + peer_ + ": authentication" + who + " " +
+            ctx_.log(LogLevel::warning, "device " + for_log(device_) + " from " + peer_ + ": authentication" + who + " " +
                                             (auth.scheme.empty() ? "missing" : auth.scheme + " refused") + " (" +
                                             std::to_string(auth.status) + ")");
         Reply refusal(reply_header(false), version_, encoding_, client_max_msg_size_);
@@ -219,7 +221,13 @@ Response Session::handle_authenticated(const Message& in, Reply& reply) {
         after_commands(in, reply);
         for (auto& task : tasks_) task->db().commit();
     } catch (const std::exception& e) {
-        for (auto& task : tasks_) task->db().rollback();
+        for (auto& task : tasks_) {
+            try {
+                task->db().rollback();
+            } catch (const std::exception& again) {
+                ctx_.log(LogLevel::error, "session " + token_.substr(0, 8) + ": rollback failed too: " + again.what());
+            }
+        }
         ctx_.log(LogLevel::error, "session " + token_.substr(0, 8) + ": " + e.what() + "; session aborted (500)");
         Reply failure(reply_header(false), version_, encoding_, client_max_msg_size_);
         return refuse(in, 500, nullptr, failure);
@@ -234,6 +242,10 @@ Response Session::handle_authenticated(const Message& in, Reply& reply) {
         Reply failure(reply_header(false), version_, encoding_, client_max_msg_size_);
         return refuse(in, 413, nullptr, failure, false);
     }
+
+    // An ended session only answers resends from its cache: its databases
+    // (connections, transactions' state) go now, not when it expires.
+    if (phase_ == Phase::done) tasks_.clear();
 
     Response response;
     Message out = reply.finish();
@@ -489,15 +501,21 @@ void Session::on_alert(const Command& cmd, const std::string& msg_ref, Reply& re
             continue;
         }
         std::optional<DatabaseName> name = parse_database_name(target, user_, ctx_.config.aliases);
+        // One sync stream per database and session, whatever name it goes by
+        // ("contacts", "card", "contacts?x"): checked before the store opens.
+        bool taken = name && std::any_of(tasks_.begin(), tasks_.end(), [&](const auto& t) {
+                         return t->name().owner == name->owner && t->name().category == name->category &&
+                                t->name().global_address_book == name->global_address_book;
+                     });
+        if (taken || task_for(target)) {
+            answer(403);
+            continue;
+        }
         std::optional<OpenDatabase> db = name ? open_database(*name) : std::nullopt;
         if (!db) {
             // Unknown and not shared look the same, so nothing leaks.
-            ctx_.log(LogLevel::info, "user " + user_ + ": no database \"" + target + "\" (404)");
+            ctx_.log(LogLevel::info, "user " + user_ + ": no database \"" + for_log(target) + "\" (404)");
             answer(404);
-            continue;
-        }
-        if (task_for(target)) {
-            answer(403);  // one sync stream per database and session
             continue;
         }
         auto task = std::make_unique<SyncTask>(*name, target, item.source.uri, device_, std::move(*db));

@@ -7,6 +7,7 @@
 #include <SQLiteCpp/Database.h>
 
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <sstream>
 
@@ -71,7 +72,7 @@ bool leaks_data(const Message& m) {
 struct Victim {
     TestServer ts;
     TestClient phone{*ts.server, "IMEI:victim"};
-    Victim() {
+    explicit Victim(const std::function<void(ServerConfig&)>& adjust = {}) : ts(150000, adjust) {
         auto store = ts.stores->open("alice", Category::contacts);
         for (const char* n : {"Ann", "Bert", "Chloe"}) store->add(Format{"text/vcard", "3.0"}, vcard(n));
         Message pkg2 = init(phone, "201", "contacts", "", "V1");
@@ -139,7 +140,8 @@ TEST_CASE("attack: joining a victim's open session by device ID and SessionID, w
 }
 
 TEST_CASE("attack: requests without valid credentials change no stored state") {
-    Victim v;
+    // Throttling off: this is about what is written, not about how often.
+    Victim v([](ServerConfig& c) { c.login_throttle.free_failures = 0; });
     long devices_before = device_rows(v.ts);
     std::string nonce = v.phone.nonce;
     REQUIRE_FALSE(nonce.empty());
@@ -571,4 +573,80 @@ TEST_CASE("limits: replies never exceed the client's MaxMsgSize, however much it
     CHECK(largest <= 2000);
     CHECK(answered.size() == 300);
     CHECK(ts.items("alice", Category::contacts).size() == 300);
+}
+
+TEST_CASE("attack: probing which devices a user has, and guessing under her phone's device ID") {
+    Victim v([](ServerConfig& c) { c.login_throttle.first_delay = std::chrono::seconds(60); });
+    std::string stored = v.phone.nonce;  // what her phone will use next
+    REQUIRE_FALSE(stored.empty());
+    // Her tablet logged in once before.
+    TestClient tablet(*v.ts.server, "IMEI:tablet");
+    tablet.peer = "192.0.2.44";
+    REQUIRE(find_status(init(tablet, "200", "contacts", "", "T"), "SyncHdr")->data == "212");
+    // A challenge for her user and device tells nothing of the stored nonce.
+    TestClient probe(*v.ts.server, "IMEI:victim");
+    probe.auth = TestClient::Auth::md5;
+    probe.password = "wrong";
+    probe.peer = "203.0.113.77";
+    init(probe, "200", "contacts", "", "P");
+    CHECK_FALSE(probe.nonce.empty());
+    CHECK(probe.nonce != stored);
+
+    // Guessing with her phone's device ID: that device's own count blocks it.
+    int throttled = 0;
+    for (int i = 0; i < 10; ++i) {
+        TestClient g(*v.ts.server, "IMEI:victim");
+        g.password = "guess" + std::to_string(i);
+        g.peer = "198.51.100." + std::to_string(i);  // a new address each time
+        throttled += find_status(init(g, "200", "contacts", "", "G"), "SyncHdr")->data == "503";
+    }
+    CHECK(throttled == 6);  // the probe's wrong password was the first failure
+    // A device she never used waits; her other device is not held back.
+    TestClient laptop(*v.ts.server, "IMEI:laptop");
+    laptop.peer = "192.0.2.45";
+    CHECK(find_status(init(laptop, "200", "contacts", "", "L"), "SyncHdr")->data == "503");
+    tablet.new_session();
+    tablet.auth = TestClient::Auth::md5;
+    CHECK(find_status(init(tablet, "200", "contacts", "T", "T2"), "SyncHdr")->data == "212");
+}
+
+TEST_CASE("attack: a user name of 200 kB is refused unread and logged cut short") {
+    TestServer ts;
+    TestClient a(*ts.server, "IMEI:long\nfake log line");
+    a.user = std::string(200000, 'u');
+    Message reply = init(a, "200", "contacts", "", "U");
+    CHECK(find_status(reply, "SyncHdr")->data == "401");
+    std::size_t longest = 0;
+    bool raw_newline = false;
+    for (const std::string& line : ts.logger->lines) {
+        longest = std::max(longest, line.size());
+        raw_newline = raw_newline || line.find('\n') != std::string::npos;
+    }
+    CHECK(longest < 1000);
+    CHECK_FALSE(raw_newline);
+    CHECK(ts.logger->contains("IMEI:long\\x0afake log line"));
+}
+
+TEST_CASE("attack: one database alerted under many names is synced once, the rest refused at once") {
+    Victim v;
+    TestClient c(*v.ts.server, "IMEI:names");
+    Message m = c.message();
+    for (int i = 0; i < 40; ++i) {
+        Command a = TestClient::alert("200", i == 0 ? "contacts" : i % 2 ? "contacts?" + std::to_string(i) : "card",
+                                      "./c" + std::to_string(i), "", "N");
+        a.cmd_id = std::to_string(i + 1);
+        m.body.push_back(a);
+    }
+    auto started = std::chrono::steady_clock::now();
+    Message reply = c.send(m);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(3));
+    CHECK(find_status(reply, "SyncHdr")->data == "212");
+    std::size_t accepted = 0, refused = 0;
+    for (const Command& s : reply.body) {
+        if (s.kind != CommandKind::Status || s.cmd != "Alert") continue;
+        accepted += s.data == "508";
+        refused += s.data == "403";
+    }
+    CHECK(accepted == 1);
+    CHECK(refused == 39);
 }
