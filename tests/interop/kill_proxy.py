@@ -141,6 +141,11 @@ class KillProxy:
             if mode == "after":
                 self._kill("killed after the reply to message %d, which the client never got" % msg.number)
                 return drop(handler)
+            if mode == "between":
+                # Killed before the reply is relayed (the host has answered
+                # and committed), so that the client's next message can never
+                # slip through to the host while the kill is under way.
+                self._kill("killed after the client got the reply to message %d" % msg.number)
             handler.send_response(resp.status, resp.reason)
             for k, v in resp.getheaders():
                 if k.lower() not in HOP_BY_HOP and k.lower() not in ("date", "server"):
@@ -149,8 +154,6 @@ class KillProxy:
             handler.end_headers()
             handler.wfile.write(data)
             handler.wfile.flush()
-            if mode == "between":
-                self._kill("killed after the client got the reply to message %d" % msg.number)
         except (OSError, http.client.HTTPException) as e:
             # The host died on its own (or was killed by another message).
             with self.lock:
