@@ -11,6 +11,13 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
 jobs=${SMK_JOBS:-2}
+# Where ccache is installed (it is not required), the four builds reuse what
+# an earlier run compiled, wherever the checkout lies.
+if command -v ccache >/dev/null 2>&1; then
+  export CMAKE_C_COMPILER_LAUNCHER=${CMAKE_C_COMPILER_LAUNCHER:-ccache}
+  export CMAKE_CXX_COMPILER_LAUNCHER=${CMAKE_CXX_COMPILER_LAUNCHER:-ccache}
+  export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
+fi
 all_stages=1
 [ $# -gt 0 ] && [ "${SMK_ALL_STAGES:-0}" != 1 ] && all_stages=0
 
