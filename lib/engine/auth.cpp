@@ -16,11 +16,7 @@ namespace smk {
 
 bool AuthProvider::check_password(const std::string& user, const std::string& pw) {
     std::optional<std::string> expected = password(user);
-    if (!expected || expected->size() != pw.size()) return false;
-    // Without an early exit, so the time taken tells nothing of the password.
-    unsigned char diff = 0;
-    for (std::size_t i = 0; i < pw.size(); ++i) diff |= static_cast<unsigned char>((*expected)[i] ^ pw[i]);
-    return diff == 0;
+    return expected && engine::same_secret(*expected, pw);
 }
 
 std::optional<std::string> AuthProvider::md5_digest(const std::string& user) {
@@ -71,15 +67,14 @@ wire::Cred basic_cred() {
     return chal;
 }
 
-// Compares without an early exit, so the time taken tells nothing.
-bool same(const std::string& a, const std::string& b) {
+}  // namespace
+
+bool same_secret(const std::string& a, const std::string& b) {
     if (a.size() != b.size()) return false;
     unsigned char diff = 0;
     for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
     return diff == 0;
 }
-
-}  // namespace
 
 std::string md5_user_digest(const std::string& user, const std::string& password) {
     return base64_encode(md5(user + ":" + password));
@@ -151,36 +146,32 @@ std::string Authenticator::stateless_nonce(const std::string& user, const std::s
 }
 
 wire::Cred Authenticator::challenge_for(const std::string& user, const std::string& device, bool md5) {
-    if (!md5) return basic_cred();
-    std::string stored;
-    if (!user.empty())
-        if (auto known = devices_.login(user, device)) stored = known->nonce;
-    return md5_cred(stateless_nonce(user, device, stored, current_epoch()));
+    if (!md5 || user.empty()) return challenge(user, device, std::nullopt, md5);
+    return challenge(user, device, devices_.login(user, device), md5);
 }
 
-bool Authenticator::md5_matches(const std::string& cred, const std::string& user, const std::string& device) {
-    std::optional<std::string> secret = provider_.md5_digest(user);
-    if (!secret) return false;
-    auto digest = [&](const std::string& nonce) { return base64_encode(md5(*secret + ":" + nonce)); };
-    std::optional<state::DeviceLogin> known = devices_.login(user, device);
+wire::Cred Authenticator::challenge(const std::string& user, const std::string& device,
+                                    const std::optional<state::DeviceLogin>& known, bool md5) const {
+    if (!md5) return basic_cred();
+    return md5_cred(stateless_nonce(user, device, known ? known->nonce : "", current_epoch()));
+}
+
+bool Authenticator::md5_matches(const std::string& cred, const std::string& secret, const std::string& user,
+                                const std::string& device, const std::optional<state::DeviceLogin>& known) const {
+    auto digest = [&](const std::string& nonce) { return base64_encode(md5(secret + ":" + nonce)); };
     std::string stored = known ? known->nonce : "";
     // The nonce given with the last login's 212 (an empty one would let
     // anyone replay a captured digest).
-    if (!stored.empty() && same(cred, digest(stored))) return true;
+    if (!stored.empty() && same_secret(cred, digest(stored))) return true;
     std::int64_t floor = known ? known->nonce_floor : 0;
     std::int64_t now = current_epoch();
     for (std::int64_t epoch : {now, now - 1}) {
-        if (same(cred, digest(stateless_nonce(user, device, stored, epoch)))) return true;
+        if (same_secret(cred, digest(stateless_nonce(user, device, stored, epoch)))) return true;
         // A challenge made before the user was named (407 to a message
         // without credentials), until a login spends its epoch.
-        if (epoch >= floor && same(cred, digest(stateless_nonce("", device, "", epoch)))) return true;
+        if (epoch >= floor && same_secret(cred, digest(stateless_nonce("", device, "", epoch)))) return true;
     }
     return false;
-}
-
-bool Authenticator::digest_without_nonce(const std::string& cred, const std::string& user) {
-    std::optional<std::string> secret = provider_.md5_digest(user);
-    return secret && same(cred, base64_encode(md5(*secret + ":")));
 }
 
 // A good login: a fresh nonce for the next session, the stateless nonces of
@@ -235,14 +226,19 @@ AuthOutcome Authenticator::check(const wire::Header& header, const std::string& 
     // One login of a user and device at a time: two copies of one captured
     // digest cannot both pass before the first spends its nonce.
     std::lock_guard<std::mutex> serial(stripes_[std::hash<std::string>{}(out.user + "\n" + device) % stripes_.size()]);
-    bool known_device = !out.user.empty() && devices_.login(out.user, device).has_value();
-    if (auto wait = throttle_.blocked(out.user, peer, device, known_device)) {
+    std::optional<state::DeviceLogin> known;
+    if (!out.user.empty()) known = devices_.login(out.user, device);
+    if (auto wait = throttle_.blocked(out.user, peer, device, known.has_value())) {
         out.status = 503;
         out.retry_after = static_cast<unsigned>(wait->count());
         return out;
     }
+    // The MD5 secret is asked of the host once: for the check, and to tell a
+    // first try over an empty nonce from a guess.
+    std::optional<std::string> secret;
+    if (!basic && !out.user.empty()) secret = provider_.md5_digest(out.user);
     bool good = !out.user.empty() && (basic ? password && provider_.check_password(out.user, *password)
-                                            : md5_matches(cred.data, out.user, device));
+                                            : secret && md5_matches(cred.data, *secret, out.user, device, known));
     if (good) {
         accept(out, device, peer);
         return out;
@@ -250,10 +246,10 @@ AuthOutcome Authenticator::check(const wire::Header& header, const std::string& 
     // A digest over an empty nonce is how SyncEvolution opens its very first
     // session: the right password without a nonce yet, answered with a
     // challenge but not counted as a guess.
-    bool first_try = !basic && !out.user.empty() && digest_without_nonce(cred.data, out.user);
+    bool first_try = secret && same_secret(cred.data, base64_encode(md5(*secret + ":")));
     if (!first_try) throttle_.failed(out.user, peer, device);
     out.status = 401;
-    out.chal = challenge_for(out.user, device, !basic);
+    out.chal = challenge(out.user, device, known, !basic);
     return out;
 }
 

@@ -43,9 +43,13 @@ public:
     AuthOutcome check(const wire::Header& header, const std::string& peer);
 
 private:
-    bool md5_matches(const std::string& cred, const std::string& user, const std::string& device);
-    bool digest_without_nonce(const std::string& cred, const std::string& user);
+    /// `secret` is base64(md5("user:password")); `known` the device's login record.
+    bool md5_matches(const std::string& cred, const std::string& secret, const std::string& user,
+                     const std::string& device, const std::optional<state::DeviceLogin>& known) const;
+    /// The challenge for `user` on `device`, reading its login record.
     wire::Cred challenge_for(const std::string& user, const std::string& device, bool md5);
+    wire::Cred challenge(const std::string& user, const std::string& device,
+                         const std::optional<state::DeviceLogin>& known, bool md5) const;
     std::string stateless_nonce(const std::string& user, const std::string& device, const std::string& stored,
                                 std::int64_t epoch) const;
     void accept(AuthOutcome& out, const std::string& device, const std::string& peer);
@@ -61,6 +65,9 @@ private:
 /// User names longer than this are refused unread (401).
 constexpr std::size_t kMaxUserBytes = 256;
 
+/// Are `a` and `b` equal? Without an early exit, so the time taken tells
+/// nothing of a password or digest.
+bool same_secret(const std::string& a, const std::string& b);
 /// base64(md5("user:password")), the secret MD5 authentication is built on.
 std::string md5_user_digest(const std::string& user, const std::string& password);
 /// HMAC-MD5 (RFC 2104) of `message` under `key`, 16 raw bytes.

@@ -18,6 +18,10 @@ struct DatabaseName {
     std::string owner;  ///< whose database; empty for the Global Address Book
     Category category = Category::contacts;
     bool global_address_book = false;
+    /// The same database, whatever name the client gave it.
+    bool operator==(const DatabaseName& o) const {
+        return owner == o.owner && category == o.category && global_address_book == o.global_address_book;
+    }
 };
 
 /// Parses `raw` (an Alert's Target LocURI) for `user`. A leading "./" and a

@@ -504,10 +504,9 @@ void Session::on_alert(const Command& cmd, const std::string& msg_ref, Reply& re
         // One sync stream per database and session, whatever name it goes by
         // ("contacts", "card", "contacts?x"): checked before the store opens.
         bool taken = name && std::any_of(tasks_.begin(), tasks_.end(), [&](const auto& t) {
-                         return t->name().owner == name->owner && t->name().category == name->category &&
-                                t->name().global_address_book == name->global_address_book;
+                         return t->name() == *name;
                      });
-        if (taken || task_for(target)) {
+        if (taken) {
             answer(403);
             continue;
         }

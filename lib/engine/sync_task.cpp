@@ -281,9 +281,7 @@ void SyncTask::apply(const Command& cmd, const std::string& msg_ref, Reply& repl
                     data = std::move(chunk_data_);
                     bool whole = !chunk_declared_size_ || *chunk_declared_size_ == data.size();
                     std::optional<std::uint64_t> declared = chunk_declared_size_;
-                    chunk_luid_.clear();
-                    chunk_data_.clear();
-                    chunk_declared_size_.reset();
+                    reset_chunks();
                     if (!whole) {
                         // 424: the chunks do not add up to the Size announced.
                         if (warn_)
@@ -321,6 +319,10 @@ void SyncTask::drop_chunks(const std::string& why) {
     if (warn_ && !chunk_luid_.empty())
         warn_(name_.owner + "/" + category_name(name_.category) + " item " + chunk_luid_ + ": " +
               std::to_string(chunk_data_.size()) + " bytes of chunks dropped: " + why);
+    reset_chunks();
+}
+
+void SyncTask::reset_chunks() {
     chunk_luid_.clear();
     chunk_data_.clear();
     chunk_declared_size_.reset();
@@ -355,13 +357,8 @@ int SyncTask::check_object_size(const Command& cmd, const Item& item, const std:
     if (warn_)
         warn_(name_.owner + "/" + category_name(name_.category) + " item " + luid + ": larger than MaxObjSize (" +
               std::to_string(max_obj_size_) + " bytes); refused (" + std::to_string(code) + ")");
-    if (!first_chunk) {
-        chunk_luid_.clear();
-        chunk_data_.clear();
-        chunk_declared_size_.reset();
-    } else if (!chunk_luid_.empty()) {
-        drop_chunks("another item began");
-    }
+    if (!first_chunk) reset_chunks();  // this item's own chunks: the refusal says why
+    else if (!chunk_luid_.empty()) drop_chunks("another item began");
     if (item.more_data) refused_luid_ = luid;
     return code;
 }

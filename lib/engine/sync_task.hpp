@@ -145,7 +145,8 @@ private:
     std::string refused_luid_;
     std::size_t max_obj_size_ = 4000000;
     int check_object_size(const wire::Command& cmd, const wire::Item& item, const std::string& data);
-    void drop_chunks(const std::string& why);
+    void drop_chunks(const std::string& why);  ///< logged
+    void reset_chunks();
     // A large object leaving in chunks: the command (its one item holding
     // the whole data) and how much of the data has gone.
     std::optional<wire::Command> outgoing_chunks_;
