@@ -12,6 +12,15 @@
 
 namespace smk {
 
+/// What an import or a restore did to a database's items.
+struct ItemCounts {
+    std::size_t added = 0;      ///< new items (or, for a restore, items deleted since the snapshot)
+    std::size_t changed = 0;    ///< items written again with other content
+    std::size_t unchanged = 0;  ///< items left as they were (their revision too)
+    std::size_t removed = 0;    ///< items deleted
+    std::size_t repeated = 0;   ///< import: entries of the file that repeat an earlier one's identity
+};
+
 class SMK_API SqliteStoreProvider : public DatastoreProvider {
 public:
     /// `data_dir` is created if missing. Users' files are
@@ -27,14 +36,23 @@ public:
     /// and first EMAIL or TEL) stays the same, so clients are not made to
     /// download the directory again. Returns the number of entries.
     std::size_t import_global_address_book(std::istream& vcf);
+    /// The same, telling what changed.
+    std::size_t import_global_address_book(std::istream& vcf, ItemCounts& counts);
 
     /// The snapshots of `owner`'s database (taken before each refresh from a
     /// client), oldest first: file paths under <data_dir>/<owner>/snapshots/.
     std::vector<std::string> snapshots(const std::string& owner, Category category);
     /// Puts a snapshot's content back into `owner`'s database, online: the
-    /// server may go on running. Clients that synced since then get a slow
-    /// sync next time, which pairs their items up. Throws DatastoreError.
+    /// server may go on running. `snapshot` is a path snapshots() lists, or
+    /// a file name in the snapshots folder, with or without ".sqlite" and the
+    /// "<category>-" prefix, or "latest". The clients' sync state stays:
+    /// each client's next sync is a two-way sync that brings it the
+    /// snapshot's data (items deleted since come back as Adds, changed ones
+    /// as Replaces, items made since are deleted on it), with no duplicate.
+    /// Throws DatastoreError.
     void restore(const std::string& owner, Category category, const std::string& snapshot);
+    /// The same, telling what changed.
+    void restore(const std::string& owner, Category category, const std::string& snapshot, ItemCounts& counts);
 
     std::shared_ptr<Datastore> open(const std::string& owner, Category category) override;
     std::optional<Access> grant(const std::string& owner, Category category, const std::string& user) override;

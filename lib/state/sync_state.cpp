@@ -9,6 +9,8 @@
 
 #include <stdexcept>
 
+#include <sqlite3.h>
+
 #include "syncmlkit/datastore.hpp"
 
 namespace smk::state {
@@ -22,7 +24,8 @@ constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS smk_anchors(
     device      TEXT PRIMARY KEY NOT NULL,
     client_next TEXT NOT NULL,
-    server_next TEXT NOT NULL) WITHOUT ROWID;
+    server_next TEXT NOT NULL,
+    completed   INTEGER) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS smk_client_items(
     device   TEXT NOT NULL,
     guid     TEXT NOT NULL,
@@ -130,15 +133,29 @@ auto guarded(const char* what, const SQLite::Database& db, Body&& body) {
     }
 }
 
+// smk_anchors.completed (when the session ended, Unix seconds) came later:
+// a file made before it gets the column, NULL in its old rows.
+// Two connections may add it at once: the loser's ALTER fails, and is fine.
+void add_completed_column(SQLite::Database& db) {
+    auto has_column = [&db] {
+        SQLite::Statement has(db, "SELECT count(*) FROM pragma_table_info('smk_anchors') WHERE name = 'completed'");
+        return has.executeStep() && has.getColumn(0).getInt() > 0;
+    };
+    if (has_column()) return;
+    if (db.tryExec("ALTER TABLE smk_anchors ADD COLUMN completed INTEGER") != SQLITE_OK && !has_column())
+        db.exec("ALTER TABLE smk_anchors ADD COLUMN completed INTEGER");  // throws the cause
+}
+
 }  // namespace
 
 struct SyncState::Statements {
     explicit Statements(SQLite::Database& db)
         : select_anchors(db, "SELECT client_next, server_next FROM smk_anchors WHERE device = ?"),
           upsert_anchors(db,
-                         "INSERT INTO smk_anchors(device, client_next, server_next) VALUES (?, ?, ?) "
+                         "INSERT INTO smk_anchors(device, client_next, server_next, completed) "
+                         "VALUES (?, ?, ?, strftime('%s', 'now')) "
                          "ON CONFLICT(device) DO UPDATE SET client_next = excluded.client_next, "
-                         "server_next = excluded.server_next"),
+                         "server_next = excluded.server_next, completed = excluded.completed"),
           select_by_guid(db, "SELECT guid, luid, revision FROM smk_client_items WHERE device = ? AND guid = ?"),
           // INDEXED BY: without statistics SQLite prefers scanning the
           // device's rows in the primary key, one lookup costing as many
@@ -159,17 +176,20 @@ struct SyncState::Statements {
                              "SELECT seq, op, guid, luid FROM smk_outbox WHERE device = ? AND seq > ? "
                              "ORDER BY seq LIMIT 1"),
           count_queued(db, "SELECT count(*) FROM smk_outbox WHERE device = ?"),
+          forget_anchors(db, "DELETE FROM smk_anchors WHERE device = ?"),
           list_items(std::make_shared<SQLite::Statement>(db, kListItemsSql)) {}
 
     SQLite::Statement select_anchors, upsert_anchors;
     SQLite::Statement select_by_guid, select_by_luid, upsert_item, update_luid, delete_item, delete_items, count_items;
     SQLite::Statement delete_outbox, insert_outbox, select_next_queued, count_queued;
+    SQLite::Statement forget_anchors;
     std::shared_ptr<SQLite::Statement> list_items;  // lent to one cursor at a time
 };
 
 SyncState::SyncState(SQLite::Database& db) : db_(db) {
     guarded("creating tables", db_, [&] {
         db_.exec(kSchema);
+        add_completed_column(db_);
         statements_ = std::make_unique<Statements>(db_);
     });
 }
@@ -192,6 +212,17 @@ void SyncState::save_anchors(const std::string& device, const Anchors& anchors) 
         use->bind(2, anchors.client_next);
         use->bind(3, anchors.server_next);
         use->exec();
+    });
+}
+
+void SyncState::forget(const std::string& device) {
+    guarded("forgetting a device", db_, [&] {
+        for (SQLite::Statement* s :
+             {&statements_->forget_anchors, &statements_->delete_items, &statements_->delete_outbox}) {
+            StatementInUse use(*s);
+            use->bind(1, device);
+            use->exec();
+        }
     });
 }
 

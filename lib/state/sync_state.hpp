@@ -67,7 +67,11 @@ public:
     ~SyncState();
 
     std::optional<Anchors> anchors(const std::string& device);
+    /// Also notes when (smk_anchors.completed, Unix seconds), for the admin tool.
     void save_anchors(const std::string& device, const Anchors& anchors);
+    /// Forgets all the device knows of this database (anchors, items,
+    /// outbox): its next sync is a slow sync. No item is deleted.
+    void forget(const std::string& device);
 
     std::optional<ClientItem> by_guid(const std::string& device, const std::string& guid);
     /// The item the client knows as `luid`; nullopt for "" (items awaiting

@@ -10,7 +10,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include <SQLiteCpp/Backup.h>
+#include <SQLiteCpp/Statement.h>
 
 #include "store/sqlite_datastore.hpp"
 #include "syncmlkit/sqlite_store.hpp"
@@ -197,16 +197,21 @@ std::string directory_guid(const std::string& key) {
 
 // Writes the entry unless the store holds it already, byte for byte: an
 // unchanged entry keeps its revision, so no client downloads it again.
-void store_if_changed(store::SqliteDatastore& directory, const std::string& guid, const std::string& card) {
+void store_if_changed(store::SqliteDatastore& directory, const std::string& guid, const std::string& card,
+                      ItemCounts& counts) {
     std::optional<StoredItem> old = directory.read(guid);
     Format format = directory.native_format();
-    if (old && old->data == card && old->format == format) return;
+    if (old && old->data == card && old->format == format) {
+        ++counts.unchanged;
+        return;
+    }
     directory.put_with_guid(guid, format, card);
+    ++(old ? counts.changed : counts.added);
 }
 
 // Removes the entries this import did not bring. The GUIDs are collected
 // first: rows must not be deleted under an open listing.
-void remove_entries_except(store::SqliteDatastore& directory, const std::unordered_set<std::string>& kept) {
+std::size_t remove_entries_except(store::SqliteDatastore& directory, const std::unordered_set<std::string>& kept) {
     std::vector<std::string> dropped;
     {
         std::unique_ptr<ItemCursor> listing = directory.list();
@@ -215,6 +220,7 @@ void remove_entries_except(store::SqliteDatastore& directory, const std::unorder
             if (!kept.count(item.guid)) dropped.push_back(item.guid);
     }
     for (const std::string& guid : dropped) directory.remove(guid);
+    return dropped.size();
 }
 
 }  // namespace
@@ -225,6 +231,8 @@ struct SqliteStoreProvider::Impl {
     std::map<std::tuple<std::string, Category, std::string>, Access> grants;  // (owner, category, user)
 
     fs::path global_address_book() const { return data_dir / kGlobalFolder / "contacts.sqlite"; }
+    // The file a snapshot name given to restore() means; empty when none.
+    fs::path snapshot_file(const std::string& owner, Category category, const std::string& name) const;
 };
 
 SqliteStoreProvider::SqliteStoreProvider(std::string data_dir) : impl_(std::make_unique<Impl>()) {
@@ -261,16 +269,103 @@ std::vector<std::string> SqliteStoreProvider::snapshots(const std::string& owner
 }
 
 void SqliteStoreProvider::restore(const std::string& owner, Category category, const std::string& snapshot) {
-    if (!is_safe_folder_name(owner)) throw DatastoreError("no database of \"" + owner + "\"");
+    ItemCounts ignored;
+    restore(owner, category, snapshot, ignored);
+}
+
+fs::path SqliteStoreProvider::Impl::snapshot_file(const std::string& owner, Category category,
+                                                  const std::string& name) const {
+    std::string stem = std::string(category_name(category)) + "-";
+    if (name.find('/') != std::string::npos) return fs::path(name);  // a path, as snapshots() gives
+    fs::path folder = data_dir / owner / "snapshots";
+    std::error_code ec;
+    if (name == "latest") {
+        fs::path newest;
+        for (const auto& entry : fs::directory_iterator(folder, ec))
+            if (entry.path().filename().string().rfind(stem, 0) == 0 && entry.path() > newest) newest = entry.path();
+        return newest;
+    }
+    if (name.empty() || name.front() == '.') return {};
+    for (const std::string& candidate : {name, name + ".sqlite", stem + name + ".sqlite"})
+        if (candidate.rfind(stem, 0) == 0 && fs::is_regular_file(folder / candidate, ec)) return folder / candidate;
+    return {};
+}
+
+// Online, in one transaction on the live file, so a session sees the data
+// before or after, never half. The clients' sync state stays: each item that
+// differs from the live one (or was deleted since) is written with a
+// revision of the live file's counter, newer than any a client has seen, and
+// items made since the snapshot are deleted. So every client's next sync is
+// an ordinary two-way sync that sends it exactly the difference; a slow sync
+// would push the items made since the snapshot back to the server.
+void SqliteStoreProvider::restore(const std::string& owner, Category category, const std::string& snapshot,
+                                  ItemCounts& counts) {
+    counts = ItemCounts{};
+    std::string database = owner + "/" + category_name(category);
+    if (!is_safe_folder_name(owner)) throw DatastoreError("no database " + database);
     fs::path file = impl_->data_dir / owner / (std::string(category_name(category)) + ".sqlite");
+    fs::path source = impl_->snapshot_file(owner, category, snapshot);
+    std::error_code ec;
+    if (source.empty() || !fs::is_regular_file(source, ec))
+        throw DatastoreError("cannot restore " + database + ": no snapshot \"" + snapshot + "\"");
+    create_folder(file.parent_path());
+    // Its tables, as a session would make them.
+    { store::SqliteDatastore tables(file.string(), native_format(category)); }
     try {
-        SQLite::Database source(snapshot, SQLite::OPEN_READONLY);
-        SQLite::Database live(file.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, 5000);
-        // SQLite's online backup: sessions may be running; it waits for them.
-        SQLite::Backup backup(live, source);
-        backup.executeStep(-1);
+        // A connection of its own: the snapshot is attached to it alone.
+        SQLite::Database db(file.string(), SQLite::OPEN_READWRITE, 5000);
+        SQLite::Statement attach(db, "ATTACH DATABASE ? AS snap");
+        attach.bind(1, source.string());
+        attach.exec();
+        SQLite::Statement is_snapshot(db, "SELECT count(*) FROM snap.sqlite_master WHERE type = 'table' AND name = 'smk_items'");
+        if (!is_snapshot.executeStep() || is_snapshot.getColumn(0).getInt() == 0)
+            throw DatastoreError("cannot restore " + database + ": " + source.string() + " is not a snapshot");
+        db.exec("BEGIN IMMEDIATE");  // waits for a session's message, as a session would
+        try {
+            // Should the live file be younger than the snapshot, its
+            // counters still never hand out a GUID or revision again.
+            db.exec("UPDATE main.smk_counters SET value = max(value, coalesce((SELECT s.value FROM snap.smk_counters s "
+                    "WHERE s.name = smk_counters.name), 0))");
+            counts.removed = static_cast<std::size_t>(
+                db.exec("DELETE FROM main.smk_items WHERE guid NOT IN (SELECT guid FROM snap.smk_items)"));
+            std::vector<std::pair<std::string, bool>> differing;  // GUID, and whether the live file lacks it
+            {
+                SQLite::Statement list(db,
+                    "SELECT s.guid, m.guid IS NULL FROM snap.smk_items s LEFT JOIN main.smk_items m ON m.guid = s.guid "
+                    "WHERE m.guid IS NULL OR m.content_type IS NOT s.content_type "
+                    "OR m.content_version IS NOT s.content_version OR m.data IS NOT s.data ORDER BY s.guid");
+                while (list.executeStep())
+                    differing.emplace_back(list.getColumn(0).getString(), list.getColumn(1).getInt() != 0);
+            }
+            SQLite::Statement revision(db, "SELECT value FROM main.smk_counters WHERE name = 'revision'");
+            if (!revision.executeStep()) throw DatastoreError("cannot restore " + database + ": no revision counter");
+            std::int64_t next = revision.getColumn(0).getInt64();
+            revision.reset();
+            SQLite::Statement put(db,
+                "INSERT INTO main.smk_items(guid, revision, content_type, content_version, data) "
+                "SELECT guid, ?2, content_type, content_version, data FROM snap.smk_items WHERE guid = ?1 "
+                "ON CONFLICT(guid) DO UPDATE SET revision = excluded.revision, content_type = excluded.content_type, "
+                "content_version = excluded.content_version, data = excluded.data");
+            for (const auto& [guid, added] : differing) {
+                put.bind(1, guid);
+                put.bind(2, std::to_string(++next));
+                put.exec();
+                put.reset();
+                ++(added ? counts.added : counts.changed);
+            }
+            SQLite::Statement bump(db, "UPDATE main.smk_counters SET value = ? WHERE name = 'revision'");
+            bump.bind(1, next);
+            bump.exec();
+            SQLite::Statement total(db, "SELECT count(*) FROM snap.smk_items");
+            total.executeStep();
+            counts.unchanged = static_cast<std::size_t>(total.getColumn(0).getInt64()) - differing.size();
+            db.exec("COMMIT");
+        } catch (...) {
+            db.tryExec("ROLLBACK");
+            throw;
+        }
     } catch (const SQLite::Exception& e) {
-        throw DatastoreError("cannot restore " + file.string() + " from " + snapshot + ": " + e.what());
+        throw DatastoreError("cannot restore " + file.string() + " from " + source.string() + ": " + e.what());
     }
 }
 
@@ -290,6 +385,12 @@ std::shared_ptr<Datastore> SqliteStoreProvider::open_global_address_book() {
 }
 
 std::size_t SqliteStoreProvider::import_global_address_book(std::istream& vcf) {
+    ItemCounts ignored;
+    return import_global_address_book(vcf, ignored);
+}
+
+std::size_t SqliteStoreProvider::import_global_address_book(std::istream& vcf, ItemCounts& counts) {
+    counts = ItemCounts{};
     fs::path file = impl_->global_address_book();
     create_folder(file.parent_path());
     store::SqliteDatastore directory(file.string(), native_format(Category::contacts));
@@ -300,9 +401,10 @@ std::size_t SqliteStoreProvider::import_global_address_book(std::istream& vcf) {
         std::string card;
         while (splitter.next(card)) {
             std::string guid = directory_guid(entry_key(card));
-            if (kept.insert(guid).second) store_if_changed(directory, guid, card);
+            if (kept.insert(guid).second) store_if_changed(directory, guid, card, counts);
+            else ++counts.repeated;
         }
-        remove_entries_except(directory, kept);
+        counts.removed = remove_entries_except(directory, kept);
         directory.commit();
     } catch (...) {
         directory.rollback();
