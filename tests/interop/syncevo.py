@@ -227,12 +227,16 @@ def check(run):
         raise FileNotFoundError("%s missing: run scripts/install-deps.sh" % SYNCEVOLUTION)
 
 
-def run_bounded(argv, env, timeout):
+def run_bounded(argv, env, timeout, on_start=None):
     """Runs argv in a process group of its own, killed whole on timeout.
+    on_start, if given, is called with the Popen right after the start
+    (a test that kills the client mid-sync keeps it).
 
     Returns (status, output, timed_out)."""
     proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
+    if on_start:
+        on_start(proc)
     try:
         out, _ = proc.communicate(timeout=timeout)
         return proc.returncode, out.decode("utf-8", "replace"), False
@@ -272,9 +276,11 @@ def newest(logdir, names):
     return os.path.join(logdir, max(names, key=lambda d: os.path.getmtime(os.path.join(logdir, d))))
 
 
-def run_sync(run):
+def run_sync(run, on_start=None):
     """Configures the peer in run.state_dir and runs one sync. Never raises
-    for a failed sync: look at result.ok."""
+    for a failed sync: look at result.ok. on_start(Popen) is called when the
+    sync's process starts (not the configure step's): its process group is
+    the client's whole process tree."""
     check(run)
     os.makedirs(run.local_dir, exist_ok=True)
     logdir = os.path.join(run.state_dir, "logs")
@@ -295,7 +301,7 @@ def run_sync(run):
     env = client_env(run.state_dir, run.password, os.path.abspath(run.curlfix))
     sync = [SYNCEVOLUTION, "--daemon=no", "--run", "--sync", MODES[run.mode], PEER, run.kind]
     left = max(1.0, run.timeout - (time.monotonic() - started))
-    status, out, timed_out = run_bounded(sync, env, left)
+    status, out, timed_out = run_bounded(sync, env, left, on_start)
     new = session_dirs(logdir) - before
     return SyncResult(status, newest(logdir, new), out, timed_out)
 
