@@ -47,7 +47,7 @@ failures, each with a comment naming what is missing.
 
 Environment (ctest sets the first four, tests/interop/CMakeLists.txt):
     SMK_HTTPD, SMK_CURLFIX, SMK_INTEROP_WORK, SMK_SOURCE_DIR  as for every interop module
-    SMK_RESTORE        the syncmlkit-restore binary (snapshot list and restore)
+    SMK_ADMIN          the syncmlkit-admin binary (snapshots, restore)
     SMK_SAFETY_COUNT   contacts of the slow-syncs-in-a-row scenario (1000;
                        CMake sets 200 in the sanitizer build)
     SMK_SAFETY_KILL_COUNT  contacts of the client-kill scenarios (200)
@@ -118,18 +118,28 @@ def tally(actual, expected):
     return lost, duplicated, unexpected
 
 
-def restore_tool():
-    tool = os.environ.get("SMK_RESTORE", "")
+def admin_tool():
+    tool = os.environ.get("SMK_ADMIN", "")
     if not os.access(tool, os.X_OK):
-        raise unittest.SkipTest("set SMK_RESTORE to the syncmlkit-restore binary (ctest does)")
+        raise unittest.SkipTest("set SMK_ADMIN to the syncmlkit-admin binary (ctest does)")
     return tool
 
 
 def snapshots(data_dir, user):
-    """The snapshots of user's contacts, oldest first, as the tool lists them."""
-    out = subprocess.run([restore_tool(), "--data", data_dir, user, KIND], capture_output=True, text=True,
-                         timeout=60, check=True).stdout
-    return [line.strip() for line in out.splitlines() if line.strip() and not line.startswith("no snapshots")]
+    """The names of the snapshots of user's contacts, oldest first, as
+    `syncmlkit-admin snapshots` lists them."""
+    out = subprocess.run([admin_tool(), "--data", data_dir, "snapshots", user, KIND], capture_output=True,
+                         text=True, timeout=60, check=True).stdout
+    return [line.split()[0] for line in out.splitlines()
+            if line.strip() and not line.startswith(("no snapshots", "NAME "))]
+
+
+def restore_snapshot(test, data_dir, user, name):
+    """`syncmlkit-admin restore`, with the server running."""
+    out = subprocess.run([admin_tool(), "--data", data_dir, "restore", user, KIND, name], capture_output=True,
+                         text=True, timeout=60)
+    test.assertEqual(out.returncode, 0, "restore failed: %s%s" % (out.stdout, out.stderr))
+    return out.stdout
 
 
 def new_log_lines(path, offset):
@@ -488,9 +498,7 @@ class OneWayFromNewClient(SafetyChecks, unittest.TestCase):
         self.assertExact("first one-way-from-client, sent as 203", own, [new])
         after = snapshots(self.server.data_dir, self.user)
         self.assertEqual(len(after), len(before) + 1, "a snapshot before the refresh: %s" % after)
-        out = subprocess.run([restore_tool(), "--data", self.server.data_dir, self.user, KIND, after[-1]],
-                             capture_output=True, text=True, timeout=60)
-        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        restore_snapshot(self, self.server.data_dir, self.user, after[-1])
         self.assertIdentities(self.server_identities(), server_items, "server after restoring the snapshot")
 
     def test_refresh_from_client_replaces_the_server_after_a_snapshot(self):
@@ -848,9 +856,7 @@ class SnapshotRestore(SafetyChecks, unittest.TestCase):
         self.sync(a, "two-way")
         self.assertExact("a's sync after the refresh", five, [a])
 
-        out = subprocess.run([restore_tool(), "--data", self.server.data_dir, self.user, KIND, taken[-1]],
-                             capture_output=True, text=True, timeout=60)
-        self.assertEqual(out.returncode, 0, "restore failed: %s%s" % (out.stdout, out.stderr))
+        print("\n" + restore_snapshot(self, self.server.data_dir, self.user, taken[-1]).strip(), file=sys.stderr)
         self.assertIdentities(self.server_identities(), everything, "server after the restore")
 
         # Every client gets the restored data at its next sync.
