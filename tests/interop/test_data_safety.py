@@ -37,6 +37,9 @@ count is printed at the end of the module.
                           a chosen message: during its upload, after it got
                           the server's Adds but before its Map, during a
                           download; its next sync must end with exact data.
+                          Also another device's sync in the middle of a
+                          two-way session: its changes reach the first
+                          device at its next sync.
     SnapshotRestore       a refresh-from-client that lost data; the
                           snapshot restored with the server running; every
                           client of the database gets the restored data at
@@ -629,6 +632,27 @@ class KillScenario:
         return numbers[len(numbers) // 2] if which == "mid" else numbers[which]
 
 
+class PausingProxy(kill_proxy.KillProxy):
+    """kill_proxy's proxy, but at the chosen message it runs an action
+    (another device's sync, straight to the host) instead of killing, and
+    goes on forwarding. With mode "between" the host has answered the
+    message and the client gets the reply once the action is done, so the
+    action runs while the client's session is open on the server."""
+
+    def _kill(self, outcome):
+        self.kill_host()
+        with self.lock:
+            self.outcome = outcome.replace("killed", "paused for a concurrent sync")
+
+
+# (name, message tag, which one): where another device changes the server
+# while a two-way session of 200 contacts runs.
+CONCURRENT_POINTS = [
+    ("during_upload", "changes", "mid"),
+    ("during_download", "server", 0),
+]
+
+
 # (test name, scenario, kill mode, message tag, which one of those)
 # The proxy's `before`: the client has the reply to the message before and is
 # sending this one; `after`: the host answered this one (and committed it),
@@ -677,15 +701,19 @@ class ClientKilled(SafetyChecks, unittest.TestCase):
         cls.proxy = kill_proxy.KillProxy(cls.client.kill, keep_bodies=True)
         cls.addClassCleanup(cls.proxy.close)
         cls.proxy.host_port = cls.host.port
+        cls.action = None
+        cls.pausing = PausingProxy(lambda: cls.action(), keep_bodies=True)
+        cls.addClassCleanup(cls.pausing.close)
+        cls.pausing.host_port = cls.host.port
 
     def setUp(self):
         self.server = self.host
         self.workdir = os.path.join(self.work, "devices")
         self.log_offset = log_size(self.host.log_path)
 
-    def run_device(self, device, user, password, mode, extra=(), on_start=None):
+    def run_device(self, device, user, password, mode, extra=(), on_start=None, url=None):
         return syncevo.run_sync(syncevo.SyncRun(
-            url=self.proxy.url, user=user, password=password, remote_db=KIND, local_dir=device.dir, kind=KIND,
+            url=url or self.proxy.url, user=user, password=password, remote_db=KIND, local_dir=device.dir, kind=KIND,
             state_dir=device.state, curlfix=os.environ["SMK_CURLFIX"], mode=mode, encoding=self.encoding,
             max_msg_size=KILL_MSG_SIZE, device_id=device.device_id, timeout=BIG_TIMEOUT, loglevel=FAST_LOGLEVEL,
             extra=tuple(extra)), on_start)
@@ -816,6 +844,45 @@ class ClientKilled(SafetyChecks, unittest.TestCase):
                       "\n".join(self.server_log()[-30:]) + "\n(host log %s)" % self.host.log_path)
 
 
+    def concurrent_point(self, point, tag, which):
+        """Device a changes the server (adds, edits, deletes one contact)
+        while b's two-way session is open: b's session ends well, and the
+        change reaches b at its next sync, not lost, and nothing doubles."""
+        s = self.scenario("two-way")
+        self.baseline(s)
+        number = s.number(tag, which)
+        s.restore(self.host)
+        self.user, self.password = s.user, s.password
+        self.host.mark("concurrent change %s: after message %d" % (point, number))
+        a = s.others[0]
+        done = {}
+
+        def change_and_sync():
+            old, new = a.edit(a.item_name(KILL_COUNT // 2))
+            deleted = a.delete(a.item_name(KILL_COUNT // 2 + 1))
+            added = a.add(1, first=3001)
+            done["gone"], done["new"] = [old, deleted], [new] + added
+            done["result"] = self.run_device(a, s.user, s.password, "two-way", url=self.host.url)
+        type(self).action = change_and_sync
+        self.pausing.arm((number, "between", 0.0))
+        result = self.run_device(s.victim, s.user, s.password, s.mode, url=self.pausing.url)
+        self.assertIn("result", done, "%s: a's sync never ran (%s)" % (point, self.pausing.outcome))
+        self.assertTrue(done["result"].ok, "%s: a's sync during b's session failed\n%s" % (
+            point, done["result"].log_tail(20)))
+        self.assertTrue(result.ok, "%s: b's session with a's sync in the middle failed\n%s" % (
+            point, result.log_tail(20)))
+        expected = s.expected - items.identities(KIND, done["gone"]) + items.identities(KIND, done["new"])
+        problems = []
+        for device in (s.victim, a, s.victim):
+            self.proxy.arm(None)
+            r = self.run_device(device, s.user, s.password, "two-way")
+            if not r.ok:
+                problems.append("%s: %s's next sync failed\n%s" % (point, device.name, r.log_tail(20)))
+        problems += self.count("concurrent change %s: both synced again" % point, expected, [s.victim, a])
+        if problems:
+            self.fail("\n".join(problems) + "\n(host log %s)" % self.host.log_path)
+
+
 def make_kill_test(point):
     name, scenario, mode, tag, which = point
 
@@ -829,6 +896,17 @@ def make_kill_test(point):
 
 for _point in KILL_POINTS:
     setattr(ClientKilled, "test_kill_" + _point[0], make_kill_test(_point))
+
+
+def make_concurrent_test(point):
+    def test(self):
+        self.concurrent_point(*point)
+    test.__doc__ = "another device changes the server after the %s message tagged %s" % point[2:0:-1]
+    return test
+
+
+for _point in CONCURRENT_POINTS:
+    setattr(ClientKilled, "test_concurrent_change_" + _point[0], make_concurrent_test(_point))
 
 
 # -- 6. a snapshot restored while the server runs ------------------------------
