@@ -316,11 +316,11 @@ class SlowSyncDuplicates(SafetyChecks):
             self.assertNothingSentBack(result, "%s's two-way sync" % device.name, adds_only=True)
         self.assertExact("everyone's two-way sync", expected, [a, b, c])
 
-    # Expected failure until the engine has it: slow-sync pairing that ignores
-    # empty properties. lib/engine/item_identity.cpp keeps a `TEL:` or
-    # `EMAIL:` without a value as "TEL=" in the identity key, so a contact
-    # written back with empty properties never pairs with the same contact
-    # without them (the repro: server 5 instead of 3, 2 Adds sent back).
+    # Expected failure until the engine has both: slow-sync pairing that
+    # ignores empty properties (as above), and a paired item merged, not
+    # overwritten: with the pairing alone (tried with empty values left out
+    # of the identity key), c's copy replaces the server's Bert and its
+    # empty `NOTE:` wipes b's note on the server and on every client.
     @unittest.expectedFailure
     def test_edit_on_another_client_before_the_slow_sync(self):
         """b adds a note to Bert and syncs (two-way) before c's first sync:
