@@ -53,6 +53,8 @@ public:
     void restore(const std::string& owner, Category category, const std::string& snapshot);
     /// The same, telling what changed.
     void restore(const std::string& owner, Category category, const std::string& snapshot, ItemCounts& counts);
+    /// The file restore() reads for `snapshot`; nullopt when there is none.
+    std::optional<std::string> find_snapshot(const std::string& owner, Category category, const std::string& snapshot);
 
     std::shared_ptr<Datastore> open(const std::string& owner, Category category) override;
     std::optional<Access> grant(const std::string& owner, Category category, const std::string& user) override;

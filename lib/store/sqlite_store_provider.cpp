@@ -291,6 +291,15 @@ fs::path SqliteStoreProvider::Impl::snapshot_file(const std::string& owner, Cate
     return {};
 }
 
+std::optional<std::string> SqliteStoreProvider::find_snapshot(const std::string& owner, Category category,
+                                                              const std::string& snapshot) {
+    if (!is_safe_folder_name(owner)) return std::nullopt;
+    fs::path file = impl_->snapshot_file(owner, category, snapshot);
+    std::error_code ec;
+    if (file.empty() || !fs::is_regular_file(file, ec)) return std::nullopt;
+    return file.string();
+}
+
 // Online, in one transaction on the live file, so a session sees the data
 // before or after, never half. The clients' sync state stays: each item that
 // differs from the live one (or was deleted since) is written with a
@@ -304,10 +313,9 @@ void SqliteStoreProvider::restore(const std::string& owner, Category category, c
     std::string database = owner + "/" + category_name(category);
     if (!is_safe_folder_name(owner)) throw DatastoreError("no database " + database);
     fs::path file = impl_->data_dir / owner / (std::string(category_name(category)) + ".sqlite");
-    fs::path source = impl_->snapshot_file(owner, category, snapshot);
-    std::error_code ec;
-    if (source.empty() || !fs::is_regular_file(source, ec))
-        throw DatastoreError("cannot restore " + database + ": no snapshot \"" + snapshot + "\"");
+    std::optional<std::string> found = find_snapshot(owner, category, snapshot);
+    if (!found) throw DatastoreError("cannot restore " + database + ": no snapshot \"" + snapshot + "\"");
+    fs::path source = *found;
     create_folder(file.parent_path());
     // Its tables, as a session would make them.
     { store::SqliteDatastore tables(file.string(), native_format(category)); }

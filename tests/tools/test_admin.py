@@ -175,8 +175,11 @@ class Admin(unittest.TestCase):
         r = self.sync("alice", "IMEI:1")
         self.assertEqual((r["adds"], r["deletes"], r["names"]), ("1", "1", ["Bert", "Cleo", "Dana"]))
         out, _ = self.admin("restore", "alice", "contacts", name)
-        self.assertEqual(out, f"restored alice/contacts from {name}: 3 items (1 brought back, 0 changed back, "
-                              "2 unchanged; 1 made since removed); each client gets them at its next sync\n")
+        m = re.fullmatch(f"restored alice/contacts from {name}: 3 items \\(1 brought back, 0 changed back, "
+                         "2 unchanged; 1 made since removed\\); each client gets them at its next sync\n"
+                         "the data as it was is kept as (\\S+-before-restore) \\(restore it to undo\\)\n", out)
+        self.assertTrue(m, out)
+        undo = m.group(1)
         # IMEI:1: an ordinary two-way sync, Anne back as an Add, Dana deleted, nothing twice.
         r = self.sync("alice", "IMEI:1")
         self.assertEqual((r["alert"], r["adds"], r["replaces"], r["deletes"]), ("200", "1", "0", "1"))
@@ -186,12 +189,26 @@ class Admin(unittest.TestCase):
         r = self.sync("alice", "IMEI:2")
         self.assertEqual((r["alert"], r["adds"], r["deletes"]), ("200", "0", "0"))
         self.assertEqual((r["names"], r["server"], r["client_duplicates"]), (["Anne", "Bert", "Cleo"], "3", "0"))
+        # Undone: Dana back, Anne gone, on both clients.
+        out, _ = self.admin("restore", "alice", "contacts", undo)
+        self.assertIn("3 items (1 brought back, 0 changed back, 2 unchanged; 1 made since removed)", out)
+        for device in ("IMEI:1", "IMEI:2"):
+            r = self.sync("alice", device)
+            self.assertEqual((r["alert"], r["names"], r["server"]), ("200", ["Bert", "Cleo", "Dana"], "3"))
+            self.assertEqual((r["client_duplicates"], r["server_duplicates"]), ("0", "0"))
         # The other names restore takes; a missing one is an error.
-        out, _ = self.admin("restore", "alice", "contacts", "latest")
-        self.assertIn("0 brought back, 0 changed back, 3 unchanged; 0 made since removed", out)
         self.admin("restore", "alice", "contacts", f"contacts-{name}.sqlite")
+        newest = self.admin("snapshots", "alice", "contacts")[0].splitlines()[-1].split()[0]
+        out, _ = self.admin("restore", "alice", "contacts", "latest")
+        self.assertTrue(out.startswith(f"restored alice/contacts from {newest}: 3 items"), out)
         _, err = self.admin("restore", "alice", "contacts", "19990101T000000Z-01-admin", status=1)
-        self.assertIn('cannot restore alice/contacts: no snapshot "19990101T000000Z-01-admin"', err)
+        self.assertIn('no snapshot "19990101T000000Z-01-admin" of alice/contacts', err)
+        # A full set: restoring the oldest takes no snapshot that would push it out.
+        for _ in range(5):
+            self.admin("snapshot", "alice", "contacts")
+        oldest = self.admin("snapshots", "alice", "contacts")[0].splitlines()[1].split()[0]
+        out, _ = self.admin("restore", "alice", "contacts", oldest)
+        self.assertIn("no snapshot of the data as it was: it would have pushed out the one restored", out)
         _, err = self.admin("restore", "bob", "calendar", "latest", status=1)
         self.assertIn("no database bob/calendar", err)
 

@@ -205,12 +205,24 @@ int restore(DataDir& data, const std::vector<std::string>& args) {
     const std::string& user = args[0];
     Category c = category_arg(args[1]);
     data.require_database(user, c);
+    std::optional<std::string> source = data.stores().find_snapshot(user, c, args[2]);
+    if (!source) throw Failure("no snapshot \"" + args[2] + "\" of " + database_name(user, c) + " (see snapshots)");
+    // The data as it is, so that the restore can be undone; unless taking it
+    // would push out the snapshot being restored (the oldest of a full set).
+    std::vector<std::string> all = data.stores().snapshots(user, c);
+    std::optional<std::string> before;
+    if (all.size() < smk::store::SqliteDatastore::kMaxSnapshots || all.front() != *source)
+        before = data.open(user, c)->snapshot("before-restore");
     smk::ItemCounts n;
-    data.stores().restore(user, c, args[2], n);
+    data.stores().restore(user, c, *source, n);
     std::printf("restored %s from %s: %zu items (%zu brought back, %zu changed back, %zu unchanged; %zu made "
                 "since removed); each client gets them at its next sync\n",
-                database_name(user, c).c_str(), args[2].c_str(), n.added + n.changed + n.unchanged, n.added,
-                n.changed, n.unchanged, n.removed);
+                database_name(user, c).c_str(), short_name(*source, c).c_str(), n.added + n.changed + n.unchanged,
+                n.added, n.changed, n.unchanged, n.removed);
+    if (before)
+        std::printf("the data as it was is kept as %s (restore it to undo)\n", short_name(*before, c).c_str());
+    else
+        std::printf("no snapshot of the data as it was: it would have pushed out the one restored\n");
     return 0;
 }
 
