@@ -211,6 +211,55 @@ TEST_CASE("after a restore every client gets the snapshot's data at its next syn
     CHECK(one.sync("200").adds == 0);
 }
 
+TEST_CASE("a restore in the middle of a client's session reaches it at its next sync") {
+    TestServer ts;
+    {
+        auto store = ts.stores->open("alice", Category::contacts);
+        for (const char* n : {"Anne", "Bert", "Cleo"}) store->add(Format{"text/vcard", "3.0"}, vcard(n));
+    }
+    ModelClient one(*ts.server, "IMEI:1");
+    REQUIRE(one.sync("201").adds == 3);
+    std::string taken = *ts.stores->open("alice", Category::contacts)->snapshot("admin");
+    {
+        auto store = ts.stores->open("alice", Category::contacts);
+        store->add(Format{"text/vcard", "3.0"}, vcard("Fred"));
+        auto cursor = store->list();
+        ItemVersion v;
+        std::string anne;
+        while (cursor->next(v))
+            if (full_name(store->read(v.guid)->data) == "Test Anne") anne = v.guid;
+        cursor.reset();
+        REQUIRE(store->remove(anne));
+    }
+    // The session by hand: the server's changes arrive, then the restore
+    // runs before the client's statuses and Map.
+    one.c.new_session();
+    Message pkg2 = init(one.c, "200", "contacts", one.last, "M1");
+    REQUIRE(find_status(pkg2, "Alert")->data == "200");
+    Message pkg4 = client_changes(one.c, pkg2, "contacts", {});
+    int adds = 0, deletes = 0;
+    for (const Command& op : server_ops(pkg4)) {
+        const Item& it = op.items.at(0);
+        if (op.kind == CommandKind::Add) one.items["c" + it.source.uri] = it.data, ++adds;
+        if (op.kind == CommandKind::Delete) deletes += static_cast<int>(one.items.erase(it.target.uri));
+    }
+    REQUIRE((adds == 1 && deletes == 1));
+    CHECK(one.names() == names({"Bert", "Cleo", "Fred"}));
+    ts.stores->restore("alice", Category::contacts, taken);
+    map_phase(one.c, pkg4, "contacts");
+    REQUIRE(one.c.last_response.session_ended);
+    one.last = "M1";
+
+    ModelClient::Result r = one.sync("200");
+    CHECK(r.alert_status == "200");
+    CHECK(r.adds == 1);     // Anne
+    CHECK(r.deletes == 1);  // Fred
+    CHECK(one.names() == names({"Anne", "Bert", "Cleo"}));
+    CHECK(server_names(ts) == names({"Anne", "Bert", "Cleo"}));
+    r = one.sync("200");
+    CHECK(r.adds + r.replaces + r.deletes == 0);
+}
+
 TEST_CASE("a restore takes a snapshot by path, by file name or by short name, and refuses others") {
     TestServer ts;
     auto store = ts.stores->open("alice", Category::contacts);
