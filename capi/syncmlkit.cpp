@@ -189,6 +189,24 @@ int smk_server_new(const smk_server_config* given, smk_server** out, char** erro
         if (c.login_free_failures) config.login_throttle.free_failures = c.login_free_failures < 0 ? 0u : static_cast<unsigned>(c.login_free_failures);
         if (c.login_first_delay_s) config.login_throttle.first_delay = std::chrono::seconds(c.login_first_delay_s);
         if (c.login_max_delay_s) config.login_throttle.max_delay = std::chrono::seconds(c.login_max_delay_s);
+        auto policy = [](int code) {
+            switch (code) {
+                case SMK_CONFLICT_SERVER_WINS: return smk::ConflictPolicy::server_wins;
+                case SMK_CONFLICT_CLIENT_WINS: return smk::ConflictPolicy::client_wins;
+                case SMK_CONFLICT_NEWER_WINS: return smk::ConflictPolicy::newer_wins;
+                case SMK_CONFLICT_KEEP_BOTH: return smk::ConflictPolicy::keep_both;
+                default: return smk::ConflictPolicy::merge;
+            }
+        };
+        smk::ConflictPolicy fixed = policy(c.conflict_policy);
+        auto chooser = c.conflict_policy_for;
+        void* user_data = c.user_data;
+        config.conflict_policy = [=](const std::string& owner, smk::Category category) {
+            return chooser ? policy(chooser(user_data, owner.c_str(), smk::category_name(category))) : fixed;
+        };
+        if (c.mass_delete_min_items) config.mass_delete_guard.min_items = c.mass_delete_min_items < 0 ? 0 : static_cast<std::size_t>(c.mass_delete_min_items);
+        if (c.mass_delete_max_percent) config.mass_delete_guard.max_percent = c.mass_delete_max_percent;
+        if (c.mass_delete_guard_off) config.mass_delete_guard.enabled = false;
         handle->server = std::make_unique<smk::Server>(std::move(config));
         *out = handle.release();
         return SMK_OK;

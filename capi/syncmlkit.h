@@ -114,7 +114,27 @@ typedef struct smk_server_config {
     int login_free_failures;
     unsigned login_first_delay_s;
     unsigned login_max_delay_s;
+    /* Conflicts (an item changed on both sides since the client's last
+     * sync; docs/DATA-SAFETY.md): one of SMK_CONFLICT_*; 0 is MERGE. The
+     * callback, when set, chooses per database and overrides the field. */
+    int conflict_policy;
+    int (*conflict_policy_for)(void *user_data, const char *owner, const char *category);
+    /* The mass-delete guard: a two-way or one-way sync deleting more than
+     * mass_delete_max_percent (0: 50) of a store of more than
+     * mass_delete_min_items (0: 20; -1: any size) items has its deletes
+     * refused; mass_delete_guard_off non-zero turns the guard off. */
+    int mass_delete_min_items;
+    unsigned mass_delete_max_percent;
+    int mass_delete_guard_off;
 } smk_server_config;
+
+enum {
+    SMK_CONFLICT_MERGE = 0,
+    SMK_CONFLICT_SERVER_WINS = 1,
+    SMK_CONFLICT_CLIENT_WINS = 2,
+    SMK_CONFLICT_NEWER_WINS = 3,
+    SMK_CONFLICT_KEEP_BOTH = 4
+};
 
 /* Creates a server. On failure *error receives a message to smk_free(). */
 SMK_C_API int smk_server_new(const smk_server_config *config, smk_server **out, char **error);

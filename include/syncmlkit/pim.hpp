@@ -372,4 +372,38 @@ struct MergeInput {
 };
 SMK_API Item merge(const Item& stored, const Item& incoming, const MergeInput& how);
 
+/// What makes two copies of an item "the same item" when nothing else pairs
+/// them (a slow sync, a client's new local ids): `key` from the identifying
+/// fields (contacts: the name, else the organization, an e-mail or a phone;
+/// events: summary and start; tasks: summary and due; notes: subject and
+/// body), normalized so that encodings, escaping, letter case, spacing,
+/// property order and empty properties do not matter; `details` the
+/// normalized e-mails ("e:...") and phone numbers ("t:" and the last 9
+/// digits) of a contact, sorted, which tell two people of one name apart.
+struct Identity {
+    std::string key;
+    std::vector<std::string> details;
+};
+SMK_API Identity identity_of(const Item& item);
+/// How well two items of one key pair by their details: 3 equal, 2 one side
+/// has none or a subset of the other's, 1 they share one, 0 none in common
+/// (two people of one name: not a pair).
+SMK_API int pairing_score(const std::vector<std::string>& a, const std::vector<std::string>& b);
+
+/// Whether two items say the same thing, leaving aside what every writer
+/// changes (UID, REV, PRODID, time stamps, properties sent empty).
+SMK_API bool same_content(const Item& a, const Item& b);
+
+/// An item changed on both sides since `base` (the version both last
+/// shared; null when unknown), merged field by field: a field changed on
+/// one side only takes that side's value; a field changed on both sides to
+/// different values is a clash and keeps the server's value (named in
+/// `clashes`). Without a base, a field empty on one side takes the other's
+/// value and differing values clash.
+struct MergeOutcome {
+    Item item;
+    std::vector<std::string> clashes;  ///< property names, e.g. "TEL"
+};
+SMK_API MergeOutcome merge_three_way(const Item* base, const Item& server, const Item& client);
+
 }  // namespace smk::pim

@@ -47,6 +47,20 @@ public:
     virtual void log(LogLevel level, std::string_view message) = 0;
 };
 
+/// How an item changed on both sides since the client's last sync is
+/// resolved.
+enum class ConflictPolicy {
+    /// Field by field through the PIM model, knowing which side changed
+    /// what when the version both last shared is known; when both changed
+    /// one field differently, the server's copy wins and the client's is
+    /// kept as a second item (209). The default.
+    merge,
+    server_wins,  ///< the client's version is logged and replaced by the server's (419)
+    client_wins,  ///< the server's version is logged and replaced by the client's (208)
+    newer_wins,   ///< by the items' REV / LAST-MODIFIED; the server's when unknown
+    keep_both,    ///< the client's version becomes a second item (209)
+};
+
 struct ServerConfig {
     std::shared_ptr<AuthProvider> auth;
     std::shared_ptr<DatastoreProvider> datastores;
@@ -111,6 +125,26 @@ struct ServerConfig {
     /// A user's time zone (IANA name), in which vCalendar items with
     /// floating times are placed; unset or empty: they stay floating.
     std::function<std::string(const std::string& user)> user_time_zone;
+    /// An item changed on the server and on the client since that client's
+    /// last sync: how it is resolved (docs/DATA-SAFETY.md). The client gets
+    /// 207 (merged), 208 (its version won), 209 (kept as a second item) or
+    /// 419 (the server's won), the losing version is logged, and a delete
+    /// on one side against a change on the other keeps the changed item.
+    /// Unset: ConflictPolicy::merge for every database.
+    std::function<ConflictPolicy(const std::string& owner, Category category)> conflict_policy;
+    /// A two-way or one-way sync in which the client deletes more than
+    /// `max_percent` of a store of more than `min_items` items has its
+    /// deletes refused (SyncML 403 each, a warning in the log): the store
+    /// keeps the items and the client gets them back in the same session.
+    /// An explicit refresh from the client is not limited (a snapshot is
+    /// taken before it). `allow` may let a database through (the host's
+    /// "yes, I meant it"); enabled = false turns the guard off.
+    struct MassDeleteGuard {
+        bool enabled = true;
+        std::size_t min_items = 20;
+        unsigned max_percent = 50;
+        std::function<bool(const std::string& owner, Category category, const std::string& device)> allow;
+    } mass_delete_guard;
 };
 
 /// The largest message `config` accepts (max_request_size, or twice

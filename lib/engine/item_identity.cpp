@@ -45,12 +45,11 @@ std::string normalised_value(const std::string& name, std::string_view value) {
     return out;
 }
 
-}  // namespace
-
-std::string identity_key(Category category, std::string_view data) {
+// The identifying lines as written, for items the model cannot read.
+std::string line_key(Category category, std::string_view data) {
     static const std::vector<std::string> kContact = {"N", "FN", "EMAIL", "TEL"};
-    static const std::vector<std::string> kEvent = {"SUMMARY", "DTSTART", "DTEND", "RRULE"};
-    static const std::vector<std::string> kTask = {"SUMMARY", "DUE", "STATUS", "PRIORITY"};
+    static const std::vector<std::string> kEvent = {"SUMMARY", "DTSTART"};
+    static const std::vector<std::string> kTask = {"SUMMARY", "DUE"};
     static const std::vector<std::string> kNote = {"SUMMARY", "BODY"};
     const auto& wanted = category == Category::contacts   ? kContact
                          : category == Category::calendar ? kEvent
@@ -65,7 +64,8 @@ std::string identity_key(Category category, std::string_view data) {
         std::string name = wire::to_upper(head.substr(0, head.find(';')));
         if (std::size_t dot = name.find('.'); dot != std::string::npos) name = name.substr(dot + 1);  // group.TEL
         if (std::find(wanted.begin(), wanted.end(), name) == wanted.end()) continue;
-        values[name].push_back(normalised_value(name, std::string_view(line).substr(colon + 1)));
+        std::string value = normalised_value(name, std::string_view(line).substr(colon + 1));
+        if (!value.empty()) values[name].push_back(std::move(value));  // "TEL:" says nothing
     }
     std::string key;
     for (const std::string& name : wanted) {
@@ -77,6 +77,25 @@ std::string identity_key(Category category, std::string_view data) {
         key += '\n';
     }
     return key;
+}
+
+}  // namespace
+
+std::optional<pim::Item> read_model(const Format& format, std::string_view data) {
+    std::optional<pim::Format> f = pim::format_for_mime(format.type, format.version);
+    if (!f) return std::nullopt;
+    return pim::read(data, *f).item;
+}
+
+pim::Identity identity(Category category, const Format& format, std::string_view data) {
+    if (std::optional<pim::Item> item = read_model(format, data)) {
+        pim::Identity id = pim::identity_of(*item);
+        if (!id.key.empty()) return id;
+    }
+    pim::Identity id;
+    std::string key = line_key(category, data);
+    if (!key.empty()) id.key = "l:" + key;
+    return id;
 }
 
 }  // namespace smk::engine

@@ -447,8 +447,9 @@ std::optional<OpenDatabase> Session::open_database(const DatabaseName& name) {
         db.read_only = *access == Access::read_only;
     }
     if (!db.store) return std::nullopt;
+    SQLite::Database* state_db;
     if (auto* own = dynamic_cast<store::SqliteDatastore*>(db.store.get())) {
-        db.state = std::make_unique<state::SyncState>(own->database());
+        state_db = &own->database();
     } else {
         namespace fs = std::filesystem;
         fs::path dir = fs::path(ctx_.config.state_dir) / "sync" /
@@ -461,8 +462,11 @@ std::optional<OpenDatabase> Session::open_database(const DatabaseName& name) {
         // connection writes would otherwise fail at once ("database is locked").
         db.own_state_db->exec("PRAGMA busy_timeout=5000");
         sqlite::enable_wal(*db.own_state_db);
-        db.state = std::make_unique<state::SyncState>(*db.own_state_db);
+        state_db = db.own_state_db.get();
     }
+    db.state = std::make_unique<state::SyncState>(*state_db);
+    db.pairing = std::make_unique<state::PairingIndex>(*state_db);
+    db.bases = std::make_unique<state::BaseVersions>(*state_db);
     return db;
 }
 
@@ -519,6 +523,9 @@ void Session::on_alert(const Command& cmd, const std::string& msg_ref, Reply& re
         }
         auto task = std::make_unique<SyncTask>(*name, target, item.source.uri, device_, std::move(*db));
         task->set_max_obj_size(ctx_.config.max_obj_size);
+        task->set_conflict_policy(ctx_.config.conflict_policy ? ctx_.config.conflict_policy(name->owner, name->category)
+                                                              : ConflictPolicy::merge);
+        task->set_delete_guard(ctx_.config.mass_delete_guard);
         task->set_warning_sink([this](const std::string& m) { ctx_.log(LogLevel::warning, "user " + user_ + ": " + m); });
         Anchor client_anchor = item.meta.anchor.value_or(Anchor{});
         SyncTask::Negotiation n = task->negotiate(static_cast<int>(*code), client_anchor);
@@ -574,6 +581,7 @@ void Session::on_sync(const Command& cmd, const std::string& msg_ref, Reply& rep
         return;
     }
     reply.add_status(std::move(s));
+    task->before_changes(cmd);
     std::function<void(const Command&)> run = [&](const Command& child) {
         switch (child.kind) {
             case CommandKind::Add:
@@ -691,7 +699,9 @@ void Session::finish(const char* how) {
         summary += " \"" + task->server_uri() + "\" mode " + std::to_string(static_cast<int>(task->mode())) +
                    ": from client +" + std::to_string(in.added) + " ~" + std::to_string(in.replaced) + " -" +
                    std::to_string(in.deleted) + ", to client +" + std::to_string(out.added) + " ~" +
-                   std::to_string(out.replaced) + " -" + std::to_string(out.deleted) + ";";
+                   std::to_string(out.replaced) + " -" + std::to_string(out.deleted) +
+                   (in.conflicts ? ", " + std::to_string(in.conflicts) + " conflicts" : "") +
+                   (in.refused_deletes ? ", " + std::to_string(in.refused_deletes) + " deletes refused" : "") + ";";
     }
     ctx_.log(LogLevel::info, "session " + token_.substr(0, 8) + " of " + user_ + "@" + device_ + " " + how + "." +
                                  summary);

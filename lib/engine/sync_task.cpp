@@ -1,10 +1,12 @@
 #include "engine/sync_task.hpp"
 
+#include <cstdio>
 #include <ctime>
 
 #include "engine/item_format.hpp"
 #include "engine/item_identity.hpp"
 #include "engine/item_text.hpp"
+#include "engine/log_text.hpp"
 #include "sqlite/lost_transaction.hpp"
 #include "wire/text.hpp"
 
@@ -62,6 +64,31 @@ std::string new_anchor() {
     return buf;
 }
 
+// When an item was last changed, as it says itself (REV, LAST-MODIFIED), as
+// "20240101T100000": compares as text. Empty when it does not say.
+std::string stamp_text(const pim::DateTime& t) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d%02d", t.year, t.month, t.day, t.hour, t.minute, t.second);
+    return buf;
+}
+
+std::string modification_stamp(const std::optional<pim::Item>& item) {
+    if (!item) return "";
+    if (const auto* c = std::get_if<pim::Contact>(&*item)) {
+        std::string digits;  // REV:2024-01-01T10:00:00Z and REV:20240101T100000Z alike
+        for (char ch : c->revision)
+            if (ch >= '0' && ch <= '9') digits += ch;
+        return digits.size() >= 8 ? digits.substr(0, 8) + "T" + digits.substr(8) : "";
+    }
+    if (const auto* cal = std::get_if<pim::Calendar>(&*item)) {
+        for (const pim::CalendarItem& e : cal->items)
+            if (!e.recurrence_id && e.last_modified.valid()) return stamp_text(e.last_modified);
+        return "";
+    }
+    const pim::Note& n = std::get<pim::Note>(*item);
+    return n.last_modified.valid() ? stamp_text(n.last_modified) : "";
+}
+
 Command item_status(const Command& cmd, const Item& item, const std::string& msg_ref, int code) {
     Command s = Reply::status(cmd, msg_ref, code);
     if (!item.source.uri.empty()) s.source_refs = {item.source.uri};
@@ -114,7 +141,12 @@ SyncTask::Negotiation SyncTask::negotiate(int requested, const Anchor& client_an
     // session; without them, the full variant in the same direction.
     if (!anchors_match) {
         if (asked == SyncMode::two_way) asked = SyncMode::slow, status = 508;
-        else if (asked == SyncMode::one_way_from_client) asked = SyncMode::refresh_from_client, status = 508;
+        else if (asked == SyncMode::one_way_from_client) {
+            // The client sends everything, but only an explicit refresh
+            // (the user's Recover) may delete what it did not send.
+            asked = SyncMode::refresh_from_client, status = 508;
+            fallback_refresh_ = true;
+        }
         else if (asked == SyncMode::one_way_from_server) asked = SyncMode::refresh_from_server, status = 508;
     }
     mode_ = asked;
@@ -122,7 +154,9 @@ SyncTask::Negotiation SyncTask::negotiate(int requested, const Anchor& client_an
     // The client's data is about to replace the server's: users were told
     // to back up first, so the server does it for them.
     std::optional<std::string> snapshot;
-    if (mode_ == SyncMode::refresh_from_client) snapshot = db_.store->snapshot("refresh-from-client");
+    if (mode_ == SyncMode::refresh_from_client && !fallback_refresh_)
+        snapshot = db_.store->snapshot("refresh-from-client");
+    if (full_exchange()) db_.pairing->clear_claims(device_);  // claims of an exchange that broke off
     return {status, mode_, snapshot};
 }
 
@@ -160,50 +194,96 @@ void SyncTask::report(const std::vector<pim::Warning>& warnings, const std::stri
               (w.line ? "line " + std::to_string(w.line) + ": " : "") + w.message);
 }
 
-std::optional<std::string> SyncTask::matching_server_item(const std::string& data) {
-    std::string key = identity_key(name_.category, data);
-    if (key.empty()) return std::nullopt;
-    if (!identity_index_) {
-        identity_index_.emplace();
-        auto cursor = db_.store->list();
-        ItemVersion v;
-        while (cursor->next(v)) {
-            if (confirmed_.count(v.guid)) continue;
-            if (auto stored = db_.store->read(v.guid))
-                identity_index_->emplace(identity_key(name_.category, stored->data), v.guid);
-        }
+// Brings the identity index up to date with the store, once an exchange:
+// only items whose revision changed since they were indexed are read.
+void SyncTask::refresh_pairing_index() {
+    if (pairing_index_fresh_) return;
+    pairing_index_fresh_ = true;
+    auto cursor = db_.store->list();
+    ItemVersion v;
+    while (cursor->next(v)) {
+        if (db_.pairing->indexed_revision(v.guid) == v.revision) continue;
+        std::optional<StoredItem> stored = db_.store->read(v.guid);
+        if (!stored) continue;
+        pim::Identity id = identity(name_.category, stored->format, stored->data);
+        db_.pairing->put(stored->guid, stored->revision, id.key, id.details);
     }
-    auto it = identity_index_->find(key);
-    if (it == identity_index_->end()) return std::nullopt;
-    std::string guid = it->second;
-    identity_index_->erase(it);
-    return guid;
+}
+
+// The server item a client's item (`data`, in `format`) is a copy of: one of
+// the same identity that no other item of this client has claimed in this
+// exchange, the best by e-mails and phones; nullopt when there is none.
+std::optional<std::string> SyncTask::matching_server_item(const Format& format, const std::string& data) {
+    pim::Identity id = identity(name_.category, format, data);
+    if (id.key.empty()) return std::nullopt;
+    refresh_pairing_index();
+    std::optional<std::string> best;
+    int best_score = 0;
+    for (const state::PairingIndex::Candidate& c : db_.pairing->candidates(device_, id.key)) {
+        std::optional<std::string> revision = db_.store->revision(c.guid);
+        if (!revision) {  // deleted since it was indexed
+            db_.pairing->erase(c.guid);
+            continue;
+        }
+        std::vector<std::string> details = c.details;
+        if (*revision != c.revision) {  // changed during this session
+            if (auto stored = db_.store->read(c.guid)) details = identity(name_.category, stored->format, stored->data).details;
+        }
+        int score = pim::pairing_score(id.details, details);
+        if (score > best_score) best = c.guid, best_score = score;
+    }
+    return best;
+}
+
+void SyncTask::record(const std::string& guid, const std::string& luid, const std::string& revision) {
+    db_.state->put(device_, {guid, luid, revision});
+    if (full_exchange()) db_.pairing->claim(device_, guid);
+    db_.bases->prune(guid);
+}
+
+void SyncTask::log_loser(const std::string& guid, const std::string& luid, const std::string& what,
+                         const std::string& data) const {
+    if (!warn_) return;
+    constexpr std::size_t kShown = 4096;
+    std::string shown = data.size() > kShown ? data.substr(0, kShown) : data;
+    warn_(name_.owner + "/" + category_name(name_.category) + " item " + guid + " (client " + for_log(luid) +
+          "): conflict, " + what + "; the version that lost was:\n" + shown +
+          (data.size() > kShown ? "\n[" + std::to_string(data.size() - kShown) + " bytes more]" : ""));
 }
 
 int SyncTask::add_item(const Command& cmd, const Item& item, const std::string& data) {
     // Known already (a resent Add, or a slow sync's Add of a mapped item).
-    if (db_.state->by_luid(device_, item.source.uri)) return replace_item(cmd, item, data) == 201 ? 201 : 200;
+    if (db_.state->by_luid(device_, item.source.uri)) {
+        int code = replace_item(cmd, item, data);
+        return code == 200 ? 200 : code;
+    }
     return store_unmapped(cmd, item, data);
 }
 
 int SyncTask::replace_item(const Command& cmd, const Item& item, const std::string& data) {
     const std::string& luid = item.source.uri;
     if (auto row = db_.state->by_luid(device_, luid)) {
-        // What the client could not hold survives its Replace.
-        Converted c;
-        if (auto current = db_.store->read(row->guid)) {
-            c = replace_in_store(*current, item_format(cmd, item), data, db_.store->native_format(), client_);
+        if (std::optional<StoredItem> current = db_.store->read(row->guid)) {
+            // Changed on the server too since this client last saw it. A
+            // refresh from the client is the user's word: no conflict there.
+            if (current->revision != row->revision && mode_ != SyncMode::refresh_from_client)
+                return resolve_conflict(cmd, item, data, *row, *current);
+            // What the client could not hold survives its Replace.
+            Converted c = replace_in_store(*current, item_format(cmd, item), data, db_.store->native_format(), client_);
             report(c.warnings, luid);
-        } else {
-            c = for_store(cmd, item, data);
+            db_.bases->keep_if_held(device_, *current);
+            if (auto rev = db_.store->replace(row->guid, c.format, c.data)) {
+                record(row->guid, luid, *rev);
+                ++from_client_.replaced;
+                return 200;
+            }
         }
-        if (auto rev = db_.store->replace(row->guid, c.format, c.data)) {
-            db_.state->put(device_, {row->guid, luid, *rev});
-            confirmed_.insert(row->guid);
-            ++from_client_.replaced;
-            return 200;
-        }
-        db_.state->erase(device_, row->guid);  // the server's copy is gone: add it anew
+        // Deleted on the server, changed on the client: the change is kept,
+        // as a new item.
+        if (warn_ && mode_ != SyncMode::slow)
+            warn_(name_.owner + "/" + category_name(name_.category) + " item " + row->guid + " (client " +
+                  for_log(luid) + "): deleted on the server, changed on the client; the client's version is kept");
+        db_.state->erase(device_, row->guid);
     }
     // A Replace of an unknown item is an Add (Funambol sends a slow sync as
     // Replaces).
@@ -215,35 +295,191 @@ int SyncTask::replace_item(const Command& cmd, const Item& item, const std::stri
 int SyncTask::store_unmapped(const Command& cmd, const Item& item, const std::string& data) {
     const std::string& luid = item.source.uri;
     Converted c = for_store(cmd, item, data);
-    const Format& format = c.format;
-    const std::string& stored = c.data;
-    bool full_exchange = mode_ == SyncMode::slow || mode_ == SyncMode::refresh_from_client;
-    if (full_exchange) {
-        if (auto guid = matching_server_item(stored)) {
-            if (auto rev = db_.store->replace(*guid, format, stored)) {
-                db_.state->put(device_, {*guid, luid, *rev});
-                confirmed_.insert(*guid);
-                ++from_client_.replaced;
-                return 200;
-            }
-        }
-    }
-    ItemVersion added = db_.store->add(format, stored);
-    db_.state->put(device_, {added.guid, luid, added.revision});
-    if (full_exchange) confirmed_.insert(added.guid);
+    if (full_exchange())
+        if (auto guid = matching_server_item(c.format, c.data)) return pair(*guid, luid, c);
+    ItemVersion added = db_.store->add(c.format, c.data);
+    record(added.guid, luid, added.revision);
     ++from_client_.added;
     return 201;
+}
+
+// A client's item found to be a copy of server item `guid`: the two are
+// merged (no version is known that both shared, so a field that differs
+// keeps the server's value, logged); the store is written only when the
+// client brought something new, so other clients are not sent the item
+// again for nothing, and the client gets the server's version when it
+// lacks something.
+int SyncTask::pair(const std::string& guid, const std::string& luid, const Converted& incoming) {
+    std::optional<StoredItem> current = db_.store->read(guid);
+    if (!current) {
+        ItemVersion added = db_.store->add(incoming.format, incoming.data);
+        record(added.guid, luid, added.revision);
+        ++from_client_.added;
+        return 201;
+    }
+    std::optional<pim::Item> server = read_model(current->format, current->data);
+    std::optional<pim::Item> client = read_model(incoming.format, incoming.data);
+    if (!server || !client) {  // not readable: the server's copy stands, the client gets it
+        record(guid, luid, current->data == incoming.data ? current->revision : std::string());
+        return 200;
+    }
+    pim::MergeOutcome merged = pim::merge_three_way(nullptr, *server, *client);
+    if (!merged.clashes.empty()) {
+        std::string fields;
+        for (const std::string& f : merged.clashes) fields += (fields.empty() ? "" : ", ") + f;
+        log_loser(guid, luid, "paired by identity, the server's " + fields + " kept", incoming.data);
+    }
+    std::string revision = current->revision;
+    if (!pim::same_content(merged.item, *server)) {
+        std::vector<pim::Warning> losses;
+        std::optional<pim::Format> native = pim::format_for_mime(current->format.type, current->format.version);
+        std::string data = native ? pim::write(merged.item, *native, {}, &losses) : std::string();
+        if (!data.empty()) {
+            db_.bases->keep_if_held(device_, *current);
+            if (auto rev = db_.store->replace(guid, current->format, data)) revision = *rev;
+            ++from_client_.replaced;
+        }
+    }
+    record(guid, luid, pim::same_content(merged.item, *client) ? revision : std::string());
+    return 200;
+}
+
+// The client's version becomes an item of its own, mapped to the client's
+// LUID; the server's stays and goes to the client as a new item.
+int SyncTask::keep_both(const state::ClientItem& row, const Converted& client_version) {
+    db_.state->erase(device_, row.guid);
+    ItemVersion added = db_.store->add(client_version.format, client_version.data);
+    record(added.guid, row.luid, added.revision);
+    ++from_client_.added;
+    return 209;
+}
+
+int SyncTask::resolve_conflict(const Command& cmd, const Item& item, const std::string& data,
+                               const state::ClientItem& row, const StoredItem& current) {
+    ++from_client_.conflicts;
+    const std::string& luid = row.luid;
+    // The client's version, with what it cannot hold taken from the server's.
+    Converted theirs = replace_in_store(current, item_format(cmd, item), data, db_.store->native_format(), client_);
+    report(theirs.warnings, luid);
+    auto client_wins = [&] {
+        log_loser(current.guid, luid, "the client's version kept", current.data);
+        db_.bases->keep_if_held(device_, current);
+        if (auto rev = db_.store->replace(current.guid, theirs.format, theirs.data)) {
+            record(current.guid, luid, *rev);
+            ++from_client_.replaced;
+        }
+        return 208;
+    };
+    auto server_wins = [&] {
+        log_loser(current.guid, luid, "the server's version kept", theirs.data);
+        record(current.guid, luid, row.revision);  // still the old one: the server's goes to the client
+        return 419;
+    };
+    std::optional<pim::Item> server = read_model(current.format, current.data);
+    std::optional<pim::Item> client = read_model(theirs.format, theirs.data);
+    // A slow sync resends every item the client holds, changed or not: only
+    // a merge can tell its changes from its stale copies, whatever the policy.
+    switch (mode_ == SyncMode::slow ? ConflictPolicy::merge : policy_) {
+        case ConflictPolicy::client_wins: return client_wins();
+        case ConflictPolicy::server_wins: return server_wins();
+        case ConflictPolicy::keep_both:
+            log_loser(current.guid, luid, "both kept, the client's as a new item", theirs.data);
+            return keep_both(row, theirs);
+        case ConflictPolicy::newer_wins: {
+            std::string ours = modification_stamp(server), mine = modification_stamp(client);
+            return !ours.empty() && !mine.empty() && mine > ours ? client_wins() : server_wins();
+        }
+        case ConflictPolicy::merge: break;
+    }
+    if (!server || !client) {
+        log_loser(current.guid, luid, "not mergeable, both kept, the client's as a new item", theirs.data);
+        return keep_both(row, theirs);
+    }
+    std::optional<StoredItem> base_item = db_.bases->find(current.guid, row.revision);
+    std::optional<pim::Item> base = base_item ? read_model(base_item->format, base_item->data) : std::nullopt;
+    pim::MergeOutcome merged = pim::merge_three_way(base ? &*base : nullptr, *server, *client);
+    if (!merged.clashes.empty()) {
+        std::string fields;
+        for (const std::string& f : merged.clashes) fields += (fields.empty() ? "" : ", ") + f;
+        if (mode_ == SyncMode::slow) {
+            // A slow sync resends what the client holds, often stale: no
+            // second copy, the server's fields win.
+            log_loser(current.guid, luid, "in a slow sync, the server's " + fields + " kept", theirs.data);
+        } else {
+            log_loser(current.guid, luid, "both changed " + fields + "; both kept, the client's as a new item",
+                      theirs.data);
+            return keep_both(row, theirs);
+        }
+    }
+    std::string revision = current.revision;
+    if (!pim::same_content(merged.item, *server)) {
+        std::vector<pim::Warning> losses;
+        std::optional<pim::Format> native = pim::format_for_mime(current.format.type, current.format.version);
+        std::string merged_data = native ? pim::write(merged.item, *native, {}, &losses) : std::string();
+        if (merged_data.empty()) return keep_both(row, theirs);
+        db_.bases->keep_if_held(device_, current);
+        if (auto rev = db_.store->replace(current.guid, current.format, merged_data)) revision = *rev;
+        ++from_client_.replaced;
+    }
+    // The client gets the merged version unless it holds it already.
+    record(current.guid, luid, pim::same_content(merged.item, *client) ? revision : std::string());
+    return merged.clashes.empty() ? 207 : 419;
 }
 
 int SyncTask::delete_item(const Item& item) {
     const std::string& luid = item.source.uri.empty() ? item.target.uri : item.source.uri;
     auto row = db_.state->by_luid(device_, luid);
     if (!row) return 211;
+    if (refusing_deletes_) {
+        // The mass-delete guard: the item stays, and the client gets it back.
+        db_.state->erase(device_, row->guid);
+        ++from_client_.refused_deletes;
+        return 403;
+    }
+    std::optional<std::string> revision = db_.store->revision(row->guid);
+    if (revision && *revision != row->revision) {
+        // Changed on the server since the client saw it: the change is kept,
+        // and the client gets the item back.
+        ++from_client_.conflicts;
+        if (warn_)
+            warn_(name_.owner + "/" + category_name(name_.category) + " item " + row->guid + " (client " +
+                  for_log(luid) + "): deleted on the client, changed on the server; the item is kept (419)");
+        db_.state->erase(device_, row->guid);
+        return 419;
+    }
     bool removed = db_.store->remove(row->guid);
     db_.state->erase(device_, row->guid);
+    db_.bases->prune(row->guid);
     if (!removed) return 211;
     ++from_client_.deleted;
     return 200;
+}
+
+void SyncTask::before_changes(const Command& sync) {
+    std::size_t deletes = 0;
+    std::function<void(const Command&)> count = [&](const Command& c) {
+        if (c.kind == CommandKind::Delete) deletes += c.items.size();
+        for (const Command& child : c.children) count(child);
+    };
+    for (const Command& child : sync.children) count(child);
+    if (!deletes || refusing_deletes_ || !guard_.enabled || full_exchange() || !client_sends(mode_) || db_.read_only)
+        return;
+    if (!store_size_) {
+        std::size_t n = 0;
+        auto cursor = db_.store->list();
+        ItemVersion v;
+        while (cursor->next(v)) ++n;
+        store_size_ = n;
+    }
+    deletes_asked_ += deletes;
+    if (*store_size_ <= guard_.min_items || deletes_asked_ * 100 <= *store_size_ * guard_.max_percent) return;
+    if (guard_.allow && guard_.allow(name_.owner, name_.category, device_)) return;
+    refusing_deletes_ = true;
+    if (warn_)
+        warn_(name_.owner + "/" + category_name(name_.category) + ": device " + for_log(device_) + " deletes " +
+              std::to_string(deletes_asked_) + " of " + std::to_string(*store_size_) +
+              " items; more than " + std::to_string(guard_.max_percent) +
+              "% is refused by the mass-delete guard (403), the items stay and go back to the device");
 }
 
 void SyncTask::apply(const Command& cmd, const std::string& msg_ref, Reply& reply) {
@@ -364,28 +600,27 @@ int SyncTask::check_object_size(const Command& cmd, const Item& item, const std:
 }
 
 void SyncTask::end_of_client_changes() {
-    if (mode_ != SyncMode::slow && mode_ != SyncMode::refresh_from_client) return;
+    if (!full_exchange()) return;
     // What the client did not send this time, it no longer holds.
     std::vector<std::string> stale;
     auto cursor = db_.state->items(device_);
     state::ClientItem row;
     while (cursor->next(row))
-        if (!confirmed_.count(row.guid)) stale.push_back(row.guid);
+        if (!db_.pairing->claimed(device_, row.guid)) stale.push_back(row.guid);
     cursor.reset();
     for (const std::string& guid : stale) db_.state->erase(device_, guid);
-    if (mode_ == SyncMode::refresh_from_client) {
-        // The client's data replaces the server's.
+    if (mode_ == SyncMode::refresh_from_client && !fallback_refresh_) {
+        // The client's data replaces the server's (a snapshot was taken).
         std::vector<std::string> gone;
         auto items = db_.store->list();
         ItemVersion v;
         while (items->next(v))
-            if (!confirmed_.count(v.guid)) gone.push_back(v.guid);
+            if (!db_.pairing->claimed(device_, v.guid)) gone.push_back(v.guid);
         items.reset();
         for (const std::string& guid : gone)
             if (db_.store->remove(guid)) ++from_client_.deleted;
     }
-    confirmed_.clear();
-    identity_index_.reset();
+    db_.pairing->clear_claims(device_);
 }
 
 void SyncTask::prepare_outbox() {
@@ -546,6 +781,7 @@ void SyncTask::delivered(const std::string& id, bool is_delete) {
     const Unconfirmed& u = it->second;
     if (is_delete) db_.state->erase(device_, u.guid);
     else db_.state->put(device_, {u.guid, u.luid, u.revision});
+    db_.bases->prune(u.guid);
     unconfirmed_.erase(it);
 }
 

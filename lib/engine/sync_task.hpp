@@ -16,9 +16,12 @@
 
 #include "engine/database_name.hpp"
 #include "engine/reply.hpp"
+#include "state/base_versions.hpp"
+#include "state/pairing_index.hpp"
 #include "state/sync_state.hpp"
 #include "syncmlkit/datastore.hpp"
 #include "syncmlkit/message.hpp"
+#include "syncmlkit/server.hpp"
 
 namespace smk::engine {
 
@@ -42,6 +45,8 @@ struct OpenDatabase {
     std::shared_ptr<Datastore> store;
     std::unique_ptr<SQLite::Database> own_state_db;
     std::unique_ptr<state::SyncState> state;
+    std::unique_ptr<state::PairingIndex> pairing;  ///< in the same database as `state`
+    std::unique_ptr<state::BaseVersions> bases;    ///< likewise
     bool read_only = false;
 
     void begin();
@@ -52,6 +57,7 @@ struct OpenDatabase {
 /// Counts for the session's log line.
 struct SyncCounts {
     std::size_t added = 0, replaced = 0, deleted = 0;
+    std::size_t conflicts = 0, refused_deletes = 0;
 };
 
 class SyncTask {
@@ -89,6 +95,12 @@ public:
     void set_client(ClientView client) { client_ = std::move(client); }
     /// The largest item the client may send, whole or in chunks.
     void set_max_obj_size(std::size_t bytes) { max_obj_size_ = bytes; }
+    /// How conflicts are resolved, and the mass-delete guard.
+    void set_conflict_policy(ConflictPolicy policy) { policy_ = policy; }
+    void set_delete_guard(ServerConfig::MassDeleteGuard guard) { guard_ = std::move(guard); }
+    /// A Sync of the client is about to be applied: its Deletes are counted
+    /// against the mass-delete guard before any of them is.
+    void before_changes(const wire::Command& sync);
     /// Where conversion warnings go (the session's log).
     void set_warning_sink(std::function<void(const std::string&)> sink) { warn_ = std::move(sink); }
     /// Queues the server's changes for the client (package 4).
@@ -125,7 +137,18 @@ private:
     Format item_format(const wire::Command& cmd, const wire::Item& item) const;
     Converted for_store(const wire::Command& cmd, const wire::Item& item, const std::string& data) const;
     void report(const std::vector<pim::Warning>& warnings, const std::string& luid) const;
-    std::optional<std::string> matching_server_item(const std::string& data);
+    std::optional<std::string> matching_server_item(const Format& format, const std::string& data);
+    void refresh_pairing_index();
+    int pair(const std::string& guid, const std::string& luid, const Converted& incoming);
+    int resolve_conflict(const wire::Command& cmd, const wire::Item& item, const std::string& data,
+                         const state::ClientItem& row, const StoredItem& current);
+    int keep_both(const state::ClientItem& row, const Converted& client_version);
+    /// The client now holds `revision` of `guid` as `luid` ("" revision: it
+    /// holds an older one and gets the server's next).
+    void record(const std::string& guid, const std::string& luid, const std::string& revision);
+    bool full_exchange() const { return mode_ == SyncMode::slow || mode_ == SyncMode::refresh_from_client; }
+    void log_loser(const std::string& guid, const std::string& luid, const std::string& what,
+                   const std::string& data) const;
 
     DatabaseName name_;
     std::string server_uri_;  ///< the database name as the client addressed it
@@ -135,10 +158,15 @@ private:
     SyncMode mode_ = SyncMode::two_way;
     wire::Anchor client_anchor_;
     std::string server_last_, server_next_;
-    // Slow sync and refresh from client: the GUIDs the client sent this
-    // session, and an index of unclaimed server items by identity.
-    std::unordered_set<std::string> confirmed_;
-    std::optional<std::unordered_multimap<std::string, std::string>> identity_index_;
+    // A refresh from the client that only stands in for a one-way sync
+    // without history: it adds and pairs, never deletes.
+    bool fallback_refresh_ = false;
+    bool pairing_index_fresh_ = false;
+    ConflictPolicy policy_ = ConflictPolicy::merge;
+    ServerConfig::MassDeleteGuard guard_;
+    std::optional<std::size_t> store_size_;  ///< when the client's first Delete came
+    std::size_t deletes_asked_ = 0;
+    bool refusing_deletes_ = false;
     // A large object arriving in chunks, and one refused for its size.
     std::string chunk_luid_, chunk_data_;
     std::optional<std::uint64_t> chunk_declared_size_;

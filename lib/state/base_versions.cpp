@@ -1,0 +1,90 @@
+// One table in the state database, smk_bases: (guid, revision) -> the item's
+// format and data at that revision.
+#include "state/base_versions.hpp"
+
+#include <SQLiteCpp/Statement.h>
+
+#include "sqlite/guarded.hpp"
+#include "sqlite/statement_in_use.hpp"
+
+namespace smk::state {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS smk_bases(
+    guid     TEXT NOT NULL,
+    revision TEXT NOT NULL,
+    type     TEXT NOT NULL,
+    version  TEXT NOT NULL,
+    data     BLOB NOT NULL,
+    PRIMARY KEY (guid, revision)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS smk_client_items_by_guid ON smk_client_items(guid, revision);
+)sql";
+
+using sqlite::guarded;
+using sqlite::StatementInUse;
+
+}  // namespace
+
+struct BaseVersions::Statements {
+    explicit Statements(SQLite::Database& db)
+        : held_elsewhere(db,
+                         "SELECT 1 FROM smk_client_items WHERE guid = ? AND revision = ? AND device <> ? LIMIT 1"),
+          insert(db, "INSERT OR IGNORE INTO smk_bases(guid, revision, type, version, data) VALUES (?, ?, ?, ?, ?)"),
+          select(db, "SELECT type, version, data FROM smk_bases WHERE guid = ? AND revision = ?"),
+          prune(db,
+                "DELETE FROM smk_bases WHERE guid = ?1 AND NOT EXISTS (SELECT 1 FROM smk_client_items c "
+                "WHERE c.guid = ?1 AND c.revision = smk_bases.revision)") {}
+
+    SQLite::Statement held_elsewhere, insert, select, prune;
+};
+
+BaseVersions::BaseVersions(SQLite::Database& db) : db_(db) {
+    guarded("base versions: creating tables", db_, [&] {
+        db_.exec(kSchema);
+        statements_ = std::make_unique<Statements>(db_);
+    });
+}
+
+BaseVersions::~BaseVersions() = default;
+
+void BaseVersions::keep_if_held(const std::string& device, const StoredItem& item) {
+    guarded("base versions: keeping", db_, [&] {
+        {
+            StatementInUse use(statements_->held_elsewhere);
+            use->bind(1, item.guid);
+            use->bind(2, item.revision);
+            use->bind(3, device);
+            if (!use->executeStep()) return;
+        }
+        StatementInUse use(statements_->insert);
+        use->bind(1, item.guid);
+        use->bind(2, item.revision);
+        use->bind(3, item.format.type);
+        use->bind(4, item.format.version);
+        use->bind(5, item.data.data(), static_cast<int>(item.data.size()));
+        use->exec();
+    });
+}
+
+std::optional<StoredItem> BaseVersions::find(const std::string& guid, const std::string& revision) {
+    return guarded("base versions: reading", db_, [&]() -> std::optional<StoredItem> {
+        StatementInUse use(statements_->select);
+        use->bind(1, guid);
+        use->bind(2, revision);
+        if (!use->executeStep()) return std::nullopt;
+        SQLite::Column data = use->getColumn(2);
+        return StoredItem{guid, revision, Format{use->getColumn(0).getString(), use->getColumn(1).getString()},
+                          std::string(static_cast<const char*>(data.getBlob()), static_cast<std::size_t>(data.getBytes()))};
+    });
+}
+
+void BaseVersions::prune(const std::string& guid) {
+    guarded("base versions: pruning", db_, [&] {
+        StatementInUse use(statements_->prune);
+        use->bind(1, guid);
+        use->exec();
+    });
+}
+
+}  // namespace smk::state
