@@ -134,7 +134,8 @@ struct ServerConfig {
     std::function<ConflictPolicy(const std::string& owner, Category category)> conflict_policy;
     /// A two-way or one-way sync in which the client deletes more than
     /// `max_percent` of a store of more than `min_items` items has its
-    /// deletes refused (SyncML 403 each, a warning in the log): the store
+    /// deletes refused (SyncML 419 each, "the server's data wins", and a
+    /// warning in the log): the store
     /// keeps the items and the client gets them back in the same session.
     /// An explicit refresh from the client is not limited (a snapshot is
     /// taken before it). `allow` may let a database through (the host's

@@ -431,10 +431,12 @@ int SyncTask::delete_item(const Item& item) {
     auto row = db_.state->by_luid(device_, luid);
     if (!row) return 211;
     if (refusing_deletes_) {
-        // The mass-delete guard: the item stays, and the client gets it back.
+        // The mass-delete guard: the item stays, and the client gets it
+        // back. 419, "the server's data wins": clients take it as a
+        // resolved conflict (libsynthesis aborts the sync on a 403).
         db_.state->erase(device_, row->guid);
         ++from_client_.refused_deletes;
-        return 403;
+        return 419;
     }
     std::optional<std::string> revision = db_.store->revision(row->guid);
     if (revision && *revision != row->revision) {
@@ -479,7 +481,7 @@ void SyncTask::before_changes(const Command& sync) {
         warn_(name_.owner + "/" + category_name(name_.category) + ": device " + for_log(device_) + " deletes " +
               std::to_string(deletes_asked_) + " of " + std::to_string(*store_size_) +
               " items; more than " + std::to_string(guard_.max_percent) +
-              "% is refused by the mass-delete guard (403), the items stay and go back to the device");
+              "% is refused by the mass-delete guard (419), the items stay and go back to the device");
 }
 
 void SyncTask::apply(const Command& cmd, const std::string& msg_ref, Reply& reply) {
