@@ -107,9 +107,17 @@ struct Server::Impl {
         return session;
     }
 
+    // Sessions leave the map under the lock but end after it (`gone` is
+    // destroyed last): an unfinished one writes its resume point as it ends.
+    using Ending = std::vector<std::shared_ptr<engine::Session>>;
+
     void drop(const std::string& token) {
+        Ending gone;
         std::lock_guard<std::mutex> lock(mutex);
-        by_token.erase(token);
+        auto it = by_token.find(token);
+        if (it == by_token.end()) return;
+        gone.push_back(std::move(it->second));
+        by_token.erase(it);
     }
 
     std::size_t open_sessions() const {
@@ -123,6 +131,7 @@ struct Server::Impl {
     // limit are dropped, least recently active first (most likely clients
     // that vanished mid-sync; their committed messages stay).
     void remember(const std::shared_ptr<engine::Session>& session) {
+        Ending gone;
         std::lock_guard<std::mutex> lock(mutex);
         by_token[session->token()] = session;
         std::vector<std::shared_ptr<engine::Session>> mine;
@@ -142,11 +151,32 @@ struct Server::Impl {
                 ctx.log(LogLevel::warning, "user " + session->user() + " has more than " + std::to_string(limit) +
                                                " sessions open; session " + mine[i]->token().substr(0, 8) +
                                                ", the least recently active, is dropped");
+            gone.push_back(mine[i]);
             by_token.erase(mine[i]->token());
         }
     }
 
+    // The unfinished sessions of `newer`'s user and device end (resume
+    // points kept by their destructors), released outside the lock.
+    void supersede(const engine::Session& newer) {
+        Ending gone;
+        std::lock_guard<std::mutex> lock(mutex);
+        for (auto it = by_token.begin(); it != by_token.end();) {
+            const engine::Session& s = *it->second;
+            bool same = &s != &newer && !s.ended() && s.user() == newer.user() && s.device() == newer.device();
+            if (same) {
+                ctx.log(LogLevel::info, "session " + s.token().substr(0, 8) + " of " + s.user() + "@" + s.device() +
+                                            " ends: the device resumes in a new session");
+                gone.push_back(std::move(it->second));
+                it = by_token.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+
     void expire(bool force = false) {
+        Ending gone;
         std::lock_guard<std::mutex> lock(mutex);
         auto now = Clock::now();
         // Each request sweeps at most once a second: the sweep walks every session.
@@ -155,9 +185,14 @@ struct Server::Impl {
         for (auto it = by_token.begin(); it != by_token.end();) {
             auto idle = now - it->second->last_activity.load();
             // Ended sessions stay a minute to answer a resent last message.
-            bool gone = idle > ctx.config.session_timeout || too_old(*it->second, now) ||
+            bool over = idle > ctx.config.session_timeout || too_old(*it->second, now) ||
                         (it->second->ended() && idle > std::chrono::seconds(60));
-            it = gone ? by_token.erase(it) : std::next(it);
+            if (!over) {
+                ++it;
+                continue;
+            }
+            gone.push_back(std::move(it->second));
+            it = by_token.erase(it);
         }
     }
 };
@@ -170,6 +205,7 @@ Server::Server(ServerConfig config) : impl_(std::make_unique<Impl>()) {
     fs::create_directories(config.state_dir);
     engine::ServerContext& ctx = impl_->ctx;
     ctx.config = std::move(config);
+    ctx.supersede = [impl = impl_.get()](const engine::Session& newer) { impl->supersede(newer); };
     ctx.devices = std::make_unique<state::DeviceRegistry>((fs::path(ctx.config.state_dir) / "devices.sqlite").string());
     ctx.auth = std::make_unique<engine::Authenticator>(
         *ctx.config.auth, *ctx.devices, ctx.config,

@@ -83,9 +83,35 @@ Session::Session(const ServerContext& ctx, std::string token)
       token_(std::move(token)) {}
 
 Session::~Session() {
-    if (started_ && phase_ != Phase::done)
+    if (started_ && phase_ != Phase::done) {
         ctx_.log(LogLevel::warning, "session " + token_.substr(0, 8) + " of " + device_ +
                                         " dropped unfinished; the last completed anchors stay in force");
+        // The client may resume it (225) at its next sync.
+        save_resume_points("dropped", true);
+    }
+}
+
+void Session::save_resume_points(const char* cause, bool own_transaction) {
+    if (phase_ != Phase::client_changes && phase_ != Phase::server_changes && phase_ != Phase::map) return;
+    bool client_done = phase_ != Phase::client_changes;
+    for (auto& task : tasks_) {
+        if (!own_transaction) {
+            task->save_resume_point(cause, client_done);
+            continue;
+        }
+        try {
+            task->db().begin();
+            task->save_resume_point(cause, client_done);
+            task->db().commit();
+        } catch (const std::exception& e) {
+            try {
+                task->db().rollback();
+            } catch (const std::exception&) {
+            }
+            ctx_.log(LogLevel::error, "session " + token_.substr(0, 8) + ": \"" + task->server_uri() +
+                                          "\": its resume point is not kept: " + e.what());
+        }
+    }
 }
 
 namespace {
@@ -298,9 +324,11 @@ void Session::on_status(const Command& status) {
         // The client holds our Replace or has done our Delete: only now is
         // it recorded, so a reply lost on the way is sent again next time.
         auto sent = sent_items_.find(status.cmd_ref);
-        if (sent != sent_items_.end() && !sent->second.more_data)
-            if (SyncTask* task = task_for(sent->second.server_uri))
-                task->delivered(sent->second.id, sent->second.is_delete);
+        if (sent != sent_items_.end())
+            if (SyncTask* task = task_for(sent->second.server_uri)) {
+                if (!sent->second.more_data) task->delivered(sent->second.id, sent->second.is_delete);
+                else task->chunk_confirmed();  // 213: a resume goes on after this chunk
+            }
         return;
     }
     if (*code != 508)
@@ -467,6 +495,7 @@ std::optional<OpenDatabase> Session::open_database(const DatabaseName& name) {
     db.state = std::make_unique<state::SyncState>(*state_db);
     db.pairing = std::make_unique<state::PairingIndex>(*state_db);
     db.bases = std::make_unique<state::BaseVersions>(*state_db);
+    db.resume = std::make_unique<state::ResumeState>(*state_db);
     return db;
 }
 
@@ -482,7 +511,23 @@ void Session::on_alert(const Command& cmd, const std::string& msg_ref, Reply& re
         reply.add_status(Reply::status(cmd, msg_ref, 200));
         return;
     }
-    // 225 (resume) exists from SyncML 1.2 on.
+    if (code == 224u && version_ == Version::v1_2) {
+        // Suspend (libsynthesis names the session, not a database): the
+        // session ends with this message, its databases resumable (225).
+        Command s = Reply::status(cmd, msg_ref, 200);
+        if (!cmd.items.empty()) {
+            s.target_refs = {cmd.items.front().target.uri};
+            s.source_refs = {cmd.items.front().source.uri};
+        }
+        reply.add_status(std::move(s));
+        suspending_ = true;
+        return;
+    }
+    // 225 (resume) exists from SyncML 1.2 on. The session it resumes may
+    // still be open here (SyncEvolution stops without a word when the user
+    // suspends it): it ends now and leaves its resume point, before any of
+    // this session's databases is opened.
+    if (code == 225u && version_ == Version::v1_2 && tasks_.empty() && ctx_.supersede) ctx_.supersede(*this);
     bool sync_alert = code && ((*code >= 200 && *code <= 205) || *code == 250 || *code == 251 ||
                                (*code == 225 && version_ == Version::v1_2));
     for (const Item& item : cmd.items) {
@@ -613,6 +658,13 @@ void Session::after_commands(const Message& in, Reply& reply) {
     // The client's statuses for our last message are in: what they did not
     // confirm is sent again in a later session.
     for (auto& task : tasks_) task->forget_unconfirmed();
+    if (suspending_ && phase_ != Phase::done) {
+        // After the message's other commands: what they brought is kept too.
+        save_resume_points("suspended", false);
+        reply.set_final(true);
+        finish("suspended by the client");
+        return;
+    }
     switch (phase_) {
         case Phase::init:
             if (!in.final) break;

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,6 +28,10 @@ struct ServerContext {
     std::unique_ptr<state::DeviceRegistry> devices;
     std::unique_ptr<Authenticator> auth;
     void log(LogLevel level, const std::string& message) const;
+    /// Ends the other unfinished sessions of `newer`'s user and device (a
+    /// client that resumes has left them): each keeps its resume point as
+    /// it goes. Set by the Server.
+    std::function<void(const class Session& newer)> supersede;
 };
 
 class Session {
@@ -48,6 +53,8 @@ public:
     /// Set by the first message's successful login, then never changed.
     bool authenticated() const { return authenticated_; }
     const std::string& user() const { return user_; }
+    /// The client's device ID, set by the first message, then never changed.
+    const std::string& device() const { return device_; }
     /// Does `in` come from the device and user that opened this session? A
     /// session token alone does not let another device in.
     bool accepts(const wire::Message& in) const;
@@ -120,6 +127,13 @@ private:
     std::vector<wire::Command> pending_statuses_;
     std::atomic<bool> ended_{false};
     const std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
+
+    // Suspend and resume (Alerts 224 and 225).
+    /// Each database's resume point, when the session stopped after its
+    /// packages began (`cause`: "suspended" or "dropped"). `own_transaction`:
+    /// outside a message (a dropped session), each in a transaction of its own.
+    void save_resume_points(const char* cause, bool own_transaction);
+    bool suspending_ = false;  ///< the client's Alert 224 came in this message
 };
 
 }  // namespace smk::engine

@@ -115,12 +115,19 @@ SyncTask::Negotiation SyncTask::negotiate(int requested, const Anchor& client_an
     bool anchors_match =
         stored && !client_anchor.last.empty() && client_anchor.last == stored->client_next;
 
-    SyncMode asked;
-    // A resume (225) of a session that was interrupted or suspended: the
-    // server keeps no suspend state (each message commits on its own, so
-    // nothing is half-done), hence 509 "cannot resume" and a normal
-    // two-way sync, as libsynthesis answers; its client goes on with it.
+    // A resume (225) carries on from where the client's suspended or
+    // dropped session stopped (sync_task_resume.cpp); when none is known or
+    // it does not fit, 509 "cannot resume" and a normal sync, as
+    // libsynthesis answers; its client goes on with it. Any other alert
+    // starts afresh: a resume point left from before is dropped.
     bool resume = requested == 225;
+    requested_ = requested;
+    if (resume) {
+        if (std::optional<Negotiation> resumed = resume_session(client_anchor)) return *resumed;
+    } else if (db_.resume) {
+        db_.resume->erase(device_);
+    }
+    SyncMode asked;
     switch (requested) {
         case 200: case 225: asked = SyncMode::two_way; break;
         case 201: asked = SyncMode::slow; break;
@@ -503,6 +510,10 @@ void SyncTask::apply(const Command& cmd, const std::string& msg_ref, Reply& repl
                         continue;
                     }
                 }
+                if (int answered = continue_resumed_chunk(cmd, item)) {
+                    reply.add_status(item_status(cmd, item, msg_ref, answered));
+                    continue;
+                }
                 if (int refused = check_object_size(cmd, item, data)) {
                     reply.add_status(item_status(cmd, item, msg_ref, refused));
                     continue;
@@ -602,6 +613,7 @@ int SyncTask::check_object_size(const Command& cmd, const Item& item, const std:
 }
 
 void SyncTask::end_of_client_changes() {
+    if (resumed_client_done_) return;  // a resume after all had come: ended in the interrupted session
     if (!full_exchange()) return;
     // What the client did not send this time, it no longer holds.
     std::vector<std::string> stale;
@@ -675,6 +687,8 @@ bool SyncTask::send_chunk(Reply& reply, Command& sync) {
     item.more_data = outgoing_offset_ < whole.size();
     reply.account(reply.size_of(part));
     sync.children.push_back(std::move(part));
+    // A resumed item's data position and Size go on its first chunk only.
+    outgoing_chunks_->items.front().meta.emi.clear(), outgoing_chunks_->items.front().meta.size.clear();
     if (item.more_data) return false;
     outgoing_chunks_.reset();
     outgoing_offset_ = 0;
@@ -699,6 +713,11 @@ bool SyncTask::fill(Reply& reply, bool large_objects) {
     if (outgoing_chunks_ && !send_chunk(reply, target)) return false;
     bool any = false;
     while (next) {
+        if (!resumed_out_guid_.empty() && next->guid == resumed_out_guid_) {  // continued in chunks above
+            last_sent_seq_ = next->seq;
+            next = st.next_queued(device_, last_sent_seq_);
+            continue;
+        }
         Command op;
         Item item;
         std::string revision;
@@ -789,6 +808,9 @@ void SyncTask::delivered(const std::string& id, bool is_delete) {
 
 bool SyncTask::map(const std::string& guid, const std::string& luid) { return db_.state->set_luid(device_, guid, luid); }
 
-void SyncTask::commit_anchors() { db_.state->save_anchors(device_, {client_anchor_.next, server_next_}); }
+void SyncTask::commit_anchors() {
+    db_.state->save_anchors(device_, {client_anchor_.next, server_next_});
+    if (db_.resume) db_.resume->erase(device_);  // completed: nothing left to resume
+}
 
 }  // namespace smk::engine

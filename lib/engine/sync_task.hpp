@@ -18,6 +18,7 @@
 #include "engine/reply.hpp"
 #include "state/base_versions.hpp"
 #include "state/pairing_index.hpp"
+#include "state/resume_state.hpp"
 #include "state/sync_state.hpp"
 #include "syncmlkit/datastore.hpp"
 #include "syncmlkit/message.hpp"
@@ -48,6 +49,8 @@ struct OpenDatabase {
     std::unique_ptr<state::PairingIndex> pairing;  ///< in the same database as `state`
     std::unique_ptr<state::BaseVersions> bases;    ///< likewise
     bool read_only = false;
+    /// Where the client's unfinished session stopped, in the same file as `state`.
+    std::unique_ptr<state::ResumeState> resume;
 
     void begin();
     void commit();
@@ -192,6 +195,31 @@ private:
     std::string chunked_key_;  ///< of a Replace going out in chunks: its status comes after the last
     bool sent_sync_ = false;
     SyncCounts from_client_, to_client_;
+
+    // Suspend and resume (Alerts 224 and 225; sync_task_resume.cpp).
+public:
+    /// Records where this database's session stopped (the client suspended
+    /// it, or it was dropped unfinished), for the client's resume.
+    /// `client_done`: the client's package 3 was complete.
+    void save_resume_point(const char* cause, bool client_done);
+    /// The client confirmed (213) the chunk of our large object in our last message.
+    void chunk_confirmed();
+    bool resumed() const { return resumed_; }
+
+private:
+    /// A resume (225) honoured: the mode, anchors and chunks of the
+    /// interrupted session; nullopt (the record dropped) when none fits.
+    std::optional<Negotiation> resume_session(const wire::Anchor& client_anchor);
+    /// For an item of the client in a resumed session: the data position a
+    /// chunk continues at (EMI datapos); 0 to go on, else the item's status.
+    int continue_resumed_chunk(const wire::Command& cmd, const wire::Item& item);
+    bool resumed_ = false;
+    int requested_ = 0;                 ///< the alert code the client sent (of the interrupted session, resumed)
+    bool resumed_client_done_ = false;  ///< package 3 had been complete: not ended again
+    bool resumed_in_chunk_ = false;     ///< the client's cut-off item awaits its continuation
+    std::string resumed_out_guid_;      ///< our cut-off item, continued before the outbox
+    std::string out_confirmed_guid_;    ///< the large object going out in chunks, and
+    std::size_t out_confirmed_ = 0;     ///< how many of its bytes the client confirmed
 };
 
 }  // namespace smk::engine
