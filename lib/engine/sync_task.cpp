@@ -242,6 +242,29 @@ std::optional<std::string> SyncTask::matching_server_item(const Format& format, 
     return best;
 }
 
+// A client that stored our Adds but vanished before its Map sends them back
+// as its own new items at its next two-way sync: each is paired with the
+// item we sent, not stored a second time (nor ours sent again).
+std::optional<std::string> SyncTask::unmapped_copy(const Format& format, const std::string& data) {
+    if (!has_unmapped_) has_unmapped_ = db_.state->has_unmapped(device_);
+    if (!*has_unmapped_) return std::nullopt;
+    pim::Identity id = identity(name_.category, format, data);
+    if (id.key.empty()) return std::nullopt;
+    refresh_pairing_index();
+    std::optional<std::string> best;
+    int best_score = 0;
+    for (const state::PairingIndex::Candidate& c : db_.pairing->candidates(device_, id.key)) {
+        std::optional<state::ClientItem> row = db_.state->by_guid(device_, c.guid);
+        if (!row || !row->luid.empty()) continue;
+        int score = pim::pairing_score(id.details, c.details);
+        if (score > best_score) best = c.guid, best_score = score;
+    }
+    if (best && warn_)
+        warn_(name_.owner + "/" + category_name(name_.category) + " item " + *best +
+              ": the device sent back as new an item it was sent without mapping it; paired, not added");
+    return best;
+}
+
 void SyncTask::record(const std::string& guid, const std::string& luid, const std::string& revision) {
     db_.state->put(device_, {guid, luid, revision});
     if (full_exchange()) db_.pairing->claim(device_, guid);
@@ -304,6 +327,8 @@ int SyncTask::store_unmapped(const Command& cmd, const Item& item, const std::st
     Converted c = for_store(cmd, item, data);
     if (full_exchange())
         if (auto guid = matching_server_item(c.format, c.data)) return pair(*guid, luid, c);
+    if (!full_exchange())
+        if (auto guid = unmapped_copy(c.format, c.data)) return pair(*guid, luid, c);
     ItemVersion added = db_.store->add(c.format, c.data);
     record(added.guid, luid, added.revision);
     ++from_client_.added;

@@ -165,6 +165,8 @@ private:
     // without history: it adds and pairs, never deletes.
     bool fallback_refresh_ = false;
     bool pairing_index_fresh_ = false;
+    std::optional<bool> has_unmapped_;  ///< server Adds of an earlier session await their Map
+    std::optional<std::string> unmapped_copy(const Format& format, const std::string& data);
     ConflictPolicy policy_ = ConflictPolicy::merge;
     ServerConfig::MassDeleteGuard guard_;
     std::optional<std::size_t> store_size_;  ///< when the client's first Delete came

@@ -299,6 +299,16 @@ std::unique_ptr<ClientItemCursor> SyncState::items(const std::string& device) {
     });
 }
 
+bool SyncState::has_unmapped(const std::string& device) {
+    return guarded("looking for unmapped items", db_, [&] {
+        // Once a session at most: not worth a statement kept prepared.
+        SQLite::Statement q(db_, "SELECT 1 FROM smk_client_items INDEXED BY smk_client_items_by_luid "
+                                 "WHERE device = ? AND luid = '' LIMIT 1");
+        q.bind(1, device);
+        return q.executeStep();
+    });
+}
+
 std::size_t SyncState::item_count(const std::string& device) {
     return guarded("counting a device's items", db_, [&] { return count(statements_->count_items, device); });
 }

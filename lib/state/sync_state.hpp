@@ -89,6 +89,8 @@ public:
     /// Every item the device holds, in GUID order.
     std::unique_ptr<ClientItemCursor> items(const std::string& device);
     std::size_t item_count(const std::string& device);
+    /// Whether the device has items sent as Adds whose Map never came.
+    bool has_unmapped(const std::string& device);
 
     /// The outbox: changes computed for the client at the start of the
     /// server's package 4, taken in order as messages fill, so memory stays

@@ -63,8 +63,11 @@ public:
         std::size_t adds = 0, replaces = 0, deletes = 0;  ///< from the server
     };
 
-    /// One session asking for `code` ("200", "201", "202", ...).
-    Outcome sync(const std::string& code) {
+    /// One session asking for `code` ("200", "201", "202", ...). With
+    /// `vanish_before_map`, the client stores the server's items and is gone
+    /// before its Map: its anchors stay, and it counts what it received as
+    /// its own new items, as a client that never completed the session does.
+    Outcome sync(const std::string& code, bool vanish_before_map = false) {
         Outcome out;
         tc_.new_session();
         std::string next = "A" + std::to_string(++sessions_);
@@ -106,6 +109,10 @@ public:
             } else if (op.kind == CommandKind::Delete) {
                 items.erase(it.target.uri), ++out.deletes;
             }
+        }
+        if (vanish_before_map) {
+            for (const MapItem& mi : map.map_items) added_.insert(mi.source.uri);
+            return out;
         }
         if (out.server_mode != "202" && out.server_mode != "203") {
             Message m = tc_.message();
@@ -402,6 +409,31 @@ TEST_CASE("a slow sync does not undo a change made on the server with the client
     CHECK(count_in(server, "+1 555 0002") == 1);
     CHECK(t.b.count("+1 555 0002") == 1);
     CHECK(t.b.items.size() == 1);
+}
+
+TEST_CASE("items a client stored but never mapped are paired when it sends them back, not duplicated") {
+    TestServer ts;
+    SimClient a(*ts.server, "dev-a"), b(*ts.server, "dev-b");
+    for (int i = 0; i < 10; ++i) a.add(card("Item" + std::to_string(i), "I", "EMAIL:i" + std::to_string(i) + "@x.example\r\n"));
+    a.sync("200");
+    b.sync("200");
+    for (int i = 10; i < 15; ++i) a.add(card("Item" + std::to_string(i), "I"));
+    a.sync("200");
+    auto out = b.sync("200", /*vanish_before_map=*/true);  // b stores 5 Adds, its Map never comes
+    CHECK(out.adds == 5);
+    out = b.sync("200");  // b reports the 5 as its own new items
+    CHECK(out.adds == 0);  // nothing sent again
+    auto server = ts.items("alice", Category::contacts);
+    CHECK(server.size() == 15);
+    CHECK(b.items.size() == 15);
+    for (int i = 0; i < 15; ++i) {
+        std::string needle = "Item" + std::to_string(i) + ";";
+        CHECK(count_in(server, needle) == 1);
+        CHECK(b.count(needle) == 1);
+    }
+    CHECK(ts.logger->contains("paired, not added"));
+    a.sync("200");
+    CHECK(a.items.size() == 15);
 }
 
 TEST_CASE("the mass-delete guard refuses a client's deletes of most of a store, and the client gets them back") {
