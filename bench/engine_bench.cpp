@@ -107,6 +107,38 @@ int main(int argc, char** argv) {
         double t2 = cpu_seconds();
         std::printf("%-6s upload   %zu items: %7.1f us CPU per item\n", name, count, (t1 - t0) / count * 1e6);
         std::printf("%-6s download %zu items: %7.1f us CPU per item\n", name, received, (t2 - t1) / count * 1e6);
+
+        // A third device that holds the same contacts, written back in
+        // another form (PRODID, REV, empty properties, another order), slow
+        // syncs: every item must pair with the server's, none is added.
+        TestClient again(*ts.server, std::string("bench-again-") + name, enc);
+        again.user = up.user;
+        again.password = up.password;
+        m = again.message();
+        m.body.push_back(TestClient::alert("201", "contacts", "./contacts", "", "B3"));
+        reply = again.send(m);
+        sent = 0;
+        while (sent < count) {
+            Message msg = again.message(false);
+            msg.body = again.statuses_for(reply);
+            std::vector<Command> ops;
+            for (std::size_t i = 0; i < per_message && sent < count; ++i, ++sent) {
+                std::string card = contact(sent);
+                card.insert(card.find("\nN:") + 1, "PRODID:-//bench//EN\nREV:20260101T000000Z\nTITLE:\nURL:\n");
+                ops.push_back(TestClient::item_command(CommandKind::Replace, "w" + std::to_string(sent), card));
+            }
+            msg.body.push_back(TestClient::sync("contacts", std::move(ops), 900));
+            msg.final = sent == count;
+            reply = again.send(msg);
+        }
+        std::size_t sent_back = drain(again, reply);
+        double t3 = cpu_seconds();
+        std::size_t stored = ts.items(user, Category::contacts).size();
+        std::printf("%-6s paired   %zu items: %7.1f us CPU per item, %zu sent back, store holds %zu\n", name, count,
+                    (t3 - t2) / count * 1e6, sent_back, stored);
     }
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    std::printf("peak RSS: %ld MB\n", u.ru_maxrss / 1024);
     return 0;
 }

@@ -355,6 +355,10 @@ int SyncTask::pair(const std::string& guid, const std::string& luid, const Conve
         record(guid, luid, current->data == incoming.data ? current->revision : std::string());
         return 200;
     }
+    if (pim::same_content(*server, *client)) {  // the usual case: nothing to merge
+        record(guid, luid, current->revision);
+        return 200;
+    }
     pim::MergeOutcome merged = pim::merge_three_way(nullptr, *server, *client);
     if (!merged.clashes.empty()) {
         std::string fields;

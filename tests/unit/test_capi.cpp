@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "fixtures.hpp"
 #include "syncmlkit.h"
@@ -178,6 +179,50 @@ TEST_CASE("the C ABI's limits reach the server, and an older, smaller config sti
             SMK_OK);
     CHECK(std::string(r.body, r.body_len).find("<Data>212</Data>") != std::string::npos);
     smk_response_free(&r);
+    smk_server_free(server);
+    std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+struct PolicyCalls {
+    int password_calls = 0;
+    std::vector<std::string> asked;  // "owner/category"
+};
+
+int policy_password(void* user_data, const char* username, char* buf, size_t size) {
+    return test_password(&static_cast<PolicyCalls*>(user_data)->password_calls, username, buf, size);
+}
+
+int policy_for(void* user_data, const char* owner, const char* category) {
+    static_cast<PolicyCalls*>(user_data)->asked.push_back(std::string(owner) + "/" + category);
+    return SMK_CONFLICT_SERVER_WINS;
+}
+
+}  // namespace
+
+TEST_CASE("the C ABI's conflict policy callback is asked per database a session opens") {
+    auto dir = std::filesystem::temp_directory_path() / ("smk-capi-policy-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    std::string data_dir = dir.string();
+    PolicyCalls calls;
+    smk_server_config config{};
+    config.size = sizeof config;
+    config.data_dir = data_dir.c_str();
+    config.password = policy_password;
+    config.user_data = &calls;
+    config.conflict_policy_for = policy_for;
+    config.mass_delete_min_items = -1;
+    config.mass_delete_max_percent = 10;
+    smk_server* server = nullptr;
+    REQUIRE(smk_server_new(&config, &server, nullptr) == SMK_OK);
+    std::string msg = smk::test::read_fixture("captures/funambol/first-messages/contacts-vcard21-basic-twoway/msg01.xml");
+    smk_response r{};
+    REQUIRE(smk_server_process(server, msg.data(), msg.size(), "application/vnd.syncml+xml", "/sync", "127.0.0.1", &r) ==
+            SMK_OK);
+    CHECK(std::string(r.body, r.body_len).find("<Data>212</Data>") != std::string::npos);
+    smk_response_free(&r);
+    CHECK(calls.asked == std::vector<std::string>{"alice/contacts"});
     smk_server_free(server);
     std::filesystem::remove_all(dir);
 }
