@@ -133,7 +133,9 @@ int main(int argc, char** argv) {
         }
         std::size_t sent_back = drain(again, reply);
         double t3 = cpu_seconds();
-        std::size_t stored = ts.items(user, Category::contacts).size();
+        std::size_t stored = 0;  // counted through a cursor: the bench's own memory stays out of the peak
+        auto cursor = ts.stores->open(user, Category::contacts)->list();
+        for (ItemVersion v; cursor->next(v);) ++stored;
         std::printf("%-6s paired   %zu items: %7.1f us CPU per item, %zu sent back, store holds %zu\n", name, count,
                     (t3 - t2) / count * 1e6, sent_back, stored);
     }

@@ -79,6 +79,23 @@ Options parse_options(const std::vector<std::string>& args) {
                 throw ConfigError("--time-zone: unknown time zone \"" + o.time_zone + "\" (an IANA name such as Europe/Berlin)");
         } else if (name == "--log-dir") {
             o.log_dir = nonempty(value());
+        } else if (name == "--conflict-policy") {
+            o.conflict_policy = value();
+            if (o.conflict_policy != "merge" && o.conflict_policy != "server-wins" && o.conflict_policy != "client-wins" &&
+                o.conflict_policy != "newer-wins" && o.conflict_policy != "keep-both")
+                throw ConfigError("--conflict-policy: \"" + o.conflict_policy +
+                                  "\" is none of merge, server-wins, client-wins, newer-wins, keep-both");
+        } else if (name == "--mass-delete") {
+            // PERCENT or PERCENT:MIN_ITEMS; "off" (or 0) turns the guard off.
+            std::string v = value();
+            if (v == "off") {
+                o.mass_delete_percent = 0;
+            } else {
+                std::size_t colon = v.find(':');
+                o.mass_delete_percent = static_cast<unsigned>(parse_number(name, v.substr(0, colon), 0, 100));
+                if (colon != std::string::npos)
+                    o.mass_delete_min = static_cast<std::size_t>(parse_number(name, v.substr(colon + 1), 0, 100000000));
+            }
         } else if (name == "--tls-cert") {
             o.tls_cert = nonempty(value());
         } else if (name == "--tls-key") {
@@ -124,6 +141,12 @@ A SyncML server over HTTP: POST SyncML messages (XML or WBXML) to any path.
   --time-zone ZONE       the users' time zone (IANA name, e.g. Europe/Berlin):
                          vCalendar times without a zone are placed in it
   --log-dir DIR          keep every message, request and reply, as XML files
+  --conflict-policy P    an item changed on the server and on a client since
+                         its last sync: merge (default: field by field, else
+                         both kept), server-wins, client-wins, newer-wins,
+                         keep-both (docs/DATA-SAFETY.md)
+  --mass-delete P[:N]    refuse a client's deletes of more than P percent of a
+                         store of more than N items (default 50:20; "off")
   --tls-cert FILE        serve HTTPS with this certificate (PEM) ...
   --tls-key FILE         ... and this private key (PEM)
   --max-connections N    open connections in all (default 10000)

@@ -20,6 +20,11 @@ struct Options {
     std::optional<std::chrono::seconds> session_timeout;   ///< ServerConfig::session_timeout
     std::string time_zone;  ///< ServerConfig::user_time_zone for every user; empty: none
     std::string log_dir;  ///< empty: messages are not kept
+    std::string conflict_policy = "merge";  ///< ServerConfig::conflict_policy for every database
+    /// ServerConfig::mass_delete_guard: refuse deletes of more than this
+    /// percent of a store of more than mass_delete_min items; 0: off.
+    unsigned mass_delete_percent = 50;
+    std::size_t mass_delete_min = 20;
     std::string tls_cert;
     std::string tls_key;
     /// Open connections in all; more are accepted and closed at once.

@@ -59,6 +59,16 @@ Service make_service(const Options& options, Console& console) {
     if (options.session_timeout) config.session_timeout = *options.session_timeout;
     if (!options.time_zone.empty())
         config.user_time_zone = [zone = options.time_zone](const std::string&) { return zone; };
+    const std::string& p = options.conflict_policy;
+    smk::ConflictPolicy policy = p == "server-wins"  ? smk::ConflictPolicy::server_wins
+                                 : p == "client-wins" ? smk::ConflictPolicy::client_wins
+                                 : p == "newer-wins"  ? smk::ConflictPolicy::newer_wins
+                                 : p == "keep-both"   ? smk::ConflictPolicy::keep_both
+                                                      : smk::ConflictPolicy::merge;
+    config.conflict_policy = [policy](const std::string&, smk::Category) { return policy; };
+    config.mass_delete_guard.enabled = options.mass_delete_percent > 0;
+    config.mass_delete_guard.max_percent = options.mass_delete_percent;
+    config.mass_delete_guard.min_items = options.mass_delete_min;
     auto idle = config.session_timeout;
     s.max_request_size = smk::effective_max_request_size(config);
     s.server = std::make_unique<smk::Server>(std::move(config));

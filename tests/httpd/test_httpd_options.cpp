@@ -104,6 +104,21 @@ TEST_CASE("options: missing values and unknown arguments") {
     CHECK(error_of({"extra"}) == "unexpected argument \"extra\" (see --help)");
 }
 
+TEST_CASE("options: conflict policy and mass-delete guard") {
+    Options d = parse_options({});
+    CHECK(d.conflict_policy == "merge");
+    CHECK(d.mass_delete_percent == 50);
+    CHECK(d.mass_delete_min == 20);
+    Options o = parse_options({"--conflict-policy", "keep-both", "--mass-delete", "30:100"});
+    CHECK(o.conflict_policy == "keep-both");
+    CHECK(o.mass_delete_percent == 30);
+    CHECK(o.mass_delete_min == 100);
+    CHECK(parse_options({"--mass-delete=off"}).mass_delete_percent == 0);
+    CHECK(parse_options({"--mass-delete", "80"}).mass_delete_min == 20);
+    CHECK(error_of({"--conflict-policy", "coin-toss"}).find("--conflict-policy: \"coin-toss\" is none of") == 0);
+    CHECK(error_of({"--mass-delete", "150"}).find("--mass-delete") == 0);
+}
+
 TEST_CASE("options: TLS needs certificate and key together") {
     CHECK(error_of({"--tls-cert", "c.pem"}).find("--tls-cert and --tls-key go together") == 0);
     CHECK(error_of({"--tls-key", "k.pem"}).find("--tls-cert and --tls-key go together") == 0);
@@ -114,7 +129,7 @@ TEST_CASE("options: --help names every option") {
     for (const char* name : {"--port", "--bind", "--data", "--users", "--grants", "--gab", "--max-msg-size",
                              "--session-timeout", "--time-zone", "--log-dir", "--tls-cert", "--tls-key", "--verbose", "--help",
                              "--version", "--max-connections", "--max-connections-per-address", "--idle-timeout",
-                             "--request-timeout"}) {
+                             "--request-timeout", "--conflict-policy", "--mass-delete"}) {
         INFO(name);
         CHECK(text.find(name) != std::string::npos);
     }
