@@ -252,6 +252,15 @@ class SafetyChecks(interop_server.SyncChecks):
                 len(log), "\n".join(log[-40:]),
                 "\n--- client session: %s" % result.session_dir if result is not None else ""))
 
+    def sync_any(self, device, mode, **run_args):
+        """One sync whose outcome the test judges itself (no assertion on
+        the client's exit status)."""
+        run = syncevo.SyncRun(
+            url=self.server.url, user=self.user, password=self.password, remote_db=KIND, local_dir=device.dir,
+            kind=device.kind, state_dir=device.state, curlfix=os.environ["SMK_CURLFIX"], mode=mode,
+            encoding=self.encoding, device_id=device.device_id, timeout=interop_server.SYNC_TIMEOUT, **run_args)
+        return syncevo.run_sync(run)
+
     def assertNothingSentBack(self, result, step, adds_only=False):
         got = interop_server.change_counts(result, "incoming")
         if adds_only:
@@ -291,12 +300,6 @@ class SlowSyncDuplicates(SafetyChecks):
         self.assertExact("a's first sync again", expected, [a], result=result)
         return a, b, c, expected
 
-    # Expected failure until the engine has it: slow-sync pairing that ignores
-    # empty properties. lib/engine/item_identity.cpp keeps a `TEL:` or
-    # `EMAIL:` without a value as "TEL=" in the identity key, so a contact
-    # written back with empty properties never pairs with the same contact
-    # without them (the repro: server 5 instead of 3, 2 Adds sent back).
-    @unittest.expectedFailure
     def test_written_back_form_pairs_every_contact(self):
         a, b, c, expected = self.first_syncs()
         result = self.sync(c, "two-way")
@@ -316,12 +319,6 @@ class SlowSyncDuplicates(SafetyChecks):
             self.assertNothingSentBack(result, "%s's two-way sync" % device.name, adds_only=True)
         self.assertExact("everyone's two-way sync", expected, [a, b, c])
 
-    # Expected failure until the engine has both: slow-sync pairing that
-    # ignores empty properties (as above), and a paired item merged, not
-    # overwritten: with the pairing alone (tried with empty values left out
-    # of the identity key), c's copy replaces the server's Bert and its
-    # empty `NOTE:` wipes b's note on the server and on every client.
-    @unittest.expectedFailure
     def test_edit_on_another_client_before_the_slow_sync(self):
         """b adds a note to Bert and syncs (two-way) before c's first sync:
         c's Bert, written back before the edit, must pair with the edited
@@ -374,13 +371,6 @@ class SlowSyncsInARow(SafetyChecks, unittest.TestCase):
     def sync_big(self, device, mode, extra=()):
         return self.sync(device, mode, timeout=BIG_TIMEOUT, loglevel=FAST_LOGLEVEL, extra=extra)
 
-    # Expected failure until the engine has it: slow-sync pairing that ignores
-    # empty properties. lib/engine/item_identity.cpp keeps a `TEL:` or
-    # `EMAIL:` without a value as "TEL=" in the identity key, so a contact
-    # written back with empty properties never pairs with the same contact
-    # without them (here: 29 duplicates after b's first slow sync,
-    # 344 after b's reinstalled one).
-    @unittest.expectedFailure
     def test_five_slow_syncs_end_with_the_union(self):
         n = COUNT
         common = n // 10
@@ -442,11 +432,6 @@ class OneWayFromNewClient(SafetyChecks, unittest.TestCase):
         seed = self.first_device("seed", 20)
         return seed, seed.identities()
 
-    # Expected failure until the engine has it: no deletes in a fallback from
-    # one-way-from-client. Today the server answers 202 with 508 and runs the
-    # session as a refresh from the client (mode 203): its 20 items are
-    # deleted ("from client +5 ~0 -20"), only the snapshot keeps them.
-    @unittest.expectedFailure
     def test_client_new_to_the_database_one_way_from_client_deletes_nothing(self):
         """A client with a sync history elsewhere (its anchors come from
         another account) asks one-way-from-client (202) of a database that
@@ -523,33 +508,42 @@ class OneWayFromNewClient(SafetyChecks, unittest.TestCase):
 class MassDelete(SafetyChecks, unittest.TestCase):
     encoding = "wbxml"
 
-    # Expected failure until the engine has it: the mass-delete guard. Today
-    # the 30 Deletes get 200 each, the server keeps 10 and logs nothing.
-    @unittest.expectedFailure
     def test_thirty_of_forty_deleted_are_refused_and_come_back(self):
+        """The guard refuses the 30 Deletes (403 each, a log line) and keeps
+        the 40. SyncEvolution (Synthesis) aborts its session on any item
+        status outside 2xx, so that sync fails on the client ("server refuses
+        access"); its next sync, resumed (225, answered 509, then 200), gets
+        the 30 back. Counted: the server never below 40, the client exact
+        at the end, and a further sync quiet."""
         a = self.first_device("a", 40)
         everything = a.identities()
         for number in range(11, 41):
             a.delete(a.item_name(number))
         offset = log_size(self.server.log_path)
-        result = self.sync(a, "two-way")
-        self.assertAlerts(result, "the mass delete", 200)
+        result = self.sync_any(a, "two-way")
         codes = interop_server.status_codes(result, "Delete", "incoming")
         log = new_log_lines(self.server.log_path, offset)
-        problems = self.count("two-way with 30 of 40 deleted", everything, [], server=True)
+        step = "two-way with 30 of 40 deleted (client exit %d)" % result.status
+        problems = self.count(step, everything, [], server=True)
         refused = [c for c in codes if not 200 <= c < 300]
-        if len(codes) != 30 or len(refused) != 30:
-            problems.append("the server's statuses for the 30 Deletes: %s (all 30 should refuse)" % (
+        # One Status may answer several Deletes (one item each, or a list).
+        if not codes or len(refused) != len(codes):
+            problems.append("the server's statuses for the 30 Deletes: %s (all should refuse)" % (
                 dict(collections.Counter(codes))))
         if not any(re.search(r"(?i)delet", l) for l in log):
             problems.append("no server log line about the refused deletes; the log said:\n    " +
                             "\n    ".join(log[-10:]))
         if problems:
             self.fail("\n".join(problems) + "\n(client session %s)" % result.session_dir)
+        if not result.ok:
+            self.assertEqual(result.session_status().get("status"), "403",
+                             "the client reports the refusal\n" + result.log_tail(20))
         # The client gets them back: in this session or, at the latest, at the next.
         if a.identities() != everything:
             self.sync(a, "two-way")
         self.assertExact("the client after the refused deletes", everything, [a])
+        result = self.sync(a, "two-way")
+        self.assertNothingSentBack(result, "a quiet sync after the refused deletes")
 
         # A few deletes are no mass delete.
         for ident in list(everything)[:3]:
@@ -671,8 +665,12 @@ KILL_POINTS = [
 KILL_KNOWN_DEFECTS = {
     # Items sent to a client whose Map never came are not matched when the
     # client, killed after writing them, sends them back as Adds at its next
-    # two-way sync: the server stores them again and re-sends its own, so
-    # both sides end with a copy of each (9 here; 22 when killed mid-download).
+    # two-way sync (200, both sides' anchors unchanged): the server stores
+    # them again and re-sends its own, so both sides end with a copy of
+    # each: 9 when killed before its first Map ("from client +9 ~100 -0, to
+    # client +80 ~20 -20"), 22 when killed before its second message of
+    # package 4 ("+22 ~109 -0", "+71 ~7 -20"). Still so with identity
+    # pairing in slow syncs: this is a two-way sync.
     "twoway_before_map": "items sent but never mapped are not matched against the client's Adds",
     "twoway_download_mid": "items sent but never mapped are not matched against the client's Adds",
 }
