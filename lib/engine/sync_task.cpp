@@ -209,6 +209,7 @@ void SyncTask::refresh_pairing_index() {
     auto cursor = db_.store->list();
     ItemVersion v;
     while (cursor->next(v)) {
+        ++indexed_items_;
         if (db_.pairing->indexed_revision(v.guid) == v.revision) continue;
         std::optional<StoredItem> stored = db_.store->read(v.guid);
         if (!stored) continue;
@@ -221,9 +222,10 @@ void SyncTask::refresh_pairing_index() {
 // the same identity that no other item of this client has claimed in this
 // exchange, the best by e-mails and phones; nullopt when there is none.
 std::optional<std::string> SyncTask::matching_server_item(const Format& format, const std::string& data) {
+    refresh_pairing_index();
+    if (!indexed_items_) return std::nullopt;  // a first upload to an empty store: nothing to pair with
     pim::Identity id = identity(name_.category, format, data);
     if (id.key.empty()) return std::nullopt;
-    refresh_pairing_index();
     std::optional<std::string> best;
     int best_score = 0;
     for (const state::PairingIndex::Candidate& c : db_.pairing->candidates(device_, id.key)) {
@@ -248,9 +250,9 @@ std::optional<std::string> SyncTask::matching_server_item(const Format& format, 
 std::optional<std::string> SyncTask::unmapped_copy(const Format& format, const std::string& data) {
     if (!has_unmapped_) has_unmapped_ = db_.state->has_unmapped(device_);
     if (!*has_unmapped_) return std::nullopt;
+    refresh_pairing_index();
     pim::Identity id = identity(name_.category, format, data);
     if (id.key.empty()) return std::nullopt;
-    refresh_pairing_index();
     std::optional<std::string> best;
     int best_score = 0;
     for (const state::PairingIndex::Candidate& c : db_.pairing->candidates(device_, id.key)) {

@@ -165,6 +165,7 @@ private:
     // without history: it adds and pairs, never deletes.
     bool fallback_refresh_ = false;
     bool pairing_index_fresh_ = false;
+    std::size_t indexed_items_ = 0;  ///< the store's items when the index was brought up to date
     std::optional<bool> has_unmapped_;  ///< server Adds of an earlier session await their Map
     std::optional<std::string> unmapped_copy(const Format& format, const std::string& data);
     ConflictPolicy policy_ = ConflictPolicy::merge;

@@ -20,6 +20,8 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "data_dir.hpp"
+#include "state/pairing_index.hpp"
+#include "state/resume_state.hpp"
 #include "state/sync_state.hpp"
 #include "store/sqlite_datastore.hpp"
 #include "syncmlkit/version.hpp"
@@ -129,9 +131,13 @@ int reset(DataDir& data, const std::vector<std::string>& args) {
         if (s == states.end()) continue;
         auto store = data.open(user, c);
         smk::state::SyncState st(store->database());
+        smk::state::ResumeState resume(store->database());  // tables made outside the transaction
+        smk::state::PairingIndex pairing(store->database());
         store->begin();  // waits for a running session's message
         try {
             st.forget(device);
+            resume.erase(device);  // an interrupted session is not resumed either
+            pairing.clear_claims(device);
             store->commit();
         } catch (...) {
             store->rollback();
