@@ -233,7 +233,8 @@ class SafetyChecks(interop_server.SyncChecks):
         problems = []
         for side, actual in sides:
             lost, dup, unexp = tally(actual, expected)
-            ROWS.append((self._testMethodName.replace("test_", "", 1), step, side, sum(actual.values()),
+            ROWS.append(("%s (%s)" % (self._testMethodName.replace("test_", "", 1), self.encoding), step, side,
+                         sum(actual.values()),
                          sum(expected.values()), lost, dup, unexp))
             if lost or dup or unexp:
                 problems.append("%s: %s holds %d, expected %d: %d lost, %d duplicated, %d unexpected" % (
@@ -449,7 +450,7 @@ class OneWayFromNewClient(SafetyChecks, unittest.TestCase):
         lost, dup, _ = tally(client, own)
         foreign = sum(n for i, n in (client - own).items() if i not in server_items)
         twice = sum(n - 1 for n in client.values() if n > 1)
-        ROWS.append(("client_new_to_the_database", step, "client new", sum(client.values()),
+        ROWS.append(("client_new_to_the_database (%s)" % self.encoding, step, "client new", sum(client.values()),
                      "5 (or 25)", lost, twice, foreign))
         if lost or twice or foreign:
             problems.append("%s: the client holds %d: %d of its own lost, %d duplicated, %d unexpected" % (
