@@ -644,6 +644,8 @@ KILL_POINTS = [
     ("twoway_upload_mid", "two-way", "after", "changes", "mid"),
     ("twoway_download_mid", "two-way", "before", "server", "mid"),
     ("twoway_before_map", "two-way", "before", "map", 0),
+    ("slow_upload_last_after", "slow-upload", "after", "changes", -1),
+    ("twoway_last_map_after", "two-way", "after", "map", -1),
 ]
 
 
