@@ -22,6 +22,7 @@ Reply::Reply(Header header, Version version, Encoding encoding, std::size_t max_
     empty.header = header_;
     empty.final = true;
     used_ = encode(empty, encoding_).size();
+    empty_size_ = used_;
 }
 
 Command Reply::status(const Command& answered, const std::string& msg_ref, int code) {
@@ -75,12 +76,40 @@ void Reply::add_command(Command command) {
     commands_.push_back(std::move(command));
 }
 
+void Reply::add_or_hold(Command command) {
+    std::size_t size = size_of(command);
+    if (!held_.empty() || (size > room() && (has_commands() || size <= room_when_empty()))) {
+        held_.push_back(std::move(command));
+        return;
+    }
+    used_ += size;
+    commands_.push_back(std::move(command));
+}
+
+namespace {
+
+// Keep a tenth (at least 256 bytes) in reserve, as the closing tags, CmdID
+// digits and estimates are never exact.
+std::size_t usable(std::size_t max_size) {
+    std::size_t reserve = std::max<std::size_t>(256, max_size / 10);
+    return max_size > reserve ? max_size - reserve : 0;
+}
+
+// A SyncHdr status with its Target and Source refs (a RespURI and a device
+// ID of ordinary length) and a Chal.
+constexpr std::size_t kHeaderStatusSize = 400;
+
+}  // namespace
+
 std::size_t Reply::room() const {
-    // Keep a tenth (at least 256 bytes) in reserve, as the closing tags,
-    // CmdID digits and estimates are never exact.
-    std::size_t reserve = std::max<std::size_t>(256, max_size_ / 10);
-    std::size_t limit = max_size_ > reserve ? max_size_ - reserve : 0;
+    std::size_t limit = usable(max_size_);
     return used_ < limit ? limit - used_ : 0;
+}
+
+std::size_t Reply::room_when_empty() const {
+    std::size_t limit = usable(max_size_);
+    std::size_t base = empty_size_ + kHeaderStatusSize;
+    return base < limit ? limit - base : 0;
 }
 
 Message Reply::finish() {

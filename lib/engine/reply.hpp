@@ -36,10 +36,26 @@ public:
     }
     bool overflowing() const { return !overflow_.empty(); }
     void add_command(wire::Command command);
+    /// Adds a command of a package that may span messages (package 2: the
+    /// DevInf Results, our Alerts, our Get): one that no longer fits is held
+    /// back (take_held) instead, as are all after it, for the next message.
+    /// One too large for any message goes alone, as the first command of one.
+    void add_or_hold(wire::Command command);
+    bool holding() const { return !held_.empty(); }
+    /// Commands held back; the caller sends them in a later message.
+    std::vector<wire::Command> take_held() {
+        std::vector<wire::Command> out;
+        out.swap(held_);
+        return out;
+    }
+    std::size_t command_count() const { return commands_.size(); }
 
     /// Bytes still free for more commands, after a reserve for what closes
     /// the message.
     std::size_t room() const;
+    /// Bytes free for commands in a message holding only the SyncHdr and
+    /// its status.
+    std::size_t room_when_empty() const;
     /// Encoded bytes `cmd` would take.
     std::size_t size_of(const wire::Command& cmd) const;
     /// Grows the size account of a command already added (a Sync filling up).
@@ -64,6 +80,8 @@ private:
     std::vector<wire::Command> statuses_;
     std::vector<wire::Command> commands_;
     std::vector<wire::Command> overflow_;
+    std::vector<wire::Command> held_;
+    std::size_t empty_size_ = 0;  ///< of the message with no body
     bool final_ = false;
 };
 

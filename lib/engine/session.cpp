@@ -180,6 +180,10 @@ Response Session::handle(const Message& in, std::string_view body, Encoding enco
     // Below 1024 bytes no reply can be formed at all; clients announce more.
     if (auto size = to_number(in.header.meta.max_msg_size))
         client_max_msg_size_ = static_cast<std::size_t>(std::max<std::uint64_t>(*size, 1024));
+    if (auto size = to_number(in.header.meta.max_obj_size)) {
+        client_max_obj_size_ = static_cast<std::size_t>(*size);
+        for (auto& task : tasks_) task->set_client_max_obj_size(client_max_obj_size_, false);
+    }
     ++out_msg_id_;
 
     std::optional<Version> version = in.version();
@@ -233,6 +237,8 @@ Response Session::handle_authenticated(const Message& in, Reply& reply) {
     if (!reply.has_statuses()) reply.add_status(Reply::header_status(in.header, 200));
     for (Command& s : pending_statuses_) reply.add_status(std::move(s));
     pending_statuses_.clear();
+    for (Command& c : pending_commands_) reply.add_or_hold(std::move(c));
+    pending_commands_.clear();
 
     std::size_t open_before = tasks_.size();
     try {
@@ -287,9 +293,12 @@ Response Session::handle_authenticated(const Message& in, Reply& reply) {
 // client's package or ours goes on; the reply is then not final, so the
 // client asks for more.
 void Session::carry_over_statuses(Reply& reply) {
+    // Package 2's commands likewise (after_commands kept the package open).
+    pending_commands_ = reply.take_held();
+    if (!pending_commands_.empty()) reply.set_final(false);
     std::vector<Command> overflow = reply.take_overflow();
     if (overflow.empty()) return;
-    if (phase_ != Phase::client_changes && phase_ != Phase::server_changes) {
+    if (phase_ != Phase::client_changes && phase_ != Phase::server_changes && !server_init_open_) {
         ctx_.log(LogLevel::warning, "session " + token_.substr(0, 8) + ": " + std::to_string(overflow.size()) +
                                         " statuses do not fit the client's MaxMsgSize of " +
                                         std::to_string(client_max_msg_size_) + " bytes and are left out");
@@ -320,6 +329,12 @@ void Session::remember_sent_items(const Message& out) {
 void Session::on_status(const Command& status) {
     std::optional<std::uint64_t> code = to_number(status.data);
     if (!code) return;
+    if (*code == 223) {  // a chunk of ours that did not continue what the client holds
+        auto sent = sent_items_.find(status.cmd_ref);
+        if (sent != sent_items_.end() && !sent->second.is_delete)
+            if (SyncTask* task = task_for(sent->second.server_uri)) task->restart_chunks(sent->second.id);
+        return;
+    }
     if (*code < 300 || *code == 418) {  // 418 "already exists" is a success for the client
         // The client holds our Replace or has done our Delete: only now is
         // it recorded, so a reply lost on the way is sent again next time.
@@ -337,8 +352,12 @@ void Session::on_status(const Command& status) {
     auto sent = sent_items_.find(status.cmd_ref);
     if (sent == sent_items_.end() || sent->second.is_delete) return;  // a refused Delete is sent again next time
     // The client did not take the item: forget that it holds it, so that
-    // the next sync offers it again rather than losing it silently.
-    if (SyncTask* task = task_for(sent->second.server_uri)) task->not_taken(sent->second.id);
+    // the next sync offers it again rather than losing it silently (and
+    // send no more chunks of it).
+    if (SyncTask* task = task_for(sent->second.server_uri)) {
+        task->stop_chunks(sent->second.id);
+        task->not_taken(sent->second.id);
+    }
 }
 
 // A reply that refuses the whole message: the SyncHdr status and the same
@@ -457,7 +476,7 @@ void Session::on_get(const Command& cmd, const std::string& msg_ref, Reply& repl
     out.devinf = server_devinf(version_, ctx_.config.server_id);
     out.has_data = true;
     results.items.push_back(std::move(out));
-    reply.add_command(std::move(results));
+    reply.add_or_hold(std::move(results));  // in a later message of the package when it does not fit
 }
 
 std::optional<OpenDatabase> Session::open_database(const DatabaseName& name) {
@@ -509,6 +528,10 @@ void Session::on_alert(const Command& cmd, const std::string& msg_ref, Reply& re
     std::optional<std::uint64_t> code = to_number(cmd.data);
     if (code == 222u) {  // "send the next message": answered by the reply itself
         reply.add_status(Reply::status(cmd, msg_ref, 200));
+        return;
+    }
+    if (code == 223u) {
+        on_no_end_of_data(cmd, msg_ref, reply);
         return;
     }
     if (code == 224u && version_ == Version::v1_2) {
@@ -571,6 +594,10 @@ void Session::on_alert(const Command& cmd, const std::string& msg_ref, Reply& re
         task->set_conflict_policy(ctx_.config.conflict_policy ? ctx_.config.conflict_policy(name->owner, name->category)
                                                               : ConflictPolicy::merge);
         task->set_delete_guard(ctx_.config.mass_delete_guard);
+        if (auto size = to_number(item.meta.max_obj_size))
+            task->set_client_max_obj_size(static_cast<std::size_t>(*size), true);
+        else if (client_max_obj_size_)
+            task->set_client_max_obj_size(client_max_obj_size_, false);
         task->set_warning_sink([this](const std::string& m) { ctx_.log(LogLevel::warning, "user " + user_ + ": " + m); });
         Anchor client_anchor = item.meta.anchor.value_or(Anchor{});
         SyncTask::Negotiation n = task->negotiate(static_cast<int>(*code), client_anchor);
@@ -589,9 +616,24 @@ void Session::on_alert(const Command& cmd, const std::string& msg_ref, Reply& re
         echo.has_data = true;
         s.items.push_back(std::move(echo));
         answer(n.status);
-        reply.add_command(task->server_alert(ctx_.config.max_obj_size));
+        reply.add_or_hold(task->server_alert(ctx_.config.max_obj_size));
         tasks_.push_back(std::move(task));
     }
+}
+
+// Alert 223, "no end of data": the client dropped the large object we were
+// sending in chunks (its Item's Target names our item as we sent it).
+void Session::on_no_end_of_data(const Command& cmd, const std::string& msg_ref, Reply& reply) {
+    Command s = Reply::status(cmd, msg_ref, 200);
+    for (const Item& item : cmd.items) {
+        const std::string& id = item.target.uri.empty() ? item.source.uri : item.target.uri;
+        bool ours = false;
+        for (auto& task : tasks_) ours = task->restart_chunks(id) || ours;
+        if (!ours)
+            ctx_.log(LogLevel::warning, "device " + for_log(device_) + ": alert 223 (no end of data) for " +
+                                            for_log(id) + ", which is not an item we sent in chunks");
+    }
+    reply.add_status(std::move(s));
 }
 
 // What the client takes, from its DevInf (sent in package 1 or as Results to
@@ -665,19 +707,31 @@ void Session::after_commands(const Message& in, Reply& reply) {
         finish("suspended by the client");
         return;
     }
+    // A large object the client left open in its package 3 (not continued
+    // by this message, or the package ended) is broken off with Alert 223.
+    // (One carried over by a resume waits through package 1.)
+    if (phase_ == Phase::client_changes)
+        for (auto& task : tasks_) task->end_of_client_message(in.final, reply);
     switch (phase_) {
         case Phase::init:
-            if (!in.final) break;
+            if (!in.final && !server_init_open_) break;
             // Package 2: statuses, Results and our Alerts are in; ask for the
             // device's DevInf when we have none.
-            if (!devinf_known()) {
+            if (!server_init_open_ && !devinf_known()) {
                 Command get;
                 get.kind = CommandKind::Get;
                 get.meta.type = encoding_ == Encoding::wbxml ? kDevInfWbxml : kDevInfXml;
                 Item item;
                 item.target.uri = devinf_uri(version_);
                 get.items.push_back(std::move(item));
-                reply.add_command(std::move(get));
+                reply.add_or_hold(std::move(get));
+            }
+            // More than the client's MaxMsgSize: package 2 goes on in the
+            // next message, which the client asks for (Alert 222).
+            server_init_open_ = reply.holding() || reply.overflowing();
+            if (server_init_open_) {
+                reply.set_final(false);
+                return;
             }
             reply.set_final(true);
             phase_ = tasks_.empty() ? Phase::done : Phase::client_changes;
@@ -720,7 +774,8 @@ void Session::after_commands(const Message& in, Reply& reply) {
 }
 
 void Session::fill_server_changes(Reply& reply) {
-    if (reply.overflowing()) return;  // statuses first; the client asks for the next message
+    // Statuses and held commands first; the client asks for the next message.
+    if (reply.overflowing() || reply.holding()) return;
     bool all_sent = true;
     learn_client();
     for (auto& task : tasks_)

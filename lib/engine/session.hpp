@@ -125,6 +125,13 @@ private:
     std::unordered_map<std::string, SentItem> sent_items_;  ///< by CmdID, of our last message
     /// Statuses that did not fit the client's MaxMsgSize, for the next reply.
     std::vector<wire::Command> pending_statuses_;
+    /// Commands of package 2 (Results, our Alerts, our Get) that did not fit
+    /// the client's MaxMsgSize, for the next reply.
+    std::vector<wire::Command> pending_commands_;
+    /// Package 2 went out in part: the client's messages ask for the rest.
+    bool server_init_open_ = false;
+    std::size_t client_max_obj_size_ = 0;  ///< from its SyncHdr; 0: none said
+    void on_no_end_of_data(const wire::Command& cmd, const std::string& msg_ref, Reply& reply);
     std::atomic<bool> ended_{false};
     const std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
 

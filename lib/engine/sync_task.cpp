@@ -531,29 +531,32 @@ void SyncTask::apply(const Command& cmd, const std::string& msg_ref, Reply& repl
             code = 403;  // the client's side is not the source in this mode
         } else {
             try {
-                std::string data = item.data;
-                const std::string& format = item.meta.format.empty() ? cmd.meta.format : item.meta.format;
-                if (format == "b64") {
-                    auto decoded = base64_decode(data);
-                    data = decoded ? *decoded : std::string();
-                    if (!decoded) {
-                        reply.add_status(item_status(cmd, item, msg_ref, 415));
-                        continue;
-                    }
-                }
+                // After a resume, the item cut off may go on where it stopped
+                // (sync_task_resume.cpp).
                 if (int answered = continue_resumed_chunk(cmd, item)) {
                     reply.add_status(item_status(cmd, item, msg_ref, answered));
                     continue;
                 }
-                if (int refused = check_object_size(cmd, item, data)) {
+                // A large object goes on only with the same command for the
+                // same item; anything else breaks it off.
+                if (!chunk_luid_.empty() &&
+                    (chunk_luid_ != item.source.uri || (chunk_kind_ && *chunk_kind_ != cmd.kind)))
+                    break_off_chunks(reply, (item.more_data ? "a chunk of item " : "item ") +
+                                                repaired_utf8(item.source.uri) + " came before its last chunk");
+                const std::string& format = item.meta.format.empty() ? cmd.meta.format : item.meta.format;
+                // Sizes count the data as transmitted (the base64 text of a
+                // b64 item), chunks included.
+                if (int refused = check_object_size(cmd, item, item.data)) {
                     reply.add_status(item_status(cmd, item, msg_ref, refused));
                     continue;
                 }
+                std::string data;
                 if (item.more_data || !chunk_luid_.empty()) {
-                    // A large object in chunks: buffer until the last one.
-                    if (!chunk_luid_.empty() && chunk_luid_ != item.source.uri) drop_chunks("another item began");
-                    chunk_luid_ = item.source.uri;
-                    chunk_data_ += data;
+                    // A large object in chunks: buffered until the last one.
+                    if (chunk_luid_.empty()) chunk_luid_ = item.source.uri;
+                    if (!chunk_kind_) chunk_kind_ = cmd.kind, chunk_target_ = item.target.uri;  // first, or resumed
+                    chunk_data_ += item.data;
+                    chunk_continued_ = true;
                     if (item.more_data) {
                         reply.add_status(item_status(cmd, item, msg_ref, 213));
                         continue;
@@ -564,13 +567,21 @@ void SyncTask::apply(const Command& cmd, const std::string& msg_ref, Reply& repl
                     reset_chunks();
                     if (!whole) {
                         // 424: the chunks do not add up to the Size announced.
-                        if (warn_)
-                            warn_(name_.owner + "/" + category_name(name_.category) + " item " + item.source.uri +
-                                  ": " + std::to_string(data.size()) + " bytes arrived, " +
-                                  std::to_string(*declared) + " were announced; dropped (424)");
+                        note("item " + repaired_utf8(item.source.uri) + ": " + std::to_string(data.size()) +
+                             " bytes arrived, " + std::to_string(*declared) + " were announced; dropped (424)");
                         reply.add_status(item_status(cmd, item, msg_ref, 424));
                         continue;
                     }
+                } else {
+                    data = item.data;
+                }
+                if (format == "b64") {
+                    auto decoded = base64_decode(data);
+                    if (!decoded) {
+                        reply.add_status(item_status(cmd, item, msg_ref, 415));
+                        continue;
+                    }
+                    data = std::move(*decoded);
                 }
                 // Text that is not valid UTF-8 is repaired before it is read or stored (item_text.hpp).
                 if (is_text_item(format, item_format(cmd, item).type))
@@ -595,16 +606,47 @@ void SyncTask::apply(const Command& cmd, const std::string& msg_ref, Reply& repl
     }
 }
 
+void SyncTask::note(const std::string& message) const {
+    if (warn_) warn_(name_.owner + "/" + category_name(name_.category) + " " + message);
+}
+
+void SyncTask::break_off_chunks(Reply& reply, const std::string& why) {
+    if (chunk_luid_.empty()) return;
+    note("item " + repaired_utf8(chunk_luid_) + ": " + std::to_string(chunk_data_.size()) +
+         " bytes of chunks dropped: " + why + " (Alert 223)");
+    // SyncML's "no end of data": the Item names the broken item as its
+    // sender does (Target = its Source, Source = its Target).
+    Command alert;
+    alert.kind = CommandKind::Alert;
+    alert.data = "223";
+    Item it;
+    it.target.uri = chunk_luid_;
+    it.source.uri = chunk_target_;
+    alert.items.push_back(std::move(it));
+    reply.add_command(std::move(alert));
+    reset_chunks();
+}
+
+void SyncTask::end_of_client_message(bool package_ends, Reply& reply) {
+    if (!chunk_luid_.empty() && (package_ends || !chunk_continued_))
+        break_off_chunks(reply, package_ends ? "the client's package ended before its last chunk"
+                                             : "the client's next message did not continue it");
+    chunk_continued_ = false;
+    if (package_ends) refused_luid_.clear();
+}
+
 void SyncTask::drop_chunks(const std::string& why) {
-    if (warn_ && !chunk_luid_.empty())
-        warn_(name_.owner + "/" + category_name(name_.category) + " item " + chunk_luid_ + ": " +
-              std::to_string(chunk_data_.size()) + " bytes of chunks dropped: " + why);
+    if (!chunk_luid_.empty())
+        note("item " + repaired_utf8(chunk_luid_) + ": " + std::to_string(chunk_data_.size()) +
+             " bytes of chunks dropped: " + why);
     reset_chunks();
 }
 
 void SyncTask::reset_chunks() {
     chunk_luid_.clear();
     chunk_data_.clear();
+    chunk_target_.clear();
+    chunk_kind_.reset();
     chunk_declared_size_.reset();
 }
 
@@ -612,6 +654,8 @@ void SyncTask::reset_chunks() {
 // when the Size it announces is above MaxObjSize, 413 when the data itself
 // grows past it. A refused large object's remaining chunks are refused too,
 // and what came of it is dropped, so it never takes more than MaxObjSize.
+// An item that does not continue the open large object has broken it off
+// already (apply).
 int SyncTask::check_object_size(const Command& cmd, const Item& item, const std::string& data) {
     const std::string& luid = item.source.uri;
     if (!refused_luid_.empty()) {
@@ -621,24 +665,25 @@ int SyncTask::check_object_size(const Command& cmd, const Item& item, const std:
         }
         refused_luid_.clear();
     }
-    bool first_chunk = chunk_luid_.empty() || chunk_luid_ != luid;
+    bool first_chunk = chunk_luid_.empty();
     int code = 0;
     std::size_t total = data.size();
+    std::optional<std::uint64_t> declared;
     if (first_chunk) {
         const std::string& size = item.meta.size.empty() ? cmd.meta.size : item.meta.size;
-        std::optional<std::uint64_t> declared = to_number(size);
+        declared = to_number(size);
         if (declared && *declared > max_obj_size_) code = 416;
-        if (item.more_data) chunk_declared_size_ = declared;
     } else {
         total += chunk_data_.size();
     }
     if (!code && total > max_obj_size_) code = 413;
-    if (!code) return 0;
-    if (warn_)
-        warn_(name_.owner + "/" + category_name(name_.category) + " item " + luid + ": larger than MaxObjSize (" +
-              std::to_string(max_obj_size_) + " bytes); refused (" + std::to_string(code) + ")");
-    if (!first_chunk) reset_chunks();  // this item's own chunks: the refusal says why
-    else if (!chunk_luid_.empty()) drop_chunks("another item began");
+    if (!code) {
+        if (first_chunk && item.more_data) chunk_declared_size_ = declared;
+        return 0;
+    }
+    note("item " + repaired_utf8(luid) + ": larger than MaxObjSize (" + std::to_string(max_obj_size_) +
+         " bytes); refused (" + std::to_string(code) + ")");
+    reset_chunks();  // this item's own chunks: the refusal says why
     if (item.more_data) refused_luid_ = luid;
     return code;
 }
@@ -696,31 +741,62 @@ void SyncTask::prepare_outbox() {
     }
 }
 
+namespace {
+
+// Chunks are at least this long, so that a large object always moves on.
+constexpr std::size_t kMinChunk = 256;
+
+// How many bytes of `data` from `offset` the next chunk takes, at most
+// `take`: the cut falls between UTF-8 characters (XML can carry only whole
+// ones) and not between a CR and its LF (XML readers that normalise line
+// ends would make two of them); the chunks still add up to the same bytes,
+// binary data included.
+std::size_t chunk_length(const std::string& data, std::size_t offset, std::size_t take) {
+    if (offset + take >= data.size()) return data.size() - offset;
+    std::size_t end = offset + take;
+    for (int back = 0; back < 3 && end > offset + 1 && (static_cast<unsigned char>(data[end]) & 0xC0) == 0x80; ++back)
+        --end;
+    if (end > offset + 1 && data[end - 1] == '\r' && data[end] == '\n') --end;
+    return end - offset;
+}
+
+}  // namespace
+
 // Sends the next part of a large object that does not fit a message; true
-// when its last part went.
-bool SyncTask::send_chunk(Reply& reply, Command& sync) {
+// when its last part went. `alone`: the Sync is the only command of the
+// message so far, so a part goes however little room is left.
+bool SyncTask::send_chunk(Reply& reply, Command& sync, bool alone) {
+    // The part: the command with its item's data cut out (not copied).
+    std::string& whole = outgoing_chunks_->items.front().data;
+    std::string data = std::move(whole);
     Command part = *outgoing_chunks_;
+    whole = std::move(data);
     Item& item = part.items.front();
-    const std::string& whole = outgoing_chunks_->items.front().data;
-    item.data.clear();
-    std::size_t overhead = reply.size_of(part) + 64;  // the MoreData flag and the Size
-    std::size_t room = reply.room() > overhead ? reply.room() - overhead : 0;
-    std::size_t take = std::min(whole.size() - outgoing_offset_, std::max<std::size_t>(room, 256));
-    // Cut between UTF-8 characters (XML can carry only whole ones); the
-    // chunks still add up to the same bytes, binary data included.
-    for (std::size_t back = 0; back < 3 && take > 1 && outgoing_offset_ + take < whole.size() &&
-                               (static_cast<unsigned char>(whole[outgoing_offset_ + take]) & 0xC0) == 0x80;
-         ++back)
-        --take;
-    item.data = whole.substr(outgoing_offset_, take);
     if (outgoing_offset_ == 0) item.meta.size = std::to_string(whole.size());
+    item.more_data = true;
+    std::size_t overhead = reply.size_of(part);
+    std::size_t room = reply.room();
+    bool first_in_message = alone && sync.children.empty();
+    if (room < overhead + kMinChunk && !first_in_message) return false;  // the next message
+    std::size_t take = room > overhead + kMinChunk ? room - overhead : kMinChunk;
+    std::size_t size = 0;
+    for (int attempt = 0;; ++attempt) {
+        take = chunk_length(whole, outgoing_offset_, take);
+        item.data.assign(whole, outgoing_offset_, take);
+        item.more_data = outgoing_offset_ + take < whole.size();
+        size = reply.size_of(part);
+        if (size <= room || take <= kMinChunk || attempt == 4) break;
+        // Escaped characters made the part larger than its bytes: shorter.
+        std::size_t excess = size - room + 16;
+        take = take > excess + kMinChunk ? take - excess : kMinChunk;
+    }
     outgoing_offset_ += take;
-    item.more_data = outgoing_offset_ < whole.size();
-    reply.account(reply.size_of(part));
+    reply.account(size);
+    bool last = !item.more_data;
     sync.children.push_back(std::move(part));
     // A resumed item's data position and Size go on its first chunk only.
     outgoing_chunks_->items.front().meta.emi.clear(), outgoing_chunks_->items.front().meta.size.clear();
-    if (item.more_data) return false;
+    if (!last) return false;
     outgoing_chunks_.reset();
     outgoing_offset_ = 0;
     return true;
@@ -741,8 +817,12 @@ bool SyncTask::fill(Reply& reply, bool large_objects) {
     reply.add_command(std::move(sync));
     sent_sync_ = true;
     Command& target = reply.last_command();
-    if (outgoing_chunks_ && !send_chunk(reply, target)) return false;
-    bool any = false;
+    // Only this Sync in the message so far: an item too large for the room
+    // left goes now, in chunks or whole; otherwise it waits for the next
+    // message.
+    bool alone = reply.command_count() == 1;
+    if (outgoing_chunks_ && !send_chunk(reply, target, alone)) return false;
+    bool any = !target.children.empty();
     while (next) {
         if (!resumed_out_guid_.empty() && next->guid == resumed_out_guid_) {  // continued in chunks above
             last_sent_seq_ = next->seq;
@@ -773,10 +853,28 @@ bool SyncTask::fill(Reply& reply, bool large_objects) {
             item.has_data = true;
             revision = std::move(stored->revision);
         }
+        if (client_max_obj_size_ && item.data.size() > client_max_obj_size_) {
+            // Never more than the client takes: this session leaves it out,
+            // unrecorded, so a later one sends it (once the limit allows).
+            note("item " + next->guid + ": " + std::to_string(item.data.size()) +
+                 " bytes, more than the client's MaxObjSize of " + std::to_string(client_max_obj_size_) +
+                 "; not sent (due again next session)");
+            last_sent_seq_ = next->seq;
+            next = st.next_queued(device_, last_sent_seq_);
+            continue;
+        }
         op.items.push_back(std::move(item));
         std::size_t size = reply.size_of(op);
         bool too_big = size > reply.room();
         if (too_big && any) break;  // next message
+        // Too large for the room left: it waits for a message of its own
+        // when others share this one, or (without large objects) when a
+        // fresh message would hold it whole; once, then it goes anyway.
+        if (too_big && !deferred_whole_ && (!alone || (!large_objects && size <= reply.room_when_empty()))) {
+            deferred_whole_ = true;
+            break;
+        }
+        deferred_whole_ = false;
         // An Add is remembered at once, as awaiting its Map (sent again
         // until the Map comes); a Replace or Delete only once the client's
         // status confirms it (delivered()), so a reply lost with the
@@ -793,17 +891,55 @@ bool SyncTask::fill(Reply& reply, bool large_objects) {
         next = st.next_queued(device_, last_sent_seq_);
         any = true;
         if (too_big && large_objects && op.kind != CommandKind::Delete) {
-            // Larger than a whole message: in chunks, this message's room first.
-            if (op.kind == CommandKind::Replace) chunked_key_ = "r\n" + op.items.front().source.uri;
+            // Larger than the room left: in chunks, this message's room first.
+            chunked_key_ = op.kind == CommandKind::Replace ? "r\n" + op.items.front().source.uri : "";
             outgoing_chunks_ = std::move(op);
-            if (!send_chunk(reply, target)) return false;
+            outgoing_restarts_ = 0;
+            if (!send_chunk(reply, target, alone)) return false;
             continue;
         }
-        // Without large-object support the item goes alone, whatever its size.
+        if (too_big)
+            note("item " + op.items.front().source.uri + ": " + std::to_string(size) +
+                 " bytes, sent whole in a message of its own beyond the client's MaxMsgSize (it takes no large "
+                 "objects)");
         reply.account(size);
         target.children.push_back(std::move(op));
     }
     return !next;
+}
+
+void SyncTask::set_client_max_obj_size(std::size_t bytes, bool from_alert) {
+    if (client_max_obj_size_from_alert_ && !from_alert) return;
+    client_max_obj_size_ = bytes;
+    client_max_obj_size_from_alert_ = from_alert;
+}
+
+bool SyncTask::restart_chunks(const std::string& id) {
+    bool going_out = outgoing_chunks_ && (outgoing_chunks_->items.front().source.uri == id ||
+                                          (!outgoing_chunks_->items.front().target.uri.empty() &&
+                                           outgoing_chunks_->items.front().target.uri == id));
+    if (going_out && outgoing_restarts_ == 0) {
+        ++outgoing_restarts_;
+        note("item " + outgoing_chunks_->items.front().source.uri + ": the client dropped its chunks (223) after " +
+             std::to_string(outgoing_offset_) + " bytes; sent again from its first chunk");
+        outgoing_offset_ = 0;
+        out_confirmed_ = 0;  // a resume point now starts it over too
+        return true;
+    }
+    std::string guid = going_out ? outgoing_chunks_->items.front().source.uri : id;
+    if (going_out) stop_chunks(guid);
+    if (!db_.state->by_guid(device_, guid)) return going_out;
+    note("item " + guid + ": the client dropped its chunks (223); due again next session");
+    unconfirmed_.erase("r\n" + guid);
+    not_taken(guid);
+    return true;
+}
+
+void SyncTask::stop_chunks(const std::string& guid) {
+    if (!outgoing_chunks_ || outgoing_chunks_->items.front().source.uri != guid) return;
+    outgoing_chunks_.reset();
+    outgoing_offset_ = 0;
+    chunked_key_.clear();
 }
 
 void SyncTask::not_taken(const std::string& guid) {
@@ -818,6 +954,7 @@ void SyncTask::not_taken(const std::string& guid) {
 }
 
 void SyncTask::forget_unconfirmed() {
+    if (!outgoing_chunks_) chunked_key_.clear();  // its last chunk went: its status has come, or never will
     if (chunked_key_.empty() || !unconfirmed_.count(chunked_key_)) {
         unconfirmed_.clear();
         return;

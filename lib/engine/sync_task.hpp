@@ -104,6 +104,24 @@ public:
     /// A Sync of the client is about to be applied: its Deletes are counted
     /// against the mass-delete guard before any of them is.
     void before_changes(const wire::Command& sync);
+    /// The largest item the client takes (its MaxObjSize; 0: none known),
+    /// from the Meta of its Alert for this database (`from_alert`, which
+    /// stays) or of its SyncHdr. A larger item is not sent (logged) and
+    /// stays due for a later session.
+    void set_client_max_obj_size(std::size_t bytes, bool from_alert);
+    /// A client message has been applied: a large object it left open is
+    /// broken off (Alert 223 in `reply`, its chunks dropped and logged) when
+    /// the message did not continue it or `package_ends`.
+    void end_of_client_message(bool package_ends, Reply& reply);
+    /// The client dropped the partial item `id` (our GUID, or its LUID) we
+    /// were sending in chunks (its Alert or Status 223): it goes again from
+    /// its first chunk, once a session; after that, and for an item no longer
+    /// going out, it is not taken and goes again in a later session. False
+    /// when `id` is none of ours.
+    bool restart_chunks(const std::string& id);
+    /// The client refused a chunk of the item `guid` going out in chunks:
+    /// its other chunks are not sent (the caller records it as not taken).
+    void stop_chunks(const std::string& guid);
     /// Where conversion warnings go (the session's log).
     void set_warning_sink(std::function<void(const std::string&)> sink) { warn_ = std::move(sink); }
     /// Queues the server's changes for the client (package 4).
@@ -173,19 +191,31 @@ private:
     std::optional<std::size_t> store_size_;  ///< when the client's first Delete came
     std::size_t deletes_asked_ = 0;
     bool refusing_deletes_ = false;
-    // A large object arriving in chunks, and one refused for its size.
+    // A large object arriving in chunks (its data as transmitted, base64
+    // text included), and one refused for its size.
     std::string chunk_luid_, chunk_data_;
+    std::string chunk_target_;  ///< its Target LocURI, for an Alert 223
+    std::optional<wire::CommandKind> chunk_kind_;  ///< none yet for a chunk carried over by a resume
+    bool chunk_continued_ = false;  ///< a chunk came in the current message
     std::optional<std::uint64_t> chunk_declared_size_;
     std::string refused_luid_;
     std::size_t max_obj_size_ = 4000000;
     int check_object_size(const wire::Command& cmd, const wire::Item& item, const std::string& data);
-    void drop_chunks(const std::string& why);  ///< logged
+    /// Drops the partial large object and asks the client, by Alert 223 in
+    /// `reply`, to send it again; logged with `why`.
+    void break_off_chunks(Reply& reply, const std::string& why);
+    void drop_chunks(const std::string& why);  ///< logged, no Alert (a resumed item not continued)
     void reset_chunks();
     // A large object leaving in chunks: the command (its one item holding
     // the whole data) and how much of the data has gone.
     std::optional<wire::Command> outgoing_chunks_;
     std::size_t outgoing_offset_ = 0;
-    bool send_chunk(Reply& reply, wire::Command& sync);
+    unsigned outgoing_restarts_ = 0;  ///< after the client's Alert 223
+    std::size_t client_max_obj_size_ = 0;
+    bool client_max_obj_size_from_alert_ = false;
+    bool deferred_whole_ = false;  ///< an item too large for the room left waited for the next message
+    bool send_chunk(Reply& reply, wire::Command& sync, bool alone);
+    void note(const std::string& message) const;  ///< to the warning sink, prefixed with the database
     ClientView client_;
     std::function<void(const std::string&)> warn_;
     std::int64_t last_sent_seq_ = 0;
