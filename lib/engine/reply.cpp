@@ -95,9 +95,8 @@ std::size_t usable(std::size_t max_size) {
     return max_size > reserve ? max_size - reserve : 0;
 }
 
-// A SyncHdr status with its Target and Source refs (a RespURI and a device
-// ID of ordinary length) and a Chal.
-constexpr std::size_t kHeaderStatusSize = 400;
+// A SyncHdr status, a Chal included, besides its Target and Source refs.
+constexpr std::size_t kHeaderStatusSize = 300;
 
 }  // namespace
 
@@ -108,7 +107,9 @@ std::size_t Reply::room() const {
 
 std::size_t Reply::room_when_empty() const {
     std::size_t limit = usable(max_size_);
-    std::size_t base = empty_size_ + kHeaderStatusSize;
+    // Its refs: the URL the client addressed (ours, or our RespURI) and its device ID.
+    std::size_t refs = std::max(header_.source.uri.size(), header_.resp_uri.size()) + header_.target.uri.size();
+    std::size_t base = empty_size_ + kHeaderStatusSize + refs;
     return base < limit ? limit - base : 0;
 }
 

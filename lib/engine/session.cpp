@@ -237,7 +237,13 @@ Response Session::handle_authenticated(const Message& in, Reply& reply) {
     if (!reply.has_statuses()) reply.add_status(Reply::header_status(in.header, 200));
     for (Command& s : pending_statuses_) reply.add_status(std::move(s));
     pending_statuses_.clear();
-    for (Command& c : pending_commands_) reply.add_or_hold(std::move(c));
+    // The first held command goes whatever room is left, so that every
+    // message moves the package on (the estimate of a fresh message's room
+    // may be high).
+    for (Command& c : pending_commands_) {
+        if (reply.has_commands()) reply.add_or_hold(std::move(c));
+        else reply.add_command(std::move(c));
+    }
     pending_commands_.clear();
 
     std::size_t open_before = tasks_.size();
