@@ -337,8 +337,13 @@ void Session::on_status(const Command& status) {
     if (!code) return;
     if (*code == 223) {  // a chunk of ours that did not continue what the client holds
         auto sent = sent_items_.find(status.cmd_ref);
-        if (sent != sent_items_.end() && !sent->second.is_delete)
-            if (SyncTask* task = task_for(sent->second.server_uri)) task->restart_chunks(sent->second.id);
+        if (sent == sent_items_.end() || sent->second.is_delete) return;
+        SyncTask* task = task_for(sent->second.server_uri);
+        if (!task || task->restart_chunks(sent->second.id)) return;
+        // Not an item in chunks: the client did not take it.
+        ctx_.log(LogLevel::warning, "device " + device_ + " answered 223 to our " + status.cmd + " (command " +
+                                        status.cmd_ref + ")");
+        task->not_taken(sent->second.id);
         return;
     }
     if (*code < 300 || *code == 418) {  // 418 "already exists" is a success for the client

@@ -793,6 +793,7 @@ bool SyncTask::send_chunk(Reply& reply, Command& sync, bool alone) {
     outgoing_offset_ += take;
     reply.account(size);
     bool last = !item.more_data;
+    if (last) chunked_done_ = item.source.uri;
     sync.children.push_back(std::move(part));
     // A resumed item's data position and Size go on its first chunk only.
     outgoing_chunks_->items.front().meta.emi.clear(), outgoing_chunks_->items.front().meta.size.clear();
@@ -926,9 +927,12 @@ bool SyncTask::restart_chunks(const std::string& id) {
         out_confirmed_ = 0;  // a resume point now starts it over too
         return true;
     }
+    // An Alert 223 names no database, and GUIDs of two stores may be alike:
+    // only the item going out in chunks, or the last one that did, is meant.
+    if (!going_out && (chunked_done_.empty() || chunked_done_ != id)) return false;
     std::string guid = going_out ? outgoing_chunks_->items.front().source.uri : id;
     if (going_out) stop_chunks(guid);
-    if (!db_.state->by_guid(device_, guid)) return going_out;
+    chunked_done_.clear();
     note("item " + guid + ": the client dropped its chunks (223); due again next session");
     unconfirmed_.erase("r\n" + guid);
     not_taken(guid);

@@ -115,9 +115,9 @@ public:
     void end_of_client_message(bool package_ends, Reply& reply);
     /// The client dropped the partial item `id` (our GUID, or its LUID) we
     /// were sending in chunks (its Alert or Status 223): it goes again from
-    /// its first chunk, once a session; after that, and for an item no longer
-    /// going out, it is not taken and goes again in a later session. False
-    /// when `id` is none of ours.
+    /// its first chunk, once a session; after that, and for the item whose
+    /// last chunk went already, it is not taken and goes again in a later
+    /// session. False when `id` is neither.
     bool restart_chunks(const std::string& id);
     /// The client refused a chunk of the item `guid` going out in chunks:
     /// its other chunks are not sent (the caller records it as not taken).
@@ -211,6 +211,7 @@ private:
     std::optional<wire::Command> outgoing_chunks_;
     std::size_t outgoing_offset_ = 0;
     unsigned outgoing_restarts_ = 0;  ///< after the client's Alert 223
+    std::string chunked_done_;        ///< GUID of the last item whose last chunk went
     std::size_t client_max_obj_size_ = 0;
     bool client_max_obj_size_from_alert_ = false;
     bool deferred_whole_ = false;  ///< an item too large for the room left waited for the next message

@@ -555,6 +555,40 @@ TEST_CASE("large objects out: the client's Alert 223 restarts the item once, the
     CHECK(sync_again(c, "R3", "R4").items.empty());
 }
 
+TEST_CASE("large objects out: an Alert 223 for an item not sent in chunks changes nothing") {
+    // GUIDs of two databases may be alike, and the Alert names none: only
+    // the item going out in chunks (or the last that did) is meant by it.
+    TestServer ts;
+    auto store = ts.stores->open("alice", Category::contacts);
+    std::string guid = store->add(Format{"text/vcard", "3.0"}, vcard("Whole")).guid;
+    TestClient c(*ts.server, "IMEI:lo-x223");
+    Message m = c.message();
+    m.body.push_back(TestClient::alert("201", "contacts", "./contacts", "", "X1"));
+    Message reply = client_changes(c, c.send(m), "contacts", {});
+    REQUIRE(server_ops(reply).size() == 1);
+    Message pkg5 = c.message();
+    pkg5.body = c.statuses_for(reply);
+    Command map;
+    map.kind = CommandKind::Map;
+    map.cmd_id = "90";
+    map.target.uri = "contacts";
+    map.source.uri = "./contacts";
+    map.map_items.push_back(MapItem{{guid, ""}, {"c" + guid, ""}});
+    pkg5.body.push_back(map);
+    Command a;
+    a.kind = CommandKind::Alert;
+    a.cmd_id = "91";
+    a.data = "223";
+    Item it;
+    it.target.uri = guid;
+    a.items.push_back(it);
+    pkg5.body.push_back(a);
+    reply = c.send(pkg5);
+    CHECK(c.last_response.session_ended);
+    CHECK(ts.logger->contains("which is not an item we sent in chunks"));
+    CHECK(sync_again(c, "X1", "X2").items.empty());  // still delivered
+}
+
 TEST_CASE("large objects out: a Status 223 for a chunk restarts the item from its first chunk") {
     TestServer ts;
     auto store = ts.stores->open("alice", Category::contacts);
