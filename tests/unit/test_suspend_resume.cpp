@@ -420,7 +420,7 @@ TEST_CASE("an outgoing large object cut off by a suspend continues after the res
     Message pkg4 = client_changes(c, pkg2, "contacts", {});
     // The first operation continues the large object at the byte the client had.
     REQUIRE_FALSE(server_ops(pkg4).empty());
-    const Item& first = server_ops(pkg4).front().items.at(0);
+    const Item first = server_ops(pkg4).front().items.at(0);  // a copy: server_ops() returns a temporary
     CHECK(first.meta.emi == std::vector<std::string>{"datapos=" + std::to_string(had)});
     CHECK(first.meta.size == std::to_string(big.size()));
     finish_session(c, client, pkg4);
