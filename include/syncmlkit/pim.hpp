@@ -259,6 +259,30 @@ struct Calendar {
     std::vector<ExtraProperty> extra;  ///< VCALENDAR-level X- properties
 };
 
+// ---------------------------------------------------------- past alarms --
+
+/// What drop_past_alarms() did, counted over all the items of a calendar.
+struct AlarmCount {
+    int kept = 0;
+    int dropped = 0;
+};
+
+/// Removes the alarms that can no longer go off at `now` (seconds since
+/// 1970-01-01 UTC), so that a client given the item anew (a Recover) does
+/// not fire every old reminder again. An alarm goes when its trigger, its
+/// last repetition included, is before `now`: an absolute trigger as it is;
+/// a relative one from the start, or from the end (an event's end or start
+/// + duration, a task's due), of the item, and for a series (RRULE, RDATE;
+/// EXDATEs left out) of every occurrence, so that a series with an
+/// occurrence still to come keeps it. Zoned times go through their zone;
+/// floating times and dates (all-day items) through `time_zone` (an IANA
+/// name, the user's zone as in Profile::time_zone), and when that is empty
+/// or unknown, or a zone is unknown, a time counts as past only if it is
+/// past in every zone (UTC-12 to UTC+14). An alarm whose time cannot be
+/// told (relative to an end the item does not have, a sub-daily series
+/// walked for too long) stays.
+SMK_API AlarmCount drop_past_alarms(Calendar& calendar, std::int64_t now, std::string_view time_zone = {});
+
 // ------------------------------------------------------------------ notes --
 
 struct Note {

@@ -521,23 +521,26 @@ public:
 
     // Calls `emit` with each occurrence after the start until it returns
     // false, the series ends, or `max_periods` periods (-1: any) are done.
-    void run(std::int64_t max_periods, const std::function<bool(Moment)>& emit) {
-        if (set_positions_unreachable()) return;
+    // False only in the last case (or at the work limit): the walk was cut
+    // short and what follows is not known.
+    bool run(std::int64_t max_periods, const std::function<bool(Moment)>& emit) {
+        if (set_positions_unreachable()) return true;
         std::int64_t empty_run = 0;
         for (std::int64_t periods = 0; periods < kWorkLimit; ++periods) {
-            if (max_periods >= 0 && periods >= max_periods) return;
-            if (period_begin() > end_) return;
+            if (max_periods >= 0 && periods >= max_periods) return false;
+            if (period_begin() > end_) return true;
             bool produced = false;
             for (Moment m : pick_set_positions(candidates(), rule_.by_set_pos)) {
                 if (m <= start_moment_) continue;
-                if (m > end_) return;
+                if (m > end_) return true;
                 produced = true;
-                if (!emit(m)) return;
+                if (!emit(m)) return true;
             }
             empty_run = produced ? 0 : empty_run + 1;
-            if (empty_run > empty_period_limit(rule_.frequency)) return;
+            if (empty_run > empty_period_limit(rule_.frequency)) return true;
             advance();
         }
+        return false;
     }
 
 private:
@@ -1373,6 +1376,20 @@ std::optional<std::string> format_vcal_rule(const Recurrence& rule, const DateTi
 
 std::vector<DateTime> expand(const Recurrence& rule, const DateTime& start, std::size_t limit, int last_year) {
     return expand_periods(rule, start, limit, last_year, -1);
+}
+
+bool visit_from(const Recurrence& rule, const DateTime& start, const DateTime& from, std::int64_t max_periods,
+                const std::function<bool(const DateTime&)>& visit) {
+    if (!rule_start_usable(start)) return false;
+    const Moment from_moment = moment_of(from);
+    if (moment_of(start) >= from_moment && !visit(start)) return true;  // DTSTART is always the first occurrence
+    if (rule.count == 1 || !expandable(rule, start)) return true;
+    std::int64_t seen = 1;
+    return Expander(rule, start, kLastWritableYear).run(max_periods, [&](Moment m) {
+        ++seen;
+        if (m >= from_moment && !visit(date_time_at(m, start))) return false;
+        return rule.count <= 0 || seen < rule.count;
+    });
 }
 
 }  // namespace smk::pim::recurrence

@@ -5,6 +5,8 @@
 // series touches for vCalendar DAYLIGHT lines).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,5 +43,15 @@ std::optional<std::string> format_vcal_rule(const Recurrence& rule, const DateTi
 /// of them and none after 31 December of `last_year`. COUNT and UNTIL are
 /// honoured. Exception and extra dates are the caller's business.
 std::vector<DateTime> expand(const Recurrence& rule, const DateTime& start, std::size_t limit, int last_year);
+
+/// Calls `visit` with each occurrence of the series starting at `start`
+/// that is at or after `from` on the start's wall clock, in order, until it
+/// returns false or the series ends (COUNT and UNTIL honoured); the
+/// occurrences before `from` are walked over, not kept. True when the walk
+/// ended that way; false when `max_periods` periods of the rule (years,
+/// months, ... seconds) went by first, or the start is unusable: the caller
+/// then does not know what follows.
+bool visit_from(const Recurrence& rule, const DateTime& start, const DateTime& from, std::int64_t max_periods,
+                const std::function<bool(const DateTime&)>& visit);
 
 }  // namespace smk::pim::recurrence
