@@ -84,27 +84,36 @@ Converted replace_in_store(const StoredItem& current, const Format& sent, std::s
     return out;
 }
 
-Outgoing to_client(const StoredItem& item, const ClientView& client) {
+Outgoing to_client(const StoredItem& item, const ClientView& client, std::optional<std::int64_t> drop_alarms_before) {
     Outgoing out;
     out.type = item.format.type;
     out.data = item.data;
-    if (!client.rx) return out;
-    std::optional<pim::Format> want = pim::format_for_mime(client.rx->type, client.rx->version);
     std::optional<pim::Format> have = pim::format_for_mime(item.format.type, item.format.version);
+    // A client that named no format gets the store's.
+    std::optional<pim::Format> want = client.rx ? pim::format_for_mime(client.rx->type, client.rx->version) : have;
     if (!want || !have) return out;
-    if (*want != *have) {
+    bool prune = drop_alarms_before && pim::kind_of(*have) == pim::Kind::calendar;
+    if (*want != *have || prune) {
         pim::ReadResult r = pim::read(item.data, *have);
         if (!r.item) {
             out.warnings.push_back({0, "stored item could not be read: sent as it is"});
             return out;
         }
-        std::string written = pim::write(*r.item, *want, client.profile, &out.warnings);
-        if (written.empty()) return out;
-        out.data = std::move(written);
-        out.type = pim::mime_type(*want);
+        pim::AlarmCount alarms;
+        if (pim::Calendar* calendar = prune ? std::get_if<pim::Calendar>(&*r.item) : nullptr)
+            alarms = pim::drop_past_alarms(*calendar, *drop_alarms_before, client.profile.time_zone);
+        if (*want != *have || alarms.dropped > 0) {
+            std::string written = pim::write(*r.item, *want, client.profile, &out.warnings);
+            if (written.empty()) return out;
+            out.data = std::move(written);
+            if (*want != *have) out.type = pim::mime_type(*want);
+            if (alarms.dropped > 0)
+                out.warnings.push_back({0, std::to_string(alarms.dropped) + " past alarm(s) left out, " +
+                                               std::to_string(alarms.kept) + " kept (the store keeps them all)"});
+        }
     }
-    if (*want == pim::Format::sifc || *want == pim::Format::sife || *want == pim::Format::sift ||
-        *want == pim::Format::sifn) {
+    if (client.rx && (*want == pim::Format::sifc || *want == pim::Format::sife || *want == pim::Format::sift ||
+                      *want == pim::Format::sifn)) {
         out.data = wire::base64_encode(out.data);
         out.encoding = "b64";
     }

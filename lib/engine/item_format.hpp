@@ -4,6 +4,7 @@
 // profile, and a client's Replace never wipes what it could not hold.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,7 +50,15 @@ struct Outgoing {
     std::string encoding;
     std::vector<pim::Warning> warnings;
 };
-Outgoing to_client(const StoredItem& item, const ClientView& client);
+/// With `drop_alarms_before` (seconds since 1970 UTC: now), the events and
+/// tasks go without the alarms whose time has passed then (see
+/// pim::drop_past_alarms; floating times in the client's profile zone), even
+/// in the store's own format: a refresh from the server and a slow sync send
+/// the client every item anew, and a Recover must not make old reminders
+/// fire again. The stored item is not changed, and an item that loses no
+/// alarm goes out as it would without this.
+Outgoing to_client(const StoredItem& item, const ClientView& client,
+                   std::optional<std::int64_t> drop_alarms_before = std::nullopt);
 
 /// The format the client prefers to receive for its database `client_db`
 /// (its Alert's Source): the DevInf datastore's Rx-Pref when it is one the

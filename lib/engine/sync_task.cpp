@@ -844,7 +844,10 @@ bool SyncTask::fill(Reply& reply, bool large_objects) {
                 continue;
             }
             op.kind = next->op == state::OutOp::add ? CommandKind::Add : CommandKind::Replace;
-            Outgoing out = engine::to_client(*stored, client_);
+            // A refresh or slow sync gives the client every item anew: past alarms stay home.
+            std::optional<std::int64_t> now;
+            if (mode_ == SyncMode::refresh_from_server || mode_ == SyncMode::slow) now = std::time(nullptr);
+            Outgoing out = engine::to_client(*stored, client_, now);
             report(out.warnings, stored->guid);
             item.data = std::move(out.data);
             op.meta.type = std::move(out.type);
