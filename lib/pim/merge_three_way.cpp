@@ -144,7 +144,8 @@ std::vector<ExtraProperty> merge_extra(const Decider& d, const std::vector<Extra
     for (const auto& m : {s, c, b})
         for (const auto& [name, _] : m) names[name] = true;
     std::vector<ExtraProperty> out;
-    for (const auto& [name, _] : names) {
+    for (const auto& entry : names) {
+        const std::string& name = entry.first;  // not a structured binding: lambdas capture it (C++17)
         auto find = [&](const std::map<std::string, std::vector<ExtraProperty>>& m)
             -> const std::vector<ExtraProperty>* {
             auto it = m.find(name);
