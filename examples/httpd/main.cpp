@@ -1,6 +1,7 @@
 // syncmlkit-httpd: SyncMLKit's server over HTTP(S). Parses the options,
 // builds the service (service.cpp), serves it with libmicrohttpd
 // (http_frontend.cpp) until SIGINT or SIGTERM.
+#include <filesystem>
 #include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -221,7 +222,8 @@ int main(int argc, char** argv) {
     if (!service.demo_user.empty()) {
         console.out(me + ": no --users file given, so this run has one demo user:");
         console.out("  user \"" + service.demo_user + "\", password \"" + service.demo_password +
-                    "\" (random for this run; --users FILE names your own users)");
+                    "\" (kept in " + (std::filesystem::path(options.data_dir) / "demo-password").string() +
+                    " across restarts; --users FILE names your own users)");
     } else {
         console.out(me + ": " + std::to_string(service.user_count) + " users from " + options.users_file);
     }

@@ -130,8 +130,9 @@ A SyncML server over HTTP: POST SyncML messages (XML or WBXML) to any path.
   --data DIR             where the SQLite stores and the server's state live,
                          created if missing (default ./syncmlkit-data)
   --users FILE           users, one "user:password" a line; # comments.
-                         Without it one demo user with a random password is
-                         created for the run and printed at start-up
+                         Without it one demo user, "demo", with a random
+                         password made at the first start, kept in
+                         DIR/demo-password and printed at every start
   --grants FILE          who may sync whose databases, lines like
                            alice/contacts: bob carol:ro
   --gab FILE.vcf         fill the Global Address Book from these vCards at start

@@ -12,13 +12,43 @@
 
 namespace smk::httpd {
 
+namespace {
+
+// The demo user's password, kept in <data>/demo-password (mode 0600) so that
+// a configured client still logs in after a restart; made at the first start.
+std::string demo_password(const std::string& data_dir) {
+    namespace fs = std::filesystem;
+    fs::path file = fs::path(data_dir) / "demo-password";
+    std::string kept;
+    if (std::ifstream in(file); in && std::getline(in, kept) && kept.size() >= 8 &&
+                                kept.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") ==
+                                    std::string::npos)
+        return kept;
+    std::string made = random_password();
+    {
+        std::ofstream out(file, std::ios::binary | std::ios::trunc);
+        if (!out || !(out << made << '\n') || !out.flush())
+            throw ConfigError(file.string() + ": cannot keep the demo user's password: " + std::strerror(errno));
+    }
+    fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+    return made;
+}
+
+}  // namespace
+
 Service make_service(const Options& options, Console& console) {
     Service s;
+
+    std::error_code ec;
+    std::filesystem::create_directories(options.data_dir, ec);
+    if (ec || !std::filesystem::is_directory(options.data_dir)) {
+        throw ConfigError(options.data_dir + ": cannot create the data directory" + (ec ? ": " + ec.message() : ""));
+    }
 
     Users users;
     if (options.users_file.empty()) {
         s.demo_user = "demo";
-        s.demo_password = random_password();
+        s.demo_password = demo_password(options.data_dir);
         users.emplace(s.demo_user, s.demo_password);
     } else {
         users = read_users_file(options.users_file);
@@ -30,12 +60,6 @@ Service make_service(const Options& options, Console& console) {
         grants = read_grants_file(options.grants_file, [&](const std::string& u) { return users.count(u) > 0; });
     }
     s.grant_count = grants.size();
-
-    std::error_code ec;
-    std::filesystem::create_directories(options.data_dir, ec);
-    if (ec || !std::filesystem::is_directory(options.data_dir)) {
-        throw ConfigError(options.data_dir + ": cannot create the data directory" + (ec ? ": " + ec.message() : ""));
-    }
 
     s.stores = std::make_shared<smk::SqliteStoreProvider>(options.data_dir);
     for (const auto& g : grants) s.stores->add_grant(g.owner, g.category, g.user, g.access);

@@ -183,6 +183,12 @@ class HttpLayer(unittest.TestCase):
     def test_startup_output(self):
         out = "\n".join(self.server.out)
         self.assertRegex(out, r'user "demo", password "[A-Za-z0-9]{16}"')
+        # Kept in the data dir, owner-only, so a configured client still logs in after a restart.
+        password = re.search(r'password "([A-Za-z0-9]{16})"', out).group(1)
+        kept = os.path.join(self.server.data, "demo-password")
+        with open(kept) as f:
+            self.assertEqual(f.read().strip(), password)
+        self.assertEqual(os.stat(kept).st_mode & 0o777, 0o600)
         line = self.server.wait_for_line(LISTENING.match, 1)
         version, scheme, port, data = LISTENING.match(line).groups()
         self.assertRegex(version, r"^\d+\.\d+\.\d+$")
@@ -420,6 +426,15 @@ class Startup(unittest.TestCase):
         with open(path, "w") as f:
             f.write(text)
         return path
+
+    def test_demo_password_survives_a_restart(self):
+        server = self.start([], "demo-restart")
+        first = re.search(r'password "([A-Za-z0-9]{16})"', "\n".join(server.out)).group(1)
+        self.assertEqual(server.stop(), 0)
+        server.out.clear()
+        server.start()
+        again = re.search(r'password "([A-Za-z0-9]{16})"', "\n".join(server.out)).group(1)
+        self.assertEqual(again, first, "the same demo password after a restart on the same --data")
 
     def test_bad_users_file_refuses_to_start(self):
         users = self.write("bad-users", "users", "alice:secret\nno colon\n")
