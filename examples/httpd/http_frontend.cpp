@@ -364,6 +364,14 @@ struct HttpFrontend::Impl {
             rs.host = header_value(connection, MHD_HTTP_HEADER_HOST);
             rs.keep_body = rs.method == "POST";
             std::string length = header_value(connection, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            if (rs.keep_body && length.empty() && header_value(connection, MHD_HTTP_HEADER_TRANSFER_ENCODING).empty()) {
+                // A body of unknown length: libmicrohttpd reads none, and
+                // whatever the client sends after the headers would be
+                // taken for its next request. Say so at once.
+                request_arrived(connection);
+                return answer(connection, rs,
+                              text_reply(411, "a SyncML message needs a Content-Length (or chunked transfer coding)"));
+            }
             if (!length.empty()) {
                 unsigned long long declared = std::strtoull(length.c_str(), nullptr, 10);
                 if (declared > max_body) rs.too_large = true;

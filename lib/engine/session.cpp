@@ -615,8 +615,8 @@ void Session::on_alert(const Command& cmd, const std::string& msg_ref, Reply& re
         ctx_.log(LogLevel::info, "user " + user_ + ": \"" + target + "\" alert " + cmd.data + " -> " +
                                      std::to_string(n.status) + ", mode " +
                                      std::to_string(static_cast<int>(n.mode)));
-        if (n.snapshot)
-            ctx_.log(LogLevel::info, "user " + user_ + ": \"" + target + "\" is refreshed from device " + device_ +
+        if (n.snapshot)  // a warning, so that it shows without --verbose: it is how the data comes back
+            ctx_.log(LogLevel::warning, "user " + user_ + ": \"" + target + "\" is refreshed from device " + device_ +
                                          "; its data as it was is kept in " + *n.snapshot);
         if (n.status >= 300 && n.status != 508 && n.status != 509) {
             answer(n.status);

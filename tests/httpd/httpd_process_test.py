@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -196,6 +197,18 @@ class HttpLayer(unittest.TestCase):
         self.assertEqual(data, self.server.data)
         self.assertTrue(os.path.isdir(self.server.data), "--data is created")
         self.assertTrue(os.path.isdir(os.path.join(self.server.data, "state")), "state_dir is <data>/state")
+
+    def test_post_without_length(self):
+        """No Content-Length and no chunked coding: 411 at once, not a wait."""
+        sock = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+        self.addCleanup(sock.close)
+        started = time.monotonic()
+        sock.sendall(b"POST /sync HTTP/1.1\r\nHost: x\r\nContent-Type: " + SYNCML_XML.encode() +
+                     b"\r\n\r\n<SyncML>")
+        head = sock.recv(4096)
+        self.assertLess(time.monotonic() - started, 5)
+        self.assertTrue(head.startswith(b"HTTP/1.1 411 "), head[:80])
+        self.assertIn(b"Content-Length", head)
 
     def test_plain_post(self):
         response, body = self.post(self.message, {"Accept-Encoding": "identity"}, "/sync?probe=plain")
