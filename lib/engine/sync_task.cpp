@@ -197,7 +197,7 @@ Converted SyncTask::for_store(const Command& cmd, const Item& item, const std::s
 void SyncTask::report(const std::vector<pim::Warning>& warnings, const std::string& luid) const {
     if (!warn_) return;
     for (const pim::Warning& w : warnings)
-        warn_(name_.owner + "/" + category_name(name_.category) + " item " + luid + ": " +
+        note("item " + luid + ": " +
               (w.line ? "line " + std::to_string(w.line) + ": " : "") + w.message);
 }
 
@@ -224,21 +224,33 @@ void SyncTask::refresh_pairing_index() {
 std::optional<std::string> SyncTask::matching_server_item(const Format& format, const std::string& data) {
     refresh_pairing_index();
     if (!indexed_items_) return std::nullopt;  // a first upload to an empty store: nothing to pair with
+    return best_pair(format, data, [&](const state::PairingIndex::Candidate& c) -> std::optional<Details> {
+        std::optional<std::string> revision = db_.store->revision(c.guid);
+        if (!revision) {  // deleted since it was indexed
+            db_.pairing->erase(c.guid);
+            return std::nullopt;
+        }
+        if (*revision != c.revision)  // changed during this session
+            if (auto stored = db_.store->read(c.guid))
+                return identity(name_.category, stored->format, stored->data).details;
+        return c.details;
+    });
+}
+
+// Of the indexed items of the same identity as `data` that `details_of`
+// admits (it gives their e-mails and phones, or nullopt to pass one over),
+// the one that pairs best; nullopt when none pairs at all.
+std::optional<std::string> SyncTask::best_pair(
+    const Format& format, const std::string& data,
+    const std::function<std::optional<Details>(const state::PairingIndex::Candidate&)>& details_of) {
     pim::Identity id = identity(name_.category, format, data);
     if (id.key.empty()) return std::nullopt;
     std::optional<std::string> best;
     int best_score = 0;
     for (const state::PairingIndex::Candidate& c : db_.pairing->candidates(device_, id.key)) {
-        std::optional<std::string> revision = db_.store->revision(c.guid);
-        if (!revision) {  // deleted since it was indexed
-            db_.pairing->erase(c.guid);
-            continue;
-        }
-        std::vector<std::string> details = c.details;
-        if (*revision != c.revision) {  // changed during this session
-            if (auto stored = db_.store->read(c.guid)) details = identity(name_.category, stored->format, stored->data).details;
-        }
-        int score = pim::pairing_score(id.details, details);
+        std::optional<Details> details = details_of(c);
+        if (!details) continue;
+        int score = pim::pairing_score(id.details, *details);
         if (score > best_score) best = c.guid, best_score = score;
     }
     return best;
@@ -251,18 +263,14 @@ std::optional<std::string> SyncTask::unmapped_copy(const Format& format, const s
     if (!has_unmapped_) has_unmapped_ = db_.state->has_unmapped(device_);
     if (!*has_unmapped_) return std::nullopt;
     refresh_pairing_index();
-    pim::Identity id = identity(name_.category, format, data);
-    if (id.key.empty()) return std::nullopt;
-    std::optional<std::string> best;
-    int best_score = 0;
-    for (const state::PairingIndex::Candidate& c : db_.pairing->candidates(device_, id.key)) {
-        std::optional<state::ClientItem> row = db_.state->by_guid(device_, c.guid);
-        if (!row || !row->luid.empty()) continue;
-        int score = pim::pairing_score(id.details, c.details);
-        if (score > best_score) best = c.guid, best_score = score;
-    }
+    std::optional<std::string> best =
+        best_pair(format, data, [&](const state::PairingIndex::Candidate& c) -> std::optional<Details> {
+            std::optional<state::ClientItem> row = db_.state->by_guid(device_, c.guid);
+            if (!row || !row->luid.empty()) return std::nullopt;  // not one of ours awaiting its Map
+            return c.details;
+        });
     if (best && warn_)
-        warn_(name_.owner + "/" + category_name(name_.category) + " item " + *best +
+        note("item " + *best +
               ": the device sent back as new an item it was sent without mapping it; paired, not added");
     return best;
 }
@@ -278,17 +286,14 @@ void SyncTask::log_loser(const std::string& guid, const std::string& luid, const
     if (!warn_) return;
     constexpr std::size_t kShown = 4096;
     std::string shown = data.size() > kShown ? data.substr(0, kShown) : data;
-    warn_(name_.owner + "/" + category_name(name_.category) + " item " + guid + " (client " + for_log(luid) +
+    note("item " + guid + " (client " + for_log(luid) +
           "): conflict, " + what + "; the version that lost was:\n" + shown +
           (data.size() > kShown ? "\n[" + std::to_string(data.size() - kShown) + " bytes more]" : ""));
 }
 
 int SyncTask::add_item(const Command& cmd, const Item& item, const std::string& data) {
     // Known already (a resent Add, or a slow sync's Add of a mapped item).
-    if (db_.state->by_luid(device_, item.source.uri)) {
-        int code = replace_item(cmd, item, data);
-        return code == 200 ? 200 : code;
-    }
+    if (db_.state->by_luid(device_, item.source.uri)) return replace_item(cmd, item, data);
     return store_unmapped(cmd, item, data);
 }
 
@@ -313,7 +318,7 @@ int SyncTask::replace_item(const Command& cmd, const Item& item, const std::stri
         // Deleted on the server, changed on the client: the change is kept,
         // as a new item.
         if (warn_ && mode_ != SyncMode::slow)
-            warn_(name_.owner + "/" + category_name(name_.category) + " item " + row->guid + " (client " +
+            note("item " + row->guid + " (client " +
                   for_log(luid) + "): deleted on the server, changed on the client; the client's version is kept");
         db_.state->erase(device_, row->guid);
     }
@@ -327,10 +332,9 @@ int SyncTask::replace_item(const Command& cmd, const Item& item, const std::stri
 int SyncTask::store_unmapped(const Command& cmd, const Item& item, const std::string& data) {
     const std::string& luid = item.source.uri;
     Converted c = for_store(cmd, item, data);
-    if (full_exchange())
-        if (auto guid = matching_server_item(c.format, c.data)) return pair(*guid, luid, c);
-    if (!full_exchange())
-        if (auto guid = unmapped_copy(c.format, c.data)) return pair(*guid, luid, c);
+    std::optional<std::string> copy_of =
+        full_exchange() ? matching_server_item(c.format, c.data) : unmapped_copy(c.format, c.data);
+    if (copy_of) return pair(*copy_of, luid, c);
     ItemVersion added = db_.store->add(c.format, c.data);
     record(added.guid, luid, added.revision);
     ++from_client_.added;
@@ -482,7 +486,7 @@ int SyncTask::delete_item(const Item& item) {
         // and the client gets the item back.
         ++from_client_.conflicts;
         if (warn_)
-            warn_(name_.owner + "/" + category_name(name_.category) + " item " + row->guid + " (client " +
+            note("item " + row->guid + " (client " +
                   for_log(luid) + "): deleted on the client, changed on the server; the item is kept (419)");
         db_.state->erase(device_, row->guid);
         return 419;
@@ -598,7 +602,7 @@ void SyncTask::apply(const Command& cmd, const std::string& msg_ref, Reply& repl
             } catch (const DatastoreError& e) {
                 code = 510;
                 if (warn_)
-                    warn_(name_.owner + "/" + category_name(name_.category) + " item " + item.source.uri + ": " +
+                    note("item " + item.source.uri + ": " +
                           e.what() + " (510)");
             }
         }

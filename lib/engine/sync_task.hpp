@@ -160,6 +160,10 @@ private:
     void report(const std::vector<pim::Warning>& warnings, const std::string& luid) const;
     std::optional<std::string> matching_server_item(const Format& format, const std::string& data);
     void refresh_pairing_index();
+    using Details = std::vector<std::string>;
+    std::optional<std::string> best_pair(
+        const Format& format, const std::string& data,
+        const std::function<std::optional<Details>(const state::PairingIndex::Candidate&)>& details_of);
     int pair(const std::string& guid, const std::string& luid, const Converted& incoming);
     int resolve_conflict(const wire::Command& cmd, const wire::Item& item, const std::string& data,
                          const state::ClientItem& row, const StoredItem& current);

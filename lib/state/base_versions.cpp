@@ -40,7 +40,7 @@ struct BaseVersions::Statements {
 };
 
 BaseVersions::BaseVersions(SQLite::Database& db) : db_(db) {
-    guarded("base versions: creating tables", db_, [&] {
+    guarded("base versions", "creating tables", db_, [&] {
         db_.exec(kSchema);
         statements_ = std::make_unique<Statements>(db_);
     });
@@ -49,7 +49,7 @@ BaseVersions::BaseVersions(SQLite::Database& db) : db_(db) {
 BaseVersions::~BaseVersions() = default;
 
 void BaseVersions::keep_if_held(const std::string& device, const StoredItem& item) {
-    guarded("base versions: keeping", db_, [&] {
+    guarded("base versions", "keeping", db_, [&] {
         {
             StatementInUse use(statements_->held_elsewhere);
             use->bind(1, item.guid);
@@ -68,7 +68,7 @@ void BaseVersions::keep_if_held(const std::string& device, const StoredItem& ite
 }
 
 std::optional<StoredItem> BaseVersions::find(const std::string& guid, const std::string& revision) {
-    return guarded("base versions: reading", db_, [&]() -> std::optional<StoredItem> {
+    return guarded("base versions", "reading", db_, [&]() -> std::optional<StoredItem> {
         StatementInUse use(statements_->select);
         use->bind(1, guid);
         use->bind(2, revision);
@@ -80,7 +80,7 @@ std::optional<StoredItem> BaseVersions::find(const std::string& guid, const std:
 }
 
 void BaseVersions::prune(const std::string& guid) {
-    guarded("base versions: pruning", db_, [&] {
+    guarded("base versions", "pruning", db_, [&] {
         StatementInUse use(statements_->prune);
         use->bind(1, guid);
         use->exec();

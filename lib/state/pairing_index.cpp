@@ -67,7 +67,7 @@ struct PairingIndex::Statements {
 };
 
 PairingIndex::PairingIndex(SQLite::Database& db) : db_(db) {
-    guarded("pairing index: creating tables", db_, [&] {
+    guarded("pairing index", "creating tables", db_, [&] {
         db_.exec(kSchema);
         statements_ = std::make_unique<Statements>(db_);
     });
@@ -76,7 +76,7 @@ PairingIndex::PairingIndex(SQLite::Database& db) : db_(db) {
 PairingIndex::~PairingIndex() = default;
 
 std::optional<std::string> PairingIndex::indexed_revision(const std::string& guid) {
-    return guarded("pairing index: reading", db_, [&]() -> std::optional<std::string> {
+    return guarded("pairing index", "reading", db_, [&]() -> std::optional<std::string> {
         StatementInUse use(statements_->select_revision);
         use->bind(1, guid);
         if (!use->executeStep()) return std::nullopt;
@@ -86,7 +86,7 @@ std::optional<std::string> PairingIndex::indexed_revision(const std::string& gui
 
 void PairingIndex::put(const std::string& guid, const std::string& revision, const std::string& key,
                        const std::vector<std::string>& details) {
-    guarded("pairing index: writing", db_, [&] {
+    guarded("pairing index", "writing", db_, [&] {
         StatementInUse use(statements_->upsert);
         use->bind(1, guid);
         use->bind(2, revision);
@@ -97,7 +97,7 @@ void PairingIndex::put(const std::string& guid, const std::string& revision, con
 }
 
 void PairingIndex::erase(const std::string& guid) {
-    guarded("pairing index: erasing", db_, [&] {
+    guarded("pairing index", "erasing", db_, [&] {
         StatementInUse use(statements_->erase);
         use->bind(1, guid);
         use->exec();
@@ -105,7 +105,7 @@ void PairingIndex::erase(const std::string& guid) {
 }
 
 std::vector<PairingIndex::Candidate> PairingIndex::candidates(const std::string& device, const std::string& key) {
-    return guarded("pairing index: looking up", db_, [&] {
+    return guarded("pairing index", "looking up", db_, [&] {
         std::vector<Candidate> out;
         StatementInUse use(statements_->candidates);
         use->bind(1, key);
@@ -118,7 +118,7 @@ std::vector<PairingIndex::Candidate> PairingIndex::candidates(const std::string&
 }
 
 void PairingIndex::claim(const std::string& device, const std::string& guid) {
-    guarded("pairing index: claiming", db_, [&] {
+    guarded("pairing index", "claiming", db_, [&] {
         StatementInUse use(statements_->claim);
         use->bind(1, device);
         use->bind(2, guid);
@@ -127,7 +127,7 @@ void PairingIndex::claim(const std::string& device, const std::string& guid) {
 }
 
 bool PairingIndex::claimed(const std::string& device, const std::string& guid) {
-    return guarded("pairing index: reading claims", db_, [&] {
+    return guarded("pairing index", "reading claims", db_, [&] {
         StatementInUse use(statements_->claimed);
         use->bind(1, device);
         use->bind(2, guid);
@@ -136,7 +136,7 @@ bool PairingIndex::claimed(const std::string& device, const std::string& guid) {
 }
 
 void PairingIndex::clear_claims(const std::string& device) {
-    guarded("pairing index: clearing claims", db_, [&] {
+    guarded("pairing index", "clearing claims", db_, [&] {
         StatementInUse use(statements_->clear_claims);
         use->bind(1, device);
         use->exec();

@@ -1,8 +1,10 @@
 #include "state/resume_state.hpp"
 
-#include "sqlite/lost_transaction.hpp"
+#include "sqlite/guarded.hpp"
 
 #include <SQLiteCpp/Statement.h>
+
+#include <utility>
 
 #include "syncmlkit/datastore.hpp"
 
@@ -20,18 +22,9 @@ CREATE TABLE IF NOT EXISTS smk_resume_points(
 ) WITHOUT ROWID;
 )sql";
 
-// Runs `body`, turning SQLite's exceptions into DatastoreError; a failure
-// that cost the caller's transaction marks the connection, as SyncState's do.
 template <typename Body>
 auto guarded(const char* what, const SQLite::Database& db, Body&& body) {
-    bool was_open = sqlite::transaction_open(db);
-    try {
-        return body();
-    } catch (const SQLite::Exception& e) {
-        std::string more =
-            sqlite::explain_failure(db, was_open, e.getErrorCode(), std::string("resume state: ") + what);
-        throw DatastoreError(std::string("resume state: ") + what + " (" + db.getFilename() + "): " + e.what() + more);
-    }
+    return sqlite::guarded("resume state", what, db, std::forward<Body>(body));
 }
 
 std::string blob(const SQLite::Column& column) {

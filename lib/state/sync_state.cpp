@@ -4,10 +4,12 @@
 // smk_outbox (what is still to be sent, in seq order).
 #include "state/sync_state.hpp"
 
+#include "sqlite/guarded.hpp"
 #include "sqlite/lost_transaction.hpp"
 #include "sqlite/statement_in_use.hpp"
 
 #include <stdexcept>
+#include <utility>
 
 #include <sqlite3.h>
 
@@ -44,18 +46,6 @@ CREATE INDEX IF NOT EXISTS smk_outbox_by_device ON smk_outbox(device, seq);
 
 constexpr const char* kListItemsSql =
     "SELECT guid, luid, revision FROM smk_client_items WHERE device = ? ORDER BY guid";
-
-DatastoreError failure(const std::string& what, const SQLite::Database& db, const std::exception& e) {
-    return DatastoreError("sync state: " + what + " (" + db.getFilename() + "): " + e.what());
-}
-
-// The same for a failed SQLite statement, telling whether it cost the
-// caller's transaction (`was_open`: one was open before it).
-DatastoreError failure(const std::string& what, const SQLite::Database& db, const SQLite::Exception& e,
-                       bool was_open) {
-    std::string more = sqlite::explain_failure(db, was_open, e.getErrorCode(), "sync state: " + what + ": " + e.what());
-    return DatastoreError("sync state: " + what + " (" + db.getFilename() + "): " + e.what() + more);
-}
 
 using sqlite::StatementInUse;
 
@@ -102,7 +92,7 @@ public:
             return true;
         } catch (const SQLite::Exception& e) {
             finish();
-            throw failure("listing a device's items", db_, e, was_open);
+            throw sqlite::failure("sync state", "listing a device's items", db_, e, was_open);
         }
     }
 
@@ -118,19 +108,10 @@ private:
     bool done_ = false;
 };
 
-// Runs `body`, turning SQLite's exceptions into DatastoreError. Should the
-// failure cost the caller's transaction, the connection is marked so that
-// no later write commits on its own (sqlite/lost_transaction.hpp).
+// SQLite's exceptions as DatastoreError, the transaction's loss marked.
 template <typename Body>
 auto guarded(const char* what, const SQLite::Database& db, Body&& body) {
-    bool was_open = sqlite::transaction_open(db);
-    try {
-        return body();
-    } catch (const SQLite::Exception& e) {
-        throw failure(what, db, e, was_open);
-    } catch (const std::runtime_error& e) {  // a row this code did not write
-        throw failure(what, db, e);
-    }
+    return sqlite::guarded("sync state", what, db, std::forward<Body>(body));
 }
 
 // smk_anchors.completed (when the session ended, Unix seconds) came later:
