@@ -50,7 +50,7 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-/// Items of one kind (contacts, events or tasks) of one user. The engine
+/// Items of one kind (contacts, events, tasks or notes) of one user. The engine
 /// derives each client's changes from revisions, so a store needs no change
 /// log. Calls for one store come from one session at a time.
 class SMK_API Datastore {

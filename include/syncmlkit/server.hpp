@@ -114,7 +114,7 @@ struct ServerConfig {
         std::chrono::seconds max_delay{300};
         std::size_t max_tracked = 100000;  ///< users plus addresses remembered
     } login_throttle;
-    /// More database names: alias -> "contacts", "calendar" or "tasks".
+    /// More database names: alias -> "contacts", "calendar", "tasks" or "notes".
     std::map<std::string, std::string> aliases;
     /// The server's DevID in its DevInf.
     std::string server_id = "SyncMLKit";

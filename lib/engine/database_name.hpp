@@ -1,5 +1,5 @@
 // Database names as the users of a mail server's SyncML service type them:
-// "contacts", "calendar", "tasks" (their own), "bob/contacts" (another
+// "contacts", "calendar", "tasks", "notes" (their own), "bob/contacts" (another
 // user's, shared with them), "Global Address Book/contacts" (the
 // organisation's directory), and the Funambol plug-in's defaults ("card",
 // "scal", ...) as aliases. Names are case- and space-exact.
@@ -26,7 +26,7 @@ struct DatabaseName {
 
 /// Parses `raw` (an Alert's Target LocURI) for `user`. A leading "./" and a
 /// "?options" suffix are ignored. `aliases` adds names for the user's own
-/// databases (alias -> "contacts", "calendar" or "tasks").
+/// databases (alias -> "contacts", "calendar", "tasks" or "notes").
 std::optional<DatabaseName> parse_database_name(std::string_view raw, const std::string& user,
                                                 const std::map<std::string, std::string>& aliases);
 

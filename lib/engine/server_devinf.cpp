@@ -29,6 +29,7 @@ wire::DevInf server_devinf(Version version, const std::string& server_id) {
         {"contacts", {"text/vcard", "3.0"}, {"text/x-vcard", "2.1"}},
         {"calendar", {"text/calendar", "2.0"}, {"text/x-vcalendar", "1.0"}},
         {"tasks", {"text/calendar", "2.0"}, {"text/x-vcalendar", "1.0"}},
+        {"notes", {"text/x-vnote", "1.1"}, {"text/plain", "1.0"}},
     };
     for (const Store& s : stores) {
         DataStore ds;

@@ -21,7 +21,8 @@ namespace smk::store {
 class SqliteDatastore : public Datastore {
 public:
     /// Opens or creates the file; `native` is the format items are kept in
-    /// (text/vcard 3.0 for contacts, text/calendar 2.0 for events and tasks).
+    /// (text/vcard 3.0 for contacts, text/calendar 2.0 for events and tasks,
+    /// text/x-vnote 1.1 for notes).
     SqliteDatastore(const std::string& path, Format native);
     ~SqliteDatastore() override;
 

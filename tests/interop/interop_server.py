@@ -289,7 +289,7 @@ class SyncChecks:
     """Sync and comparison helpers of a unittest.TestCase.
 
     Needs: self.server (an Httpd), self.user, self.password, self.kind
-    ("contacts", "calendar", "tasks"), self.encoding ("xml", "wbxml") and
+    ("contacts", "calendar", "tasks", "notes"), self.encoding ("xml", "wbxml") and
     self.workdir (where the test's devices live). The remote database is
     self.kind unless self.remote_db says otherwise."""
 

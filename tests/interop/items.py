@@ -1,8 +1,8 @@
 """Test items for the interop tests: generate them, read both sides, compare.
 
-Generation: N distinct contacts (vCard 3.0), events (VEVENT) or tasks (VTODO),
-the same for the same seed, one file per item, CRLF line ends, long lines
-folded, some UTF-8 and some escaped characters.
+Generation: N distinct contacts (vCard 3.0), events (VEVENT), tasks (VTODO) or
+notes (plain text), the same for the same seed, one file per item, CRLF line
+ends, long lines folded, some UTF-8 and some escaped characters.
 
 Comparison: SyncEvolution's engine re-encodes every item it sends and every
 item it writes (LF line ends, its own PRODID, properties reordered, the vCard

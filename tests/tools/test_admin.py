@@ -60,6 +60,9 @@ class Admin(unittest.TestCase):
             self.assertRegex(out, rf"\n  {sub} +\S")
             sub_help, _ = self.admin(sub, "--help")
             self.assertTrue(sub_help.startswith(f"usage: syncmlkit-admin --data DIR {sub}"), sub_help)
+            if sub in ("reset", "snapshots", "snapshot", "restore", "check"):
+                self.assertIn("\nCATEGORY: contacts, calendar, tasks or notes.\n", sub_help)
+        self.assertIn("\nCATEGORY: contacts, calendar, tasks or notes.", out)
         _, err = self.admin("frobnicate", status=2)
         self.assertIn('no subcommand "frobnicate"', err)
         _, err = self.admin("devices", status=2)

@@ -323,6 +323,12 @@ TEST_CASE("the recorded SyncEvolution first message is answered") {
     REQUIRE(results);
     CHECK(results->items.at(0).devinf->dev_typ == "server");
     CHECK_FALSE(results->items.at(0).devinf->swv.empty());
+    // One datastore per database, notes included, each with its preferred format.
+    std::vector<std::string> stores;
+    for (const DataStore& ds : results->items.at(0).devinf->datastores)
+        stores.push_back(ds.source_ref + " " + ds.rx_pref.value_or(ContentType{}).type);
+    CHECK(stores == std::vector<std::string>{"contacts text/vcard", "calendar text/calendar", "tasks text/calendar",
+                                             "notes text/x-vnote"});
     CHECK(find_command(reply, CommandKind::Alert));
     CHECK_FALSE(find_command(reply, CommandKind::Get));  // its DevInf came with the Put
 }

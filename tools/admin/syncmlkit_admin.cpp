@@ -352,6 +352,7 @@ int main(int argc, char** argv) {
     }
     if (help) {
         std::printf("usage: syncmlkit-admin --data DIR %s %s\n  %s\n", command->name, command->args, command->help);
+        if (std::strstr(command->args, "CATEGORY")) std::printf("CATEGORY: contacts, calendar, tasks or notes.\n");
         return 0;
     }
     args.erase(args.begin());
