@@ -5,7 +5,7 @@ from server. Prints the server's CPU time per item (user plus system, from
 its own /proc accounting) and its peak RSS (VmHWM). Loopback only.
 
     bench/sync_bench.py --httpd build-bench/examples/httpd/syncmlkit-httpd \
-        --curlfix build-bench/tests/interop/libsmk_curlfix.so [--count 1000] [--xml]
+        --curlfix build-bench/tools/libsmk_curlfix.so [--count 1000] [--xml]
 """
 
 import argparse

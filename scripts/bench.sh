@@ -22,4 +22,4 @@ echo
 ./build-bench/bench/pim_bench 1000 0.5
 echo
 /usr/bin/python3 bench/sync_bench.py --httpd build-bench/examples/httpd/syncmlkit-httpd \
-  --curlfix build-bench/tests/interop/libsmk_curlfix.so --count 1000
+  --curlfix build-bench/tools/libsmk_curlfix.so --count 1000

@@ -16,7 +16,7 @@ packages=(
   catch2                  # Catch2 v2, /usr/lib/cmake/Catch2
   python3                 # the Python binding's tests
   python3-vobject         # an independent vCard reader the conversion tests compare with
-  gcc libc6-dev           # the interop tests' LD_PRELOAD shim (C, tests/interop/curlfix)
+  gcc libc6-dev           # the interop tests' LD_PRELOAD shim (C, tools/curlfix)
   syncevolution           # the real SyncML client the interop tests drive (2.0.0, file backend)
   zlib1g-dev              # syncmlkit-httpd: deflate/gzip request and reply bodies
   openssl                 # syncmlkit-httpd's process test makes a throwaway TLS certificate

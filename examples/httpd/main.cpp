@@ -101,6 +101,40 @@ std::size_t connections_allowed_by_fd_limit() {
                                              : static_cast<std::size_t>(limit.rlim_cur / 2);
 }
 
+std::string absolute(const std::string& path) {
+    std::error_code ec;
+    auto full = std::filesystem::absolute(path, ec);
+    return ec ? path : full.lexically_normal().string();
+}
+
+// The URL a client should be given: the bound address, or this machine's
+// name when the server listens on every interface (0.0.0.0 or ::).
+std::string client_url(const std::string& scheme, const std::string& bind, int port) {
+    std::string host = bind;
+    if (bind == "0.0.0.0" || bind == "::" || bind == "[::]") {
+        char name[256] = {};
+        host = gethostname(name, sizeof name - 1) == 0 && name[0] ? name : "THIS-MACHINE";
+    }
+    return scheme + "://" + url_host(host) + ":" + std::to_string(port) + "/";
+}
+
+// What to type into a client, printed at every start: the settings a newcomer
+// needs are the ones she is looking for when the server has just started.
+void print_client_settings(Console& console, const Options& options, const Service& service, const std::string& url) {
+    console.out("Client settings (Funambol, SyncEvolution, a phone; the README shows each):");
+    console.out("  server URL    " + url);
+    if (!service.demo_user.empty()) {
+        console.out("  username      " + service.demo_user);
+        console.out("  password      " + service.demo_password);
+    } else {
+        console.out("  username      a user of " + options.users_file + ", with her password there");
+    }
+    console.out("  remote names  contacts, calendar, tasks, notes (another user's: bob/contacts; the directory: "
+                "Global Address Book/contacts)");
+    if (options.bind == "127.0.0.1" || options.bind == "::1" || options.bind == "localhost")
+        console.out("  (this machine only; --bind 0.0.0.0 serves the network)");
+}
+
 bool read_file(const std::string& path, std::string& text) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return false;
@@ -237,7 +271,8 @@ int main(int argc, char** argv) {
     if (service.message_log) console.out(me + ": keeping every message in " + service.message_log->dir());
     // Serving already: the start-up line tells users (and tests) that they
     // may connect, and stop the server with a signal.
-    console.out(me + " " + smk::version() + " listening on " + url + " (data: " + options.data_dir + ")");
+    console.out(me + " " + smk::version() + " listening on " + url + " (data: " + absolute(options.data_dir) + ")");
+    print_client_settings(console, options, service, client_url(scheme, options.bind, port));
 
     int stop_signal = 0;
     auto last_expiry = std::chrono::steady_clock::now();

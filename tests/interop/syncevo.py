@@ -11,7 +11,7 @@ Command line (the password comes from $SMK_SYNC_PASSWORD, never argv):
 
     SMK_SYNC_PASSWORD=pw /usr/bin/python3 syncevo.py --url http://127.0.0.1:7887/sync \
         --user alice --remote-db contacts --dir ./c --type contacts --mode two-way \
-        --state ./state-a --curlfix build/tests/interop/libsmk_curlfix.so
+        --state ./state-a --curlfix build/tools/libsmk_curlfix.so
 
 How the client is driven, and why (see README.md here for the whole list):
 - `syncevolution --daemon=no`: no D-Bus service, the sync runs in this process
