@@ -3,12 +3,14 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "syncmlkit/datastore.hpp"
 #include "syncmlkit/export.hpp"
@@ -176,6 +178,28 @@ struct Response {
     unsigned retry_after = 0;
 };
 
+/// What Server::check_login found.
+struct LoginCheck {
+    bool ok = false;
+    /// Not checked: too many failed logins for this user or from this
+    /// address; try again after this many seconds. 0 otherwise.
+    unsigned retry_after = 0;
+};
+
+/// A device that logged in as a user, as the server remembers it.
+struct KnownDevice {
+    std::string device;          ///< its device ID (the SyncHdr's Source LocURI)
+    std::string make, model;     ///< its DevInf's Man and Mod; empty when unknown
+    std::int64_t last_seen = 0;  ///< its last login, Unix seconds
+};
+
+/// The devices that logged in as `user`, in device order, as a server with
+/// this `state_dir` (ServerConfig::state_dir) keeps them. Reads and writes
+/// nothing else: usable while a Server runs on the directory, and by tools
+/// without one. None when the directory holds no device registry yet.
+/// Throws DatastoreError when the registry cannot be read.
+SMK_API std::vector<KnownDevice> known_devices(const std::string& state_dir, const std::string& user);
+
 class SMK_API Server {
 public:
     explicit Server(ServerConfig config);
@@ -186,6 +210,13 @@ public:
     /// Handles one client message. Safe to call from many threads at once;
     /// messages of one session are handled one after the other.
     Response process(const Request& request);
+
+    /// Checks a user's password for the host's own pages (a status page
+    /// behind HTTP Basic, say) through the SyncML logins' throttle: failures
+    /// here and in SyncML count together, per user and per `peer` address
+    /// (as Request::peer), and while either is held back the password is not
+    /// checked. No device is remembered. Throws what the AuthProvider throws.
+    LoginCheck check_login(const std::string& user, const std::string& password, const std::string& peer);
 
     /// Drops sessions idle longer than the timeout (process() does this too).
     void expire_idle_sessions();

@@ -2,8 +2,10 @@
 // data directory, holding the items and every client's sync state together.
 #pragma once
 
+#include <cstdint>
 #include <istream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,14 @@ struct ItemCounts {
     std::size_t unchanged = 0;  ///< items left as they were (their revision too)
     std::size_t removed = 0;    ///< items deleted
     std::size_t repeated = 0;   ///< import: entries of the file that repeat an earlier one's identity
+};
+
+/// One client's sync state in one database, as the store keeps it beside the items.
+struct ClientSyncState {
+    std::string device;                ///< the client's device ID
+    bool completed = false;            ///< a session with it completed: its anchors are kept
+    std::optional<std::int64_t> when;  ///< when that session ended, Unix seconds (files of older versions lack it)
+    std::size_t items = 0;             ///< items the server knows the client holds
 };
 
 class SMK_API SqliteStoreProvider : public DatastoreProvider {
@@ -55,6 +65,14 @@ public:
     void restore(const std::string& owner, Category category, const std::string& snapshot, ItemCounts& counts);
     /// The file restore() reads for `snapshot`; nullopt when there is none.
     std::optional<std::string> find_snapshot(const std::string& owner, Category category, const std::string& snapshot);
+
+    /// Whether `owner` has this database (its file exists); nothing is made.
+    bool has_database(const std::string& owner, Category category);
+    /// Every client with sync state in `owner`'s database (anchors, items
+    /// it holds, or changes queued for it), in device order; none when the
+    /// database does not exist (no file is made). Safe while sessions run.
+    /// Throws DatastoreError.
+    std::vector<ClientSyncState> client_states(const std::string& owner, Category category);
 
     std::shared_ptr<Datastore> open(const std::string& owner, Category category) override;
     std::optional<Access> grant(const std::string& owner, Category category, const std::string& user) override;

@@ -253,4 +253,23 @@ AuthOutcome Authenticator::check(const wire::Header& header, const std::string& 
     return out;
 }
 
+LoginCheck Authenticator::check_password(const std::string& user, const std::string& password,
+                                         const std::string& peer) {
+    LoginCheck out;
+    if (user.empty() || user.size() > kMaxUserBytes) {
+        throttle_.failed("", peer, "");
+        return out;
+    }
+    if (auto wait = throttle_.blocked(user, peer, "", false)) {
+        out.retry_after = static_cast<unsigned>(wait->count());
+        return out;
+    }
+    out.ok = provider_.check_password(user, password);
+    if (out.ok)
+        throttle_.succeeded(user, peer, "");
+    else
+        throttle_.failed(user, peer, "");
+    return out;
+}
+
 }  // namespace smk::engine

@@ -41,6 +41,9 @@ public:
     /// Checks the credentials of a session's first message from `peer`.
     /// Throws DatastoreError when the registry cannot be read or written.
     AuthOutcome check(const wire::Header& header, const std::string& peer);
+    /// A password given to the host's own pages (Server::check_login),
+    /// counted by the same throttle, as a device of its own ("").
+    LoginCheck check_password(const std::string& user, const std::string& password, const std::string& peer);
 
 private:
     /// `secret` is base64(md5("user:password")); `known` the device's login record.

@@ -214,6 +214,10 @@ Server::Server(ServerConfig config) : impl_(std::make_unique<Impl>()) {
 
 Server::~Server() = default;
 
+LoginCheck Server::check_login(const std::string& user, const std::string& password, const std::string& peer) {
+    return impl_->ctx.auth->check_password(user, password, peer);
+}
+
 Response Server::process(const Request& request) {
     // No exception ever leaves: the host would answer it with a bare 500.
     try {

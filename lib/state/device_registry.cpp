@@ -4,6 +4,7 @@
 #include "sqlite/enable_wal.hpp"
 
 #include <ctime>
+#include <filesystem>
 
 #include "sqlite/statement_in_use.hpp"
 
@@ -55,6 +56,29 @@ SQLite::Database open_registry_file(const std::string& path) {
 using sqlite::StatementInUse;
 
 }  // namespace
+
+std::vector<RegisteredDevice> read_registered_devices(const std::string& path, const std::string& user) {
+    std::vector<RegisteredDevice> out;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) return out;
+    try {
+        SQLite::Database db(path, SQLite::OPEN_READONLY, kBusyTimeoutMs);
+        SQLite::Statement has(db, "SELECT count(*) FROM sqlite_master WHERE name = 'smk_user_devices'");
+        if (!has.executeStep() || has.getColumn(0).getInt() == 0) return out;
+        SQLite::Statement q(db, "SELECT device, devinf, last_seen FROM smk_user_devices WHERE user = ? ORDER BY device");
+        q.bind(1, user);
+        while (q.executeStep()) {
+            RegisteredDevice d;
+            d.device = q.getColumn(0).getString();
+            if (!q.getColumn(1).isNull()) d.devinf = q.getColumn(1).getString();
+            d.last_seen = q.getColumn(2).getInt64();
+            out.push_back(std::move(d));
+        }
+    } catch (const SQLite::Exception& e) {
+        throw failure("cannot read", path, e);
+    }
+    return out;
+}
 
 struct DeviceRegistry::Statements {
     explicit Statements(SQLite::Database& db)

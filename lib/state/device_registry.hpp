@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <SQLiteCpp/Database.h>
 
@@ -24,6 +25,18 @@ struct DeviceLogin {
     std::string nonce;             ///< issued at the last login, for the next one (raw bytes)
     std::int64_t nonce_floor = 0;  ///< stateless nonces of earlier epochs are spent
 };
+
+/// A device of a user as the registry keeps it.
+struct RegisteredDevice {
+    std::string device;
+    std::optional<std::string> devinf;  ///< SyncMLKit's XML encoding of its DevInf, when sent
+    std::int64_t last_seen = 0;         ///< Unix seconds of its last login
+};
+
+/// The devices of `user` in the registry file at `path`, in device order,
+/// read without writing (another process may be using the file); none when
+/// the file or its table does not exist. Throws DatastoreError.
+std::vector<RegisteredDevice> read_registered_devices(const std::string& path, const std::string& user);
 
 class DeviceRegistry {
 public:

@@ -127,6 +127,15 @@ void add_completed_column(SQLite::Database& db) {
         db.exec("ALTER TABLE smk_anchors ADD COLUMN completed INTEGER");  // throws the cause
 }
 
+// Devices with any sync state in the database: anchors, client items or outbox.
+constexpr const char* kClientsSql = R"sql(
+SELECT device, max(has_anchors), max(completed), sum(items) FROM (
+    SELECT device, 1 AS has_anchors, completed, 0 AS items FROM smk_anchors
+    UNION ALL SELECT device, 0, NULL, count(*) FROM smk_client_items GROUP BY device
+    UNION ALL SELECT DISTINCT device, 0, NULL, 0 FROM smk_outbox)
+GROUP BY device ORDER BY device
+)sql";
+
 }  // namespace
 
 struct SyncState::Statements {
@@ -330,6 +339,22 @@ std::optional<OutboxEntry> SyncState::next_queued(const std::string& device, std
 
 std::size_t SyncState::queued_count(const std::string& device) {
     return guarded("counting the outbox", db_, [&] { return count(statements_->count_queued, device); });
+}
+
+std::vector<ClientSyncState> SyncState::clients() {
+    return guarded("listing clients", db_, [&] {
+        std::vector<ClientSyncState> out;
+        SQLite::Statement q(db_, kClientsSql);
+        while (q.executeStep()) {
+            ClientSyncState c;
+            c.device = q.getColumn(0).getString();
+            c.completed = q.getColumn(1).getInt() != 0;
+            if (!q.getColumn(2).isNull()) c.when = q.getColumn(2).getInt64();
+            c.items = static_cast<std::size_t>(q.getColumn(3).getInt64());
+            out.push_back(std::move(c));
+        }
+        return out;
+    });
 }
 
 }  // namespace smk::state

@@ -26,6 +26,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "syncmlkit/sqlite_store.hpp"
 
 namespace smk::state {
 
@@ -100,6 +103,9 @@ public:
     /// The first entry after `after_seq`, or nullopt when none is left.
     std::optional<OutboxEntry> next_queued(const std::string& device, std::int64_t after_seq);
     std::size_t queued_count(const std::string& device);
+
+    /// Every device with any state here (anchors, items or outbox), in device order.
+    std::vector<ClientSyncState> clients();
 
 private:
     struct Statements;

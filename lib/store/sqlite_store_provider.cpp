@@ -12,6 +12,7 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include "state/sync_state.hpp"
 #include "store/sqlite_datastore.hpp"
 #include "syncmlkit/sqlite_store.hpp"
 
@@ -375,6 +376,19 @@ void SqliteStoreProvider::restore(const std::string& owner, Category category, c
     } catch (const SQLite::Exception& e) {
         throw DatastoreError("cannot restore " + file.string() + " from " + source.string() + ": " + e.what());
     }
+}
+
+bool SqliteStoreProvider::has_database(const std::string& owner, Category category) {
+    if (!is_safe_folder_name(owner)) return false;
+    std::error_code ec;
+    return fs::is_regular_file(impl_->data_dir / owner / (std::string(category_name(category)) + ".sqlite"), ec);
+}
+
+std::vector<ClientSyncState> SqliteStoreProvider::client_states(const std::string& owner, Category category) {
+    if (!has_database(owner, category)) return {};
+    auto store = std::static_pointer_cast<store::SqliteDatastore>(open(owner, category));
+    state::SyncState state(store->database());  // its tables, as a session makes them
+    return state.clients();
 }
 
 std::shared_ptr<Datastore> SqliteStoreProvider::open(const std::string& owner, Category category) {

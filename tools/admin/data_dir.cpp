@@ -9,7 +9,6 @@
 
 #include "state/sync_state.hpp"
 #include "store/sqlite_datastore.hpp"
-#include "syncmlkit/wire.hpp"
 
 namespace smk::admin {
 namespace fs = std::filesystem;
@@ -30,15 +29,6 @@ std::int64_t counter(SQLite::Database& db, const char* name) {
     q.bind(1, name);
     return q.executeStep() ? q.getColumn(0).getInt64() : 0;
 }
-
-// Devices with any sync state in the database: anchors, client items or outbox.
-constexpr const char* kDevicesSql = R"sql(
-SELECT device, max(has_anchors), max(completed), sum(items) FROM (
-    SELECT device, 1 AS has_anchors, completed, 0 AS items FROM smk_anchors
-    UNION ALL SELECT device, 0, NULL, count(*) FROM smk_client_items GROUP BY device
-    UNION ALL SELECT DISTINCT device, 0, NULL, 0 FROM smk_outbox)
-GROUP BY device ORDER BY device
-)sql";
 
 // A text that is a decimal number from 1 to ?1: a GUID or revision the
 // store's counter has handed out.
@@ -69,21 +59,7 @@ std::vector<Category> DataDir::databases(const std::string& user) {
 }
 
 std::vector<RegisteredDevice> DataDir::registered_devices(const std::string& user) {
-    std::vector<RegisteredDevice> out;
-    std::error_code ec;
-    if (!fs::is_regular_file(registry_file(), ec)) return out;
-    SQLite::Database db(registry_file().string(), SQLite::OPEN_READONLY, 5000);
-    if (count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'smk_user_devices'") == 0) return out;
-    SQLite::Statement q(db, "SELECT device, devinf, last_seen FROM smk_user_devices WHERE user = ? ORDER BY device");
-    q.bind(1, user);
-    while (q.executeStep()) {
-        RegisteredDevice d;
-        d.device = q.getColumn(0).getString();
-        if (!q.getColumn(1).isNull()) std::tie(d.make, d.model) = make_and_model(q.getColumn(1).getString());
-        d.last_seen = q.getColumn(2).getInt64();
-        out.push_back(std::move(d));
-    }
-    return out;
+    return known_devices((dir_ / "state").string(), user);
 }
 
 std::vector<std::string> DataDir::users() {
@@ -127,33 +103,12 @@ std::shared_ptr<store::SqliteDatastore> DataDir::open(const std::string& user, C
 }
 
 std::vector<DeviceState> DataDir::device_states(const std::string& user, Category category) {
-    auto store = open(user, category);
-    std::vector<DeviceState> out;
-    SQLite::Statement q(store->database(), kDevicesSql);
-    while (q.executeStep()) {
-        DeviceState d;
-        d.device = q.getColumn(0).getString();
-        d.completed = q.getColumn(1).getInt() != 0;
-        if (!q.getColumn(2).isNull()) d.when = q.getColumn(2).getInt64();
-        d.items = static_cast<std::size_t>(q.getColumn(3).getInt64());
-        out.push_back(std::move(d));
-    }
-    return out;
+    require_database(user, category);
+    return stores_->client_states(user, category);
 }
 
 std::string database_name(const std::string& user, Category category) {
     return user + "/" + category_name(category);
-}
-
-std::pair<std::string, std::string> make_and_model(const std::string& devinf_xml) {
-    try {
-        wire::Message holder = wire::decode(devinf_xml, wire::Encoding::xml);
-        for (const wire::Command& c : holder.body)
-            for (const wire::Item& item : c.items)
-                if (item.devinf) return {item.devinf->man, item.devinf->mod};
-    } catch (const wire::DecodeError&) {
-    }
-    return {};
 }
 
 std::string utc_time(std::int64_t unix_seconds) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "syncmlkit/datastore.hpp"
+#include "syncmlkit/server.hpp"
 #include "syncmlkit/sqlite_store.hpp"
 
 namespace smk::store {
@@ -33,20 +34,12 @@ struct Failure : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-/// A device as the registry knows it.
-struct RegisteredDevice {
-    std::string device;
-    std::string make, model;  ///< from its DevInf (Man, Mod); empty when unknown
-    std::int64_t last_seen = 0;  ///< Unix seconds of its last login
-};
+/// A device as the registry knows it (make and model from its DevInf,
+/// last_seen: its last login).
+using RegisteredDevice = KnownDevice;
 
 /// One device's sync state in one database.
-struct DeviceState {
-    std::string device;
-    bool completed = false;             ///< anchors of a completed session are kept
-    std::optional<std::int64_t> when;   ///< when that session ended (files of older versions lack it)
-    std::size_t items = 0;              ///< items the server knows the device holds
-};
+using DeviceState = ClientSyncState;
 
 class DataDir {
 public:
@@ -82,8 +75,6 @@ private:
 
 /// "alice/contacts".
 std::string database_name(const std::string& user, Category category);
-/// Make and model from a DevInf kept as SyncMLKit's XML (empty when unreadable).
-std::pair<std::string, std::string> make_and_model(const std::string& devinf_xml);
 /// "2026-12-04 20:11:02 UTC".
 std::string utc_time(std::int64_t unix_seconds);
 
