@@ -61,7 +61,9 @@ struct RequestState {
     std::string content_encoding;
     std::string accept_encoding;
     std::string host;
-    // A POST handed to a worker: the connection is suspended meanwhile.
+    std::string authorization;  ///< GET /devices: the Authorization header
+    bool devices_page = false;  ///< GET /devices: a worker serves it
+    // A POST or GET /devices handed to a worker: the connection is suspended meanwhile.
     bool submitted = false;
     HttpRequest request;
     std::optional<HttpReply> reply;  ///< set by the worker before it resumes the connection
@@ -131,6 +133,15 @@ std::string coding_label(const std::string& content_encoding) {
     } catch (const CodingError&) {
         return escape_for_log(content_encoding, 40);  // answered with 415
     }
+}
+
+// The request target's path: no query, no fragment.
+std::string target_path(const std::string& target) { return target.substr(0, target.find_first_of("?#")); }
+
+// The public pages are plain text: a browser must not guess another type.
+HttpReply page_reply(HttpReply r) {
+    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    return r;
 }
 
 HttpReply method_not_allowed() {
@@ -211,6 +222,7 @@ struct HttpFrontend::Impl {
 
     HttpReply serve(RequestState& rs) {
         try {
+            if (rs.devices_page) return page_reply(settings.devices(rs.authorization, rs.peer));
             // A 500 from serve_post says no more; the process function has
             // written the cause to the console.
             return serve_post(std::move(rs.request), process, settings.max_body_bytes);
@@ -397,7 +409,14 @@ struct HttpFrontend::Impl {
 
         // The whole request is here.
         request_arrived(connection);
-        if (rs.method == "GET" || rs.method == "HEAD") return answer(connection, rs, page(rs.host));
+        if (rs.method == "GET" || rs.method == "HEAD") {
+            if (target_path(rs.target) != kDevicesPath) return answer(connection, rs, page(rs.host));
+            if (!settings.devices) return answer(connection, rs, text_reply(404, "no devices page here"));
+            // Password check and SQLite reads: a worker's job, as a message's.
+            rs.devices_page = true;
+            rs.authorization = header_value(connection, MHD_HTTP_HEADER_AUTHORIZATION);
+            return submit(connection, rs);
+        }
         if (rs.method != "POST") return answer(connection, rs, method_not_allowed());
         rs.request_coding = coding_label(rs.content_encoding);
         if (rs.too_large) return answer(connection, rs, too_large_reply());
@@ -412,6 +431,11 @@ struct HttpFrontend::Impl {
         request.peer = rs.peer;
         request.body = std::move(rs.body);
         rs.body.clear();
+        return submit(connection, rs);
+    }
+
+    // Hands the request to a worker (or serves it here while stopping).
+    MHD_Result submit(MHD_Connection* connection, RequestState& rs) {
         {
             std::lock_guard<std::mutex> lock(queue_mutex);
             if (!stopping) {
@@ -434,11 +458,7 @@ struct HttpFrontend::Impl {
     HttpReply page(const std::string& host) const {
         std::string url = request_url(settings.scheme, host, "/");
         if (url == "/") url = settings.listening_url;
-        return text_reply(200, std::string("syncmlkit-httpd ") + smk::version() +
-                                   ": this is a SyncML server (OMA DS 1.1 and 1.2).\n"
-                                   "Point a SyncML client at " + url +
-                                   " (any path) with your user name and password;\n"
-                                   "databases: contacts, calendar, tasks.\n");
+        return page_reply(text_reply(200, front_page(smk::version(), url)));
     }
 
     MHD_Result answer(MHD_Connection* connection, RequestState& rs, HttpReply reply) {

@@ -1,6 +1,7 @@
 // The HTTP side of syncmlkit-httpd on libmicrohttpd: POST on any path goes to
-// the SyncML server, GET and HEAD answer with a short page, other methods
-// with 405, and every request gets one access-log line.
+// the SyncML server, GET and HEAD on /devices to the signed-in user's
+// devices page, on any other path to the public page (status_pages.hpp),
+// other methods get 405, and every request gets one access-log line.
 //
 // A few threads poll every connection with epoll and a pool of workers runs
 // the SyncML messages (the connection is suspended meanwhile); no thread
@@ -17,6 +18,7 @@
 
 #include "console.hpp"
 #include "exchange.hpp"
+#include "status_pages.hpp"
 
 namespace smk::httpd {
 
@@ -33,6 +35,7 @@ struct FrontendSettings {
     std::chrono::seconds request_timeout{60};
     std::string tls_cert_pem;  ///< with tls_key_pem: serve HTTPS
     std::string tls_key_pem;
+    DevicesFn devices;  ///< GET /devices, run by a worker; unset: 404
 };
 
 class HttpFrontend {

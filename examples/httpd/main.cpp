@@ -242,6 +242,7 @@ int main(int argc, char** argv) {
     settings.idle_timeout = options.idle_timeout;
     settings.request_timeout = options.request_timeout;
     ProcessFn process = service.process_fn(console);
+    settings.devices = service.devices_fn(console);
     HttpFrontend http(process, console, std::move(settings));
     if (std::string error = http.start(); !error.empty()) {
         if (tls) {

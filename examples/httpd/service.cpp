@@ -79,6 +79,7 @@ Service make_service(const Options& options, Console& console) {
     config.datastores = s.stores;
     config.logger = std::make_shared<ConsoleLogger>(console, options.verbose);
     config.state_dir = (std::filesystem::path(options.data_dir) / "state").string();
+    s.state_dir = config.state_dir;
     if (options.max_msg_size) config.max_msg_size = *options.max_msg_size;
     if (options.session_timeout) config.session_timeout = *options.session_timeout;
     if (!options.time_zone.empty())
@@ -117,6 +118,32 @@ ProcessFn Service::process_fn(Console& console) {
         } catch (const std::exception& e) {
             console.err(std::string("error: ") + escape_for_log(request.peer, 64) + " " +
                         escape_for_log(redact_session_token(request.url)) + ": " + e.what());
+            throw;
+        }
+    };
+}
+
+DevicesFn Service::devices_fn(Console& console) {
+    DevicesBackend backend;
+    smk::Server* srv = server.get();
+    std::shared_ptr<smk::SqliteStoreProvider> provider = stores;
+    backend.check_login = [srv](const std::string& user, const std::string& password, const std::string& peer) {
+        return srv->check_login(user, password, peer);
+    };
+    backend.devices = [dir = state_dir](const std::string& user) { return smk::known_devices(dir, user); };
+    backend.databases = [provider](const std::string& user) {
+        std::vector<smk::Category> out;
+        for (smk::Category c : {smk::Category::contacts, smk::Category::calendar, smk::Category::tasks,
+                                smk::Category::notes})
+            if (provider->has_database(user, c)) out.push_back(c);
+        return out;
+    };
+    backend.states = [provider](const std::string& user, smk::Category c) { return provider->client_states(user, c); };
+    return [backend, &console](const std::string& authorization, const std::string& peer) {
+        try {
+            return devices_page(backend, authorization, peer);
+        } catch (const std::exception& e) {
+            console.err(std::string("error: ") + escape_for_log(peer, 64) + " GET /devices: " + e.what());
             throw;
         }
     };

@@ -10,6 +10,7 @@
 #include "exchange.hpp"
 #include "message_log.hpp"
 #include "options.hpp"
+#include "status_pages.hpp"
 #include "syncmlkit/server.hpp"
 #include "syncmlkit/sqlite_store.hpp"
 
@@ -27,10 +28,15 @@ struct Service {
     std::size_t max_request_size = 0;
     std::string demo_user;      ///< set when no --users file was given
     std::string demo_password;  ///< its password, random for this run
+    std::string state_dir;      ///< the server's state_dir: <data>/state
 
     /// Server::process with the message log around it; exceptions are
     /// written to the console and passed on.
     ProcessFn process_fn(Console& console);
+    /// GET /devices: the signed-in user's devices, the password checked by
+    /// Server::check_login (the SyncML logins' throttle); failures reading
+    /// the data are written to the console and answered 500.
+    DevicesFn devices_fn(Console& console);
 };
 
 /// Builds everything. Throws ConfigError (bad files, with file:line) or

@@ -16,6 +16,7 @@ the checks here hold whether process() answers 200 with a SyncML body or
 an error status with a text body.
 """
 
+import base64
 import gzip
 import http.client
 import os
@@ -29,6 +30,9 @@ import sys
 import threading
 import time
 import unittest
+import urllib.error
+import urllib.request
+import xml.etree.ElementTree as ET
 import zlib
 
 HTTPD = FIXTURES = WORK = None
@@ -422,6 +426,226 @@ class HttpLayer(unittest.TestCase):
                 reply = f.read()
             self.assertIn(b"<SyncML", reply)
             self.assertIn(b"<SourceRef>syncevo-ci-client</SourceRef>", reply)
+
+
+def basic(user, password):
+    return "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+
+
+def http_get(url, authorization=None, method="GET"):
+    """(status, headers, body text) of one request with urllib."""
+    request = urllib.request.Request(url, method=method)
+    if authorization is not None:
+        request.add_header("Authorization", authorization)
+    try:
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:
+            return response.status, response.headers, response.read().decode("utf-8")
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read().decode("utf-8")
+
+
+class ScriptedClient:
+    """A SyncML client over HTTP, scripted: one two-way or slow sync of one
+    database with the client's own Adds, packages 1, 3 and 5, Basic
+    credentials and a DevInf."""
+
+    NS = "{SYNCML:SYNCML1.2}"
+
+    def __init__(self, url, user, password, device, man, mod):
+        self.url, self.user, self.password, self.device = url, user, password, device
+        self.man, self.mod = man, mod
+        self.session = str(int(time.time() * 1000) % 100000)
+        self.msg_id = 0
+        self.target = url
+
+    def header(self, cred):
+        self.msg_id += 1
+        text = ("<SyncHdr><VerDTD>1.2</VerDTD><VerProto>SyncML/1.2</VerProto><SessionID>%s</SessionID>"
+                "<MsgID>%d</MsgID><Target><LocURI>%s</LocURI></Target><Source><LocURI>%s</LocURI></Source>"
+                % (self.session, self.msg_id, self.url, self.device))
+        if cred:
+            text += ("<Cred><Meta><Format xmlns='syncml:metinf'>b64</Format><Type xmlns='syncml:metinf'>"
+                     "syncml:auth-basic</Type></Meta><Data>%s</Data></Cred>"
+                     % base64.b64encode(("%s:%s" % (self.user, self.password)).encode()).decode())
+        return text + "<Meta><MaxMsgSize xmlns='syncml:metinf'>150000</MaxMsgSize></Meta></SyncHdr>"
+
+    def send(self, body, cred=False):
+        message = ("<?xml version='1.0' encoding='UTF-8'?><SyncML xmlns='SYNCML:SYNCML1.2'>" + self.header(cred) +
+                   "<SyncBody>" + body + "<Final/></SyncBody></SyncML>")
+        request = urllib.request.Request(self.target, data=message.encode(), method="POST",
+                                         headers={"Content-Type": SYNCML_XML})
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:
+            reply = response.read()
+        root = ET.fromstring(reply)
+        resp_uri = root.find(self.NS + "SyncHdr/" + self.NS + "RespURI")
+        if resp_uri is not None and resp_uri.text:
+            self.target = resp_uri.text
+        return root
+
+    def statuses(self, reply):
+        """A Status 200 for the reply's header and each of its commands."""
+        ns = self.NS
+        msg_ref = reply.find(ns + "SyncHdr/" + ns + "MsgID").text
+        out = ["<Status><CmdID>%d</CmdID><MsgRef>%s</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd><Data>200</Data>"
+               "</Status>" % (1, msg_ref)]
+        commands = []
+        for cmd in reply.find(ns + "SyncBody"):
+            name = cmd.tag[len(ns):]
+            if name in ("Status", "Final"):
+                continue
+            commands.append(cmd)
+            if name == "Sync":
+                commands.extend(c for c in cmd if c.tag[len(ns):] in ("Add", "Replace", "Delete"))
+        for cmd in commands:
+            out.append("<Status><CmdID>%d</CmdID><MsgRef>%s</MsgRef><CmdRef>%s</CmdRef><Cmd>%s</Cmd><Data>200</Data>"
+                       "</Status>" % (len(out) + 1, msg_ref, cmd.find(ns + "CmdID").text, cmd.tag[len(ns):]))
+        return "".join(out)
+
+    def header_status(self, reply):
+        ns = self.NS
+        for status in reply.find(ns + "SyncBody").findall(ns + "Status"):
+            if status.find(ns + "Cmd").text == "SyncHdr":
+                return status.find(ns + "Data").text
+        return None
+
+    def sync(self, database, vcards, alert="201"):
+        """Packages 1, 3 and 5; returns the SyncHdr status of the server's first reply."""
+        devinf = ("<Put><CmdID>1</CmdID><Meta><Type xmlns='syncml:metinf'>application/vnd.syncml-devinf+xml</Type>"
+                  "</Meta><Item><Source><LocURI>./devinf12</LocURI></Source><Data><DevInf xmlns='syncml:devinf'>"
+                  "<VerDTD>1.2</VerDTD><Man>%s</Man><Mod>%s</Mod><DevID>%s</DevID><DevTyp>phone</DevTyp>"
+                  "<DataStore><SourceRef>./%s</SourceRef><Rx-Pref><CTType>text/x-vcard</CTType><VerCT>2.1</VerCT>"
+                  "</Rx-Pref><Tx-Pref><CTType>text/x-vcard</CTType><VerCT>2.1</VerCT></Tx-Pref><SyncCap>"
+                  "<SyncType>1</SyncType><SyncType>2</SyncType></SyncCap></DataStore></DevInf></Data></Item></Put>"
+                  % (self.man, self.mod, self.device, database.replace("/", "-")))
+        alert_cmd = ("<Alert><CmdID>2</CmdID><Data>%s</Data><Item><Target><LocURI>%s</LocURI></Target><Source>"
+                     "<LocURI>./%s</LocURI></Source><Meta><Anchor xmlns='syncml:metinf'><Next>%s</Next></Anchor>"
+                     "</Meta></Item></Alert>" % (alert, database, database.replace("/", "-"), self.session))
+        package2 = self.send(devinf + alert_cmd, cred=True)
+        status = self.header_status(package2)
+        if status not in ("200", "212"):
+            return status
+        adds = "".join("<Add><CmdID>%d</CmdID><Meta><Type xmlns='syncml:metinf'>text/x-vcard</Type></Meta><Item>"
+                       "<Source><LocURI>%d</LocURI></Source><Data>%s</Data></Item></Add>" % (20 + i, i + 1, card)
+                       for i, card in enumerate(vcards))
+        sync = ("<Sync><CmdID>10</CmdID><Target><LocURI>%s</LocURI></Target><Source><LocURI>./%s</LocURI></Source>"
+                "%s</Sync>" % (database, database.replace("/", "-"), adds))
+        package4 = self.send(self.statuses(package2) + sync)
+        self.send(self.statuses(package4))
+        return status
+
+
+class StatusPages(unittest.TestCase):
+    """GET / for anyone, GET /devices for a signed-in user, after real syncs."""
+
+    @classmethod
+    def setUpClass(cls):
+        files = os.path.join(WORK, "pages-files")
+        os.makedirs(files, exist_ok=True)
+        users = os.path.join(files, "users")
+        with open(users, "w") as f:
+            f.write("alice:alice-secret\nbob:bob-secret\ncarol:carol-secret\nerin:erin-secret\n")
+        grants = os.path.join(files, "grants")
+        with open(grants, "w") as f:
+            f.write("alice/contacts: bob\n")
+        cls.server = Server(["--users", users, "--grants", grants], "pages")
+        cls.addClassCleanup(cls.server.stop)
+        cls.server.start()
+        cls.base = "http://127.0.0.1:%d" % cls.server.port
+
+    def sync(self, user, password, device, database, cards, man="Maker", mod="Model"):
+        client = ScriptedClient(self.base + "/sync", user, password, device, man, mod)
+        self.assertIn(client.sync(database, cards), ("200", "212"))
+
+    def devices(self, user, password):
+        status, headers, body = http_get(self.base + "/devices", basic(user, password))
+        self.assertEqual(status, 200, body)
+        self.assertEqual(headers.get("Cache-Control"), "no-store")
+        return body
+
+    def test_front_page(self):
+        status, headers, body = http_get(self.base + "/")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers.get("Content-Type").startswith("text/plain"))
+        self.assertEqual(headers.get("X-Content-Type-Options"), "nosniff")
+        self.assertIn("syncmlkit-httpd %s:" % LISTENING.match(self.server.wait_for_line(LISTENING.match, 1)).group(1),
+                      body)
+        self.assertIn("\n  %s/\n" % self.base, body, "the URL for clients")
+        for name in ("contacts", "calendar", "tasks", "notes"):
+            self.assertRegex(body, r"(?m)^  %s +your " % name)
+            self.assertIn("OWNER/%s" % name, body)
+        self.assertIn("Global Address Book/contacts", body)
+        self.assertIn("%s/devices" % self.base, body)
+        # The aliases are the engine's, each beside its category.
+        with open(os.path.join(FIXTURES, "..", "..", "lib", "engine", "database_name.cpp")) as f:
+            builtins = re.findall(r'\{"([a-z]+)", Category::([a-z]+)\}', f.read())
+        self.assertGreaterEqual(len(builtins), 14)
+        for alias, category in builtins:
+            if alias != category:
+                line = re.search(r"(?m)^  %s .*$" % category, body).group(0)
+                self.assertRegex(line, r"[ :]%s[,)]" % alias, "alias %s of %s" % (alias, category))
+        # HEAD: the same length, no body.
+        status, headers, head_body = http_get(self.base + "/", method="HEAD")
+        self.assertEqual(status, 200)
+        self.assertEqual(int(headers.get("Content-Length")), len(body.encode()))
+        self.assertEqual(head_body, "")
+
+    def test_devices_needs_credentials(self):
+        self.sync("carol", "carol-secret", "carol-phone", "tasks", [])
+        for authorization in (None, basic("carol", "wrong"), basic("nobody", "carol-secret"), "Basic !!!",
+                              "Bearer abc", basic("", "")):
+            with self.subTest(authorization=authorization):
+                status, headers, body = http_get(self.base + "/devices", authorization)
+                self.assertEqual(status, 401)
+                self.assertEqual(headers.get("WWW-Authenticate"), 'Basic realm="SyncMLKit"')
+                self.assertNotIn("carol", body)
+                self.assertNotIn("phone", body)
+        status, headers, body = http_get(self.base + "/devices", method="HEAD")
+        self.assertEqual(status, 401)
+        self.assertIn("carol-phone", self.devices("carol", "carol-secret"))
+
+    def test_wrong_passwords_are_throttled(self):
+        # The engine's login throttle: from loopback only the user counts;
+        # after a few failures even the right password waits (429), and a
+        # SyncML login of that user is held back as well (503 inside SyncML).
+        self.sync("erin", "erin-secret", "erin-phone", "tasks", [])
+        codes = [http_get(self.base + "/devices", basic("erin", "guess-%d" % i))[0] for i in range(8)]
+        self.assertEqual(codes[:5], [401] * 5)
+        self.assertEqual(codes[5:], [429] * 3)
+        status, headers, body = http_get(self.base + "/devices", basic("erin", "erin-secret"))
+        self.assertEqual(status, 429)
+        self.assertGreater(int(headers.get("Retry-After")), 0)
+        self.assertNotIn("erin-phone", body)
+        client = ScriptedClient(self.base + "/sync", "erin", "erin-secret", "erin-other-phone", "M", "N")
+        self.assertEqual(client.sync("tasks", []), "503")
+        # The block ends; the right password gets in again.
+        time.sleep(int(headers.get("Retry-After")) + 1)
+        self.assertIn("erin-phone", self.devices("erin", "erin-secret"))
+
+    def test_devices_after_a_sync(self):
+        card = "BEGIN:VCARD\r\nVERSION:2.1\r\nN:Example;Ann\r\nFN:Ann Example\r\nEND:VCARD\r\n"
+        before = time.time()
+        self.sync("alice", "alice-secret", "alice-phone", "contacts", [card], "Nokia", "N95 &lt;8GB&gt;")
+        self.sync("bob", "bob-secret", "bob-phone", "alice/contacts", [])   # granted: state in alice's file
+        self.sync("bob", "bob-secret", "bob-phone", "notes", [])
+        page = self.devices("alice", "alice-secret")
+        self.assertIn("the devices of alice", page)
+        self.assertRegex(page, r"(?m)^alice-phone\n  make: Nokia, model: N95 <8GB>, last login: "
+                               r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\n  contacts: last sync "
+                               r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC \(1 item\)$")
+        when = re.search(r"contacts: last sync (\S+ \S+) UTC", page).group(1)
+        synced = time.mktime(time.strptime(when, "%Y-%m-%d %H:%M:%S")) - time.timezone
+        self.assertLessEqual(abs(synced - before), 60)
+        self.assertNotIn("bob", page, "bob's device has state in alice/contacts, but is not alice's")
+        self.assertEqual(page.count("\n  make: "), 1)
+        page = self.devices("bob", "bob-secret")
+        self.assertRegex(page, r"(?m)^bob-phone\n  make: Maker, model: Model, last login: .* UTC\n"
+                               r"  notes: last sync .* UTC \(0 items\)$")
+        self.assertNotIn("alice", page)
+        # The public page names nobody.
+        status, _, front = http_get(self.base + "/")
+        self.assertEqual(status, 200)
+        for name in ("alice", "bob", "carol", "phone", "Nokia"):
+            self.assertNotIn(name, front)
 
 
 class Startup(unittest.TestCase):
