@@ -359,6 +359,8 @@ class HttpLayer(unittest.TestCase):
         self.assertTrue(response.getheader("Content-Type").startswith("text/plain"))
         self.assertIn(b"SyncML server", body)
         self.assertIn(("http://127.0.0.1:%d/" % self.server.port).encode(), body)
+        self.assertIn(b"notes", body)
+        self.assertNotIn(b"demo", body, "the public page names no user")
         # HEAD: the same headers, no body; the connection goes on.
         self.conn.request("HEAD", "/")
         response = self.conn.getresponse()
