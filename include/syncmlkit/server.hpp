@@ -226,7 +226,7 @@ public:
 
 private:
     Response process_message(const Request& request);
-    struct Impl;
+    struct SMK_HIDDEN Impl;
     std::unique_ptr<Impl> impl_;
 };
 

@@ -79,7 +79,7 @@ public:
     std::shared_ptr<Datastore> open_global_address_book() override;
 
 private:
-    struct Impl;
+    struct SMK_HIDDEN Impl;
     std::unique_ptr<Impl> impl_;
 };
 
