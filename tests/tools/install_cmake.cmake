@@ -2,7 +2,10 @@
 # into a prefix given only then, the prefix moved elsewhere afterwards, and a
 # C++ project (consumer/) that only does find_package(SyncMLKit 0.1) with
 # CMAKE_PREFIX_PATH set to it configures, builds, and runs against the
-# installed library (its version, and a message decoded).
+# installed library (its version, a message decoded; a class derived from
+# smk::AuthProvider called back by the library, and the library's
+# DecodeError and DatastoreError caught by type); it also compiles
+# each installed header in a translation unit of its own.
 #   cmake -DBUILD_DIR=... -DWORK=... -DCONSUMER=... -DCXX=... -DGENERATOR=... -DMESSAGE=... -P install_cmake.cmake
 file(REMOVE_RECURSE ${WORK})
 set(installed ${WORK}/installed)
@@ -35,6 +38,12 @@ execute_process(COMMAND ${CMAKE_COMMAND} -S ${CONSUMER} -B ${WORK}/consumer -G $
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "configuring the consumer project failed:\n${out}\n${err}")
 endif()
+# The consumer compiles each installed header on its own (syncmlkit.h as C++).
+file(GLOB installed_headers ${prefix}/include/syncmlkit.h ${prefix}/include/syncmlkit/*.hpp)
+list(LENGTH installed_headers header_count)
+if(header_count LESS 2 OR NOT out MATCHES "SyncMLKit headers compiled one by one: ${header_count}\n")
+  message(FATAL_ERROR "the consumer does not compile each of the ${header_count} installed headers:\n${out}")
+endif()
 file(STRINGS ${WORK}/consumer/CMakeCache.txt found REGEX "^SyncMLKit_DIR:")
 get_filename_component(real_prefix ${prefix} REALPATH)
 string(REGEX REPLACE "^[^=]*=" "" found_dir "${found}")
@@ -50,7 +59,9 @@ endif()
 # No LD_LIBRARY_PATH: the imported target's location gives the program its run path.
 execute_process(COMMAND ${WORK}/consumer/consumer ${MESSAGE}
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-if(NOT rc EQUAL 0 OR NOT out MATCHES "syncmlkit [0-9]+\\.[0-9]+\\.[0-9]+\nsource fol-pimsync-test\ncommands 3\n")
+if(NOT rc EQUAL 0 OR NOT out MATCHES "syncmlkit [0-9]+\\.[0-9]+\\.[0-9]+\nsource fol-pimsync-test\ncommands 3\n"
+   OR NOT out MATCHES "\ncheck_password alice/secret 1 alice/wrong 0 bob/secret 0\n"
+   OR NOT out MATCHES "\ndecode: caught smk::wire::DecodeError\nopen: caught smk::DatastoreError\n")
   message(FATAL_ERROR "the consumer did not decode the message with the installed library (exit ${rc}):\n${out}\n${err}")
 endif()
 file(GLOB_RECURSE loaded ${prefix}/*/libsyncmlkit.so.*)
@@ -59,4 +70,5 @@ if(NOT ldd_out MATCHES "libsyncmlkit\\.so\\.[0-9]+ => ${real_prefix}/")
   message(FATAL_ERROR "the consumer does not load libsyncmlkit from ${prefix}:\n${ldd_out}")
 endif()
 string(REPLACE "\n" "; " summary "${out}")
-message(STATUS "installed into ${installed}, moved to ${prefix}; find_package found ${found_dir}; the consumer printed: ${summary}")
+message(STATUS "installed into ${installed}, moved to ${prefix}; find_package found ${found_dir}; "
+               "the ${header_count} installed headers compiled one by one; the consumer printed: ${summary}")
