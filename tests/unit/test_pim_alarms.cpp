@@ -6,7 +6,6 @@
 // are named one by one by their DESCRIPTION.
 #include <catch2/catch.hpp>
 
-#include <chrono>
 #include <string>
 #include <vector>
 
@@ -190,14 +189,16 @@ TEST_CASE("a zoned series with a UTC UNTIL, and all-day yearly series") {
     CHECK(yearly.kept == Names{"birthday"});
 }
 
-TEST_CASE("a series that cannot be walked to the present keeps its alarm, quickly") {
-    auto started = std::chrono::steady_clock::now();
+// The walk stops after a bounded number of periods (kMostPeriods in
+// lib/pim/alarms.cpp), whatever the rule; were it unbounded, this test would
+// run for hours and ctest's timeout would fail it. No wall-clock check: a
+// loaded machine must not fail a test.
+TEST_CASE("a series that cannot be walked to the present keeps its alarm") {
     Pruned p = prune(ical(event("DTSTART:19900101T000000Z\r\nRRULE:FREQ=SECONDLY\r\n", alarm("every-second", ":-PT1S")) +
                           event("DTSTART:19900101T000000Z\r\nRRULE:FREQ=MINUTELY;COUNT=2000000000\r\n",
                                 alarm("every-minute", ":-PT1S"))));
     CHECK(p.count.dropped == 0);
     CHECK(p.kept == Names{"every-second", "every-minute"});
-    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
 }
 
 TEST_CASE("tasks: alarms relative to DUE or to the start") {
