@@ -1,5 +1,6 @@
 // The C ABI over the C++ API: thin and mechanical, catching every exception.
 #include "syncmlkit.h"
+#include "hosted_server.hpp"
 
 #include <cstdlib>
 #include <cstring>
@@ -158,6 +159,13 @@ int smk_render_xml(const char* bytes, size_t len, const char* content_type, char
 void smk_free(void* p) { std::free(p); }
 
 int smk_server_new(const smk_server_config* given, smk_server** out, char** error) {
+    return smk::capi::new_server(given, nullptr, out, error);
+}
+
+}  // extern "C"
+
+// smk_server_new(), and smk_server_new_hosted() with `hosted` (host_store.cpp).
+int smk::capi::new_server(const smk_server_config* given, const Hosted* hosted, smk_server** out, char** error) {
     if (error) *error = nullptr;
     if (!given || !out || given->size < offsetof(smk_server_config, user_data) + sizeof(void*)) {
         set_error(error, "smk_server_new: config and out are required, with config->size set");
@@ -165,16 +173,20 @@ int smk_server_new(const smk_server_config* given, smk_server** out, char** erro
     }
     *out = nullptr;
     smk_server_config c = read_config(given);
-    if (!c.data_dir || !c.password) {
-        set_error(error, "smk_server_new: data_dir and password are required");
+    if (hosted ? c.state_dir == nullptr : !c.data_dir || !c.password) {
+        set_error(error, hosted ? "smk_server_new_hosted: config->state_dir is required"
+                                : "smk_server_new: data_dir and password are required");
         return SMK_ERR_ARGUMENT;
     }
     try {
         auto handle = std::make_unique<smk_server>();
-        handle->stores = std::make_shared<smk::SqliteStoreProvider>(c.data_dir);
+        if (!hosted) handle->stores = std::make_shared<smk::SqliteStoreProvider>(c.data_dir);
         smk::ServerConfig config;
-        config.auth = std::make_shared<CallbackAuth>(c.password, c.user_data);
-        config.datastores = handle->stores;
+        if (hosted && hosted->auth) config.auth = hosted->auth;
+        else if (c.password) config.auth = std::make_shared<CallbackAuth>(c.password, c.user_data);
+        else throw std::invalid_argument("smk_server_new_hosted: auth or config->password is required");
+        if (hosted) config.datastores = hosted->datastores;
+        else config.datastores = handle->stores;
         if (c.log) config.logger = std::make_shared<CallbackLogger>(c.log, c.user_data);
         config.state_dir = c.state_dir ? c.state_dir : std::string(c.data_dir) + "/state";
         if (c.max_msg_size) config.max_msg_size = c.max_msg_size;
@@ -212,17 +224,22 @@ int smk_server_new(const smk_server_config* given, smk_server** out, char** erro
         return SMK_OK;
     } catch (const std::bad_alloc&) {
         return SMK_ERR_NOMEM;
+    } catch (const std::invalid_argument& e) {
+        set_error(error, e.what());
+        return SMK_ERR_ARGUMENT;
     } catch (const std::exception& e) {
         set_error(error, e.what());
         return SMK_ERR_INTERNAL;
     }
 }
 
+extern "C" {
+
 void smk_server_free(smk_server* server) { delete server; }
 
 int smk_server_grant(smk_server* server, const char* owner, const char* category, const char* user, int read_only) {
     std::optional<smk::Category> cat = category_from(category);
-    if (!server || !owner || !user || !cat) return SMK_ERR_ARGUMENT;
+    if (!server || !server->stores || !owner || !user || !cat) return SMK_ERR_ARGUMENT;
     try {
         server->stores->add_grant(owner, *cat, user, read_only ? smk::Access::read_only : smk::Access::read_write);
         return SMK_OK;
@@ -234,6 +251,10 @@ int smk_server_grant(smk_server* server, const char* owner, const char* category
 int smk_server_import_gab(smk_server* server, const char* vcf_path, size_t* count, char** error) {
     if (error) *error = nullptr;
     if (!server || !vcf_path) return SMK_ERR_ARGUMENT;
+    if (!server->stores) {
+        set_error(error, "smk_server_import_gab: the Global Address Book of a hosted server is the host's");
+        return SMK_ERR_ARGUMENT;
+    }
     try {
         std::ifstream in(vcf_path, std::ios::binary);
         if (!in) {

@@ -164,6 +164,180 @@ SMK_C_API int smk_server_process(smk_server *server, const char *body, size_t bo
                                  const char *url, const char *peer, smk_response *out);
 SMK_C_API void smk_response_free(smk_response *response);
 
+/* ---- A host's own store, users and logs ---------------------------------
+ * A server on the host's own datastores and user database instead of the
+ * built-in SQLite store: three tables of callbacks, each with a leading
+ * `size` (sizeof the struct as the caller compiled it: callbacks added later
+ * go at the end, and an older caller's smaller table still works) and a
+ * `void *user` handed back to every call. smk_server_new_hosted() copies the
+ * tables; the caller's copies need not outlive it. The pointers in them (user,
+ * stores, cursors) stay the host's and must stay valid until
+ * smk_server_free() returns.
+ *
+ * Failures. A callback that fails returns SMK_STORE_FAILED (with an
+ * explanation through smk_result_error(), which the server logs). So does,
+ * in effect, a callback that returns anything but the statuses documented
+ * for it, or returns OK without handing back a value that is due (read
+ * without data or revision, add without GUID or revision, an empty GUID or
+ * revision), or passes NULL for a string with a length above zero. Then:
+ *   - a failed add, replace or remove: that item is answered 510 and logged;
+ *     the rest of the message goes on. A store should change nothing when it
+ *     fails (an item added without a GUID handed back is unknown to the
+ *     server and comes back to the client as a new item at its next sync);
+ *   - any other failed call (open, native_format, list, read, revision,
+ *     begin, commit, snapshot): the session ends with 500, every store of the
+ *     session gets rollback(), the server's own sync state for the message is
+ *     rolled back, and the line is logged. The client's next sync starts over
+ *     from the last completed one.
+ * No callback failure crashes the server, and no C++ exception ever reaches
+ * the host: a callback must not longjmp or throw out of the library either.
+ *
+ * Threads. smk_server_process() may be called from many threads at once, so
+ * callbacks run on the threads that call it, several at once. Calls for one
+ * opened store (the pointer open() gave) come from one session at a time,
+ * one after the other; two sessions may have the same owner's database open
+ * at once (two devices of one user), each through an open() of its own, so
+ * a host that hands out the same pointer twice must lock it. Provider and
+ * auth callbacks run from many threads at once. A callback must not call
+ * smk_server_process() or smk_server_free() on the server that called it. */
+
+/* The status a store, provider or auth callback returns. */
+enum { SMK_STORE_OK = 0, SMK_STORE_NOT_FOUND = 1, SMK_STORE_END = 2, SMK_STORE_FAILED = -1 };
+
+/* Where a callback hands values back. Each setter copies what it is given
+ * before it returns, so the callback may pass stack buffers or free its own
+ * memory right after; a second call of one setter replaces the first value.
+ * The smk_result is valid only during the callback it was passed to, and
+ * only on that callback's thread. Strings are pointer plus length (no NUL
+ * needed; NULL with length 0 is the empty string). */
+typedef struct smk_result smk_result;
+/* The item's GUID: add, list_next. Stable for the item's life, non-empty. */
+SMK_C_API void smk_result_guid(smk_result *r, const char *guid, size_t len);
+/* The item's revision: read, revision, add, replace, list_next. Non-empty;
+ * it must change whenever the item's data changes (a modification counter,
+ * a timestamp plus size, a hash of the data). */
+SMK_C_API void smk_result_revision(smk_result *r, const char *rev, size_t len);
+/* The item's data: read; base64(md5("user:password")) for md5_digest. */
+SMK_C_API void smk_result_data(smk_result *r, const char *data, size_t len);
+/* A content format, NUL-terminated: native_format (required), read (the
+ * item's own format; not set: the native format). version may be NULL (""). */
+SMK_C_API void smk_result_format(smk_result *r, const char *type, const char *version);
+/* snapshot: the name the host can restore the copy from. */
+SMK_C_API void smk_result_name(smk_result *r, const char *name, size_t len);
+/* With SMK_STORE_FAILED (or SMK_AUTH_UNAVAILABLE): why, NUL-terminated;
+ * the server logs it. NULL is ignored. */
+SMK_C_API void smk_result_error(smk_result *r, const char *message);
+
+/* One table for every store of the host; `store` is the pointer open() (or
+ * open_global_address_book()) gave. Strings the library passes in
+ * (guid, type, version, data) are NUL-terminated and valid during the call
+ * only; data may hold NUL bytes, hence its length. */
+typedef struct smk_datastore_callbacks {
+    size_t size; /* sizeof(smk_datastore_callbacks) as the caller compiled it */
+    /* The format items are kept in, through smk_result_format(), e.g.
+     * "text/vcard" "3.0", "text/calendar" "2.0", "text/x-vnote" "1.1":
+     * OK. Asked once per opened store. Required. */
+    int (*native_format)(void *store, smk_result *r);
+    /* A forward-only listing of every item: list_open sets *cursor (any
+     * value, NULL too) and returns OK; list_next hands back the next item's
+     * GUID and revision with OK, or returns END; list_close (optional: NULL
+     * when there is nothing to free) is called once for every cursor a
+     * list_open returning OK made, also when the listing stops early or
+     * fails. The store may change between list_open and list_close (the
+     * engine writes while it lists): the cursor should list a copy or
+     * tolerate that. Required: list_open, list_next. */
+    int (*list_open)(void *store, void **cursor, smk_result *r);
+    int (*list_next)(void *store, void *cursor, smk_result *r);
+    void (*list_close)(void *store, void *cursor);
+    /* The item: OK with data, revision and (optionally) its format, or
+     * NOT_FOUND. Required. */
+    int (*read)(void *store, const char *guid, smk_result *r);
+    /* The item's revision: OK with the revision, or NOT_FOUND. Required. */
+    int (*revision)(void *store, const char *guid, smk_result *r);
+    /* Stores a new item in format type/version (version may be ""): OK with
+     * its new GUID and revision. Required. */
+    int (*add)(void *store, const char *type, const char *version, const char *data, size_t len, smk_result *r);
+    /* Replaces an item's data: OK with its new revision, or NOT_FOUND.
+     * Required. */
+    int (*replace)(void *store, const char *guid, const char *type, const char *version, const char *data,
+                   size_t len, smk_result *r);
+    /* Deletes an item: OK, or NOT_FOUND when there was none. Required. */
+    int (*remove)(void *store, const char *guid, smk_result *r);
+    /* Optional (NULL: none). The writes of one client message are grouped
+     * between begin() and commit(), or rollback() when the message fails;
+     * begin() comes before the first call of a message on the store. */
+    int (*begin)(void *store, smk_result *r);
+    int (*commit)(void *store, smk_result *r);
+    int (*rollback)(void *store, smk_result *r);
+    /* Optional: an online copy of the whole store, taken before a client
+     * replaces everything in it (a refresh from the client), outside any
+     * transaction. OK with a name to restore from (logged as a warning), or
+     * NOT_FOUND: this store keeps no snapshots. A failure stops that sync
+     * (500) before anything is replaced. `reason`: "refresh-from-client". */
+    int (*snapshot)(void *store, const char *reason, smk_result *r);
+    /* Optional: the engine no longer holds this store (once for each open()
+     * that returned OK, when the session ends or is dropped, or at
+     * smk_server_free()). */
+    void (*close)(void *store);
+} smk_datastore_callbacks;
+
+/* The access smk_provider_callbacks.grant gives a user on another's database. */
+enum { SMK_GRANT_NONE = 0, SMK_GRANT_READ_ONLY = 1, SMK_GRANT_READ_WRITE = 2 };
+
+typedef struct smk_provider_callbacks {
+    size_t size; /* sizeof(smk_provider_callbacks) as the caller compiled it */
+    void *user;  /* handed to open, grant and open_global_address_book */
+    /* The table every opened store uses. Required; copied. */
+    const smk_datastore_callbacks *datastore;
+    /* `owner`'s store of `category` ("contacts", "calendar", "tasks" or
+     * "notes"): OK with *store set (not NULL: the pointer given to the
+     * datastore callbacks), NOT_FOUND when there is no such database (the client gets
+     * 404), FAILED (the session ends with 500). Called only for a user who
+     * may use the database: the owner, or one with a grant. Required. */
+    int (*open)(void *user, const char *owner, const char *category, void **store, smk_result *r);
+    /* SMK_GRANT_* of `username` on `owner`'s database; never asked about a
+     * user's own databases. Anything else (negative: failed) is logged and
+     * taken as none (404). Required. */
+    int (*grant)(void *user, const char *owner, const char *category, const char *username);
+    /* Optional (NULL: none): the organisation's directory, served read-only
+     * to every user: OK with *store (not NULL), NOT_FOUND when there is none. */
+    int (*open_global_address_book)(void *user, void **store, smk_result *r);
+} smk_provider_callbacks;
+
+/* What smk_auth_callbacks.check_password and md5_digest return. */
+enum { SMK_AUTH_OK = 0, SMK_AUTH_DENIED = 1, SMK_AUTH_UNAVAILABLE = -1 };
+
+typedef struct smk_auth_callbacks {
+    size_t size; /* sizeof(smk_auth_callbacks) as the caller compiled it */
+    void *user;  /* handed to check_password and md5_digest */
+    /* Basic authentication: OK, DENIED (a wrong password or an unknown user:
+     * 401, counted by the login throttle), UNAVAILABLE (the user database
+     * cannot answer: not a wrong password; the client gets 503, try again
+     * later; the server logs it, and the login throttle does not count
+     * it). Anything else counts as UNAVAILABLE.
+     * A user name or password holding a NUL byte is denied without a call.
+     * Required. */
+    int (*check_password)(void *user, const char *username, const char *password);
+    /* Optional: MD5 authentication: OK with base64(md5("user:password"))
+     * through smk_result_data(); DENIED: no MD5 for this user (the client is
+     * challenged for Basic); UNAVAILABLE (or OK without data): as above, 503
+     * and logged with the smk_result_error() text. NULL: MD5 is turned away
+     * for everyone. */
+    int (*md5_digest)(void *user, const char *username, smk_result *r);
+} smk_auth_callbacks;
+
+/* A server on the host's own stores and users. config as for
+ * smk_server_new(), except: config->data_dir is not used; config->state_dir
+ * is required (the server's own state: nonces, devices, per-client sync
+ * state of every store); config->password is used only when auth is NULL.
+ * provider is required. On failure *error (optional) receives a message to
+ * smk_free(): SMK_ERR_ARGUMENT when a required pointer or callback is
+ * missing or a table's size is too small. smk_server_grant() and
+ * smk_server_import_gab() do not apply to such a server (SMK_ERR_ARGUMENT):
+ * grants and the directory are the provider's. */
+SMK_C_API int smk_server_new_hosted(const smk_server_config *config, const smk_provider_callbacks *provider,
+                                    const smk_auth_callbacks *auth, smk_server **out, char **error);
+
 #ifdef __cplusplus
 }
 #endif

@@ -39,6 +39,14 @@ public:
     virtual std::optional<std::string> md5_digest(const std::string& user);
 };
 
+/// Thrown by an AuthProvider whose user database cannot answer (down, timed
+/// out): not a wrong password. The login is answered 503 (try again later)
+/// and logged, and the login throttle does not count it.
+class SMK_API AuthUnavailable : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 enum class LogLevel { debug, info, warning, error };
 
 /// Receives the server's log lines. Sessions run in parallel, so log() may be

@@ -199,6 +199,15 @@ Response Session::handle(const Message& in, std::string_view body, Encoding enco
     AuthOutcome auth;
     try {
         auth = ctx_.auth->check(in.header, peer_);
+    } catch (const AuthUnavailable& e) {
+        // The host's user database is down: not a wrong password, so not
+        // counted as one; the client may try again later.
+        ctx_.log(LogLevel::error, "device " + for_log(device_) + " from " + peer_ + ": login not checked: " + e.what() +
+                                      " (503)");
+        Reply failure(reply_header(false), version_, encoding_, client_max_msg_size_);
+        Response response = refuse(in, 503, nullptr, failure);
+        response.retry_after = 30;
+        return response;
     } catch (const std::exception& e) {
         // The device registry failed (a full disk, say): no login without it.
         ctx_.log(LogLevel::error, "device " + for_log(device_) + " from " + peer_ + ": login failed: " + e.what() + " (500)");
