@@ -55,6 +55,15 @@ class SMK_API Logger {
 public:
     virtual ~Logger() = default;
     virtual void log(LogLevel level, std::string_view message) = 0;
+    /// The same line with the session it was written in: the first 8
+    /// characters of the session's token (the "s" parameter of its RespURI,
+    /// as the lines name it; Response::session), or "" for a line of no
+    /// session (a message refused unread, an unknown session's token). The
+    /// server calls this one; by default it passes the line to log().
+    virtual void log_in_session(LogLevel level, std::string_view session, std::string_view message) {
+        (void)session;
+        log(level, message);
+    }
 };
 
 /// How an item changed on both sides since the client's last sync is
@@ -184,6 +193,9 @@ struct Response {
     /// login, no free session); 0 when not set. A host may send it as an
     /// HTTP Retry-After header.
     unsigned retry_after = 0;
+    /// The session that answered, as Logger::log_in_session names it; empty
+    /// when none did (a message refused unread, an undecodable one).
+    std::string session;
 };
 
 /// What Server::check_login found.

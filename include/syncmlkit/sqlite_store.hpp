@@ -73,6 +73,14 @@ public:
     /// database does not exist (no file is made). Safe while sessions run.
     /// Throws DatastoreError.
     std::vector<ClientSyncState> client_states(const std::string& owner, Category category);
+    /// Forgets a client's sync state in `owner`'s database (its anchors, the
+    /// items it holds, an interrupted session's resume point): its next sync
+    /// there is a slow sync that pairs its items with the server's; no item
+    /// is deleted. Waits for a running session's message, as a session
+    /// would. Returns the state forgotten; nullopt when the client had none
+    /// (no file is made). Throws DatastoreError.
+    std::optional<ClientSyncState> forget_client(const std::string& owner, Category category,
+                                                 const std::string& device);
 
     std::shared_ptr<Datastore> open(const std::string& owner, Category category) override;
     std::optional<Access> grant(const std::string& owner, Category category, const std::string& user) override;

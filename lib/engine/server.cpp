@@ -277,8 +277,11 @@ Response Server::process_message(const Request& request) {
         std::lock_guard<std::mutex> lock(session->mutex);
         // An ended session only answers resends; anything else starts anew
         // (a client retrying after a failed authentication, say).
-        if (!session->ended() || session->is_resend(request.body))
-            return session->handle(msg, request.body, *enc, request.peer);
+        if (!session->ended() || session->is_resend(request.body)) {
+            Response response = session->handle(msg, request.body, *enc, request.peer);
+            response.session = session->token().substr(0, 8);
+            return response;
+        }
     }
     if (impl_->open_sessions() >= config.max_sessions) {
         impl_->expire(true);
@@ -291,6 +294,7 @@ Response Server::process_message(const Request& request) {
         std::lock_guard<std::mutex> lock(session->mutex);
         response = session->handle(msg, request.body, *enc, request.peer);
     }
+    response.session = session->token().substr(0, 8);
     if (session->authenticated()) impl_->remember(session);
     return response;
 }

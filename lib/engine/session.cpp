@@ -73,8 +73,27 @@ std::string hex(const std::string& bytes) {
 
 }  // namespace
 
+namespace {
+
+// The session whose message (or end) this thread handles: its log lines
+// name it to Logger::log_in_session.
+thread_local const std::string* t_log_session = nullptr;
+
+class LogSessionScope {
+public:
+    explicit LogSessionScope(const std::string& id) : saved_(t_log_session) { t_log_session = &id; }
+    ~LogSessionScope() { t_log_session = saved_; }
+    LogSessionScope(const LogSessionScope&) = delete;
+    LogSessionScope& operator=(const LogSessionScope&) = delete;
+
+private:
+    const std::string* saved_;
+};
+
+}  // namespace
+
 void ServerContext::log(LogLevel level, const std::string& message) const {
-    if (config.logger) config.logger->log(level, message);
+    if (config.logger) config.logger->log_in_session(level, t_log_session ? *t_log_session : std::string(), message);
 }
 
 Session::Session(const ServerContext& ctx, std::string token)
@@ -83,6 +102,8 @@ Session::Session(const ServerContext& ctx, std::string token)
       token_(std::move(token)) {}
 
 Session::~Session() {
+    std::string log_id = token_.substr(0, 8);
+    LogSessionScope scope(log_id);
     if (started_ && phase_ != Phase::done) {
         ctx_.log(LogLevel::warning, "session " + token_.substr(0, 8) + " of " + device_ +
                                         " dropped unfinished; the last completed anchors stay in force");
@@ -168,6 +189,8 @@ Response Session::refuse_unread(const Message& in, Encoding encoding, const std:
 }
 
 Response Session::handle(const Message& in, std::string_view body, Encoding encoding, const std::string& peer) {
+    std::string log_id = token_.substr(0, 8);
+    LogSessionScope scope(log_id);
     last_activity = std::chrono::steady_clock::now();
     if (is_resend(body)) {
         ctx_.log(LogLevel::info, "session " + token_.substr(0, 8) + ": message " + in.header.msg_id +

@@ -12,6 +12,8 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include "state/pairing_index.hpp"
+#include "state/resume_state.hpp"
 #include "state/sync_state.hpp"
 #include "store/sqlite_datastore.hpp"
 #include "syncmlkit/sqlite_store.hpp"
@@ -389,6 +391,28 @@ std::vector<ClientSyncState> SqliteStoreProvider::client_states(const std::strin
     auto store = std::static_pointer_cast<store::SqliteDatastore>(open(owner, category));
     state::SyncState state(store->database());  // its tables, as a session makes them
     return state.clients();
+}
+
+std::optional<ClientSyncState> SqliteStoreProvider::forget_client(const std::string& owner, Category category,
+                                                                  const std::string& device) {
+    std::vector<ClientSyncState> states = client_states(owner, category);
+    auto found = std::find_if(states.begin(), states.end(), [&](const ClientSyncState& s) { return s.device == device; });
+    if (found == states.end()) return std::nullopt;
+    auto store = std::static_pointer_cast<store::SqliteDatastore>(open(owner, category));
+    state::SyncState state(store->database());
+    state::ResumeState resume(store->database());  // tables made outside the transaction
+    state::PairingIndex pairing(store->database());
+    store->begin();  // waits for a running session's message
+    try {
+        state.forget(device);
+        resume.erase(device);  // an interrupted session is not resumed either
+        pairing.clear_claims(device);
+        store->commit();
+    } catch (...) {
+        store->rollback();
+        throw;
+    }
+    return *found;
 }
 
 std::shared_ptr<Datastore> SqliteStoreProvider::open(const std::string& owner, Category category) {

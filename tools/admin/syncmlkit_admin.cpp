@@ -20,9 +20,6 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "data_dir.hpp"
-#include "state/pairing_index.hpp"
-#include "state/resume_state.hpp"
-#include "state/sync_state.hpp"
 #include "store/sqlite_datastore.hpp"
 #include "syncmlkit/version.hpp"
 
@@ -126,23 +123,8 @@ int reset(DataDir& data, const std::vector<std::string>& args) {
     std::size_t forgotten = 0;
     std::vector<Category> dbs = databases_arg(data, user, args, 2);
     for (Category c : dbs) {
-        std::vector<DeviceState> states = data.device_states(user, c);
-        auto s = std::find_if(states.begin(), states.end(), [&](const DeviceState& d) { return d.device == device; });
-        if (s == states.end()) continue;
-        auto store = data.open(user, c);
-        smk::state::SyncState st(store->database());
-        smk::state::ResumeState resume(store->database());  // tables made outside the transaction
-        smk::state::PairingIndex pairing(store->database());
-        store->begin();  // waits for a running session's message
-        try {
-            st.forget(device);
-            resume.erase(device);  // an interrupted session is not resumed either
-            pairing.clear_claims(device);
-            store->commit();
-        } catch (...) {
-            store->rollback();
-            throw;
-        }
+        std::optional<DeviceState> s = data.stores().forget_client(user, c, device);
+        if (!s) continue;
         ++forgotten;
         std::printf("%s: forgot %s (%s, %s); its next sync is a slow sync, no item was deleted\n",
                     database_name(user, c).c_str(), device.c_str(), s->completed ? "anchors" : "no anchors",
