@@ -8,7 +8,11 @@
 #include <string>
 
 #include <cstddef>
+#include <ctime>
+#include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <vector>
 
 #include "syncmlkit/pim.hpp"
@@ -38,19 +42,26 @@ smk_server_config read_config(const smk_server_config* given) {
     return c;
 }
 
+// A string the host writes into our buffer: `write` returns its length
+// (retried once with a buffer that fits), or a negative number for none.
+template <typename Write>
+std::optional<std::string> written_by(Write write) {
+    std::vector<char> buf(256);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        int n = write(buf.data(), buf.size());
+        if (n < 0) return std::nullopt;
+        if (static_cast<std::size_t>(n) < buf.size()) return std::string(buf.data(), static_cast<std::size_t>(n));
+        buf.resize(static_cast<std::size_t>(n) + 1);
+    }
+    return std::nullopt;
+}
+
 class CallbackAuth : public smk::AuthProvider {
 public:
     CallbackAuth(int (*password)(void*, const char*, char*, size_t), void* user_data)
         : password_(password), user_data_(user_data) {}
     std::optional<std::string> password(const std::string& user) override {
-        std::vector<char> buf(256);
-        for (int attempt = 0; attempt < 2; ++attempt) {
-            int n = password_(user_data_, user.c_str(), buf.data(), buf.size());
-            if (n < 0) return std::nullopt;
-            if (static_cast<std::size_t>(n) < buf.size()) return std::string(buf.data(), static_cast<std::size_t>(n));
-            buf.resize(static_cast<std::size_t>(n) + 1);
-        }
-        return std::nullopt;
+        return written_by([&](char* buf, std::size_t size) { return password_(user_data_, user.c_str(), buf, size); });
     }
 
 private:
@@ -58,18 +69,80 @@ private:
     void* user_data_;
 };
 
+// The host's log: with the session when it takes it (log_session), else
+// the line alone (log).
 class CallbackLogger : public smk::Logger {
 public:
-    CallbackLogger(void (*log)(void*, int, const char*), void* user_data) : log_(log), user_data_(user_data) {}
-    void log(smk::LogLevel level, std::string_view message) override {
+    CallbackLogger(void (*log)(void*, int, const char*), void (*log_session)(void*, int, const char*, const char*),
+                   void* user_data)
+        : log_(log), log_session_(log_session), user_data_(user_data) {}
+    void log(smk::LogLevel level, std::string_view message) override { log_in_session(level, "", message); }
+    void log_in_session(smk::LogLevel level, std::string_view session, std::string_view message) override {
         std::string text(message);
-        log_(user_data_, static_cast<int>(level), text.c_str());
+        if (log_session_)
+            log_session_(user_data_, static_cast<int>(level), std::string(session).c_str(), text.c_str());
+        else
+            log_(user_data_, static_cast<int>(level), text.c_str());
     }
 
 private:
     void (*log_)(void*, int, const char*);
+    void (*log_session_)(void*, int, const char*, const char*);
     void* user_data_;
 };
+
+// What the caller asked for does not exist: SMK_ERR_NOT_FOUND.
+struct NotFound : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Runs `body`, turning every exception into a status and a message.
+template <typename Body>
+int guarded(char** error, Body body) {
+    try {
+        return body();
+    } catch (const std::bad_alloc&) {
+        return SMK_ERR_NOMEM;
+    } catch (const NotFound& e) {
+        set_error(error, e.what());
+        return SMK_ERR_NOT_FOUND;
+    } catch (const std::exception& e) {
+        set_error(error, e.what());
+        return SMK_ERR_INTERNAL;
+    } catch (...) {
+        set_error(error, "unknown failure");
+        return SMK_ERR_INTERNAL;
+    }
+}
+
+// "alias=category" entries, NULL-terminated, as ServerConfig::aliases.
+std::map<std::string, std::string> read_aliases(const char* const* entries) {
+    std::map<std::string, std::string> out;
+    for (; entries && *entries; ++entries) {
+        std::string entry(*entries);
+        std::size_t eq = entry.find('=');
+        std::string category = eq == std::string::npos ? "" : entry.substr(eq + 1);
+        if (eq == 0 || !smk::category_from_name(category))
+            throw std::invalid_argument("smk_server_new: alias \"" + entry +
+                                        "\" is not alias=contacts, calendar, tasks or notes");
+        out[entry.substr(0, eq)] = category;
+    }
+    return out;
+}
+
+// Renders a message for the trace; a line saying why when it cannot. A
+// reply that is no SyncML is a short text of ours, shown as it is.
+std::string trace_text(std::string_view bytes, const std::string& content_type, bool reply) {
+    try {
+        std::optional<smk::wire::Encoding> enc = smk::wire::encoding_from_content_type(content_type);
+        if (!enc && content_type.empty()) enc = smk::wire::sniff_encoding(bytes);
+        if (!enc && reply) return std::string(bytes);
+        if (!enc) return "<!-- not rendered: not a SyncML message (Content-Type \"" + content_type + "\") -->";
+        return smk::wire::render_xml(bytes, *enc);
+    } catch (const std::exception& e) {
+        return std::string("<!-- not rendered: ") + e.what() + " -->";
+    }
+}
 
 std::optional<smk::Category> category_from(const char* name) {
     if (!name) return std::nullopt;
@@ -81,6 +154,9 @@ std::optional<smk::Category> category_from(const char* name) {
 struct smk_server {
     std::shared_ptr<smk::SqliteStoreProvider> stores;
     std::unique_ptr<smk::Server> server;
+    std::string state_dir;
+    void (*trace)(void*, int, const char*, const char*, size_t) = nullptr;
+    void* user_data = nullptr;
 };
 
 extern "C" {
@@ -187,8 +263,12 @@ int smk::capi::new_server(const smk_server_config* given, const Hosted* hosted, 
         else throw std::invalid_argument("smk_server_new_hosted: auth or config->password is required");
         if (hosted) config.datastores = hosted->datastores;
         else config.datastores = handle->stores;
-        if (c.log) config.logger = std::make_shared<CallbackLogger>(c.log, c.user_data);
+        if (c.log || c.log_session)
+            config.logger = std::make_shared<CallbackLogger>(c.log, c.log_session, c.user_data);
         config.state_dir = c.state_dir ? c.state_dir : std::string(c.data_dir) + "/state";
+        handle->state_dir = config.state_dir;
+        handle->trace = c.trace;
+        handle->user_data = c.user_data;
         if (c.max_msg_size) config.max_msg_size = c.max_msg_size;
         if (c.session_timeout_s) config.session_timeout = std::chrono::seconds(c.session_timeout_s);
         if (c.max_request_size) config.max_request_size = c.max_request_size;
@@ -219,6 +299,38 @@ int smk::capi::new_server(const smk_server_config* given, const Hosted* hosted, 
         if (c.mass_delete_min_items) config.mass_delete_guard.min_items = c.mass_delete_min_items < 0 ? 0 : static_cast<std::size_t>(c.mass_delete_min_items);
         if (c.mass_delete_max_percent) config.mass_delete_guard.max_percent = c.mass_delete_max_percent;
         if (c.mass_delete_guard_off) config.mass_delete_guard.enabled = false;
+        if (c.max_xml_depth) config.max_xml_depth = c.max_xml_depth;
+        config.aliases = read_aliases(c.aliases);
+        if (c.server_id && *c.server_id) config.server_id = c.server_id;
+        if (c.login_max_tracked) config.login_throttle.max_tracked = c.login_max_tracked;
+        if (auto profile_for = c.client_profile) {
+            std::shared_ptr<smk::Logger> logger = config.logger;
+            config.client_profile = [=](std::string_view man, std::string_view mod, std::string_view dev_id) {
+                const char* name = profile_for(user_data, std::string(man).c_str(), std::string(mod).c_str(),
+                                               std::string(dev_id).c_str());
+                if (name) {
+                    smk::pim::Profile named = smk::pim::profile_named(name);
+                    if (named.name == name) return named;
+                    if (logger)
+                        logger->log(smk::LogLevel::warning, std::string("client_profile: no profile \"") + name +
+                                                                "\"; the library's choice is used");
+                }
+                return smk::pim::profile_for(man, mod, dev_id);
+            };
+        }
+        if (auto zone_of = c.user_time_zone) {
+            config.user_time_zone = [=](const std::string& user) {
+                return written_by([&](char* buf, std::size_t size) {
+                           return zone_of(user_data, user.c_str(), buf, size);
+                       }).value_or(std::string());
+            };
+        }
+        if (auto allow = c.mass_delete_allow) {
+            config.mass_delete_guard.allow = [=](const std::string& owner, smk::Category category,
+                                                 const std::string& device) {
+                return allow(user_data, owner.c_str(), smk::category_name(category), device.c_str()) != 0;
+            };
+        }
         handle->server = std::make_unique<smk::Server>(std::move(config));
         *out = handle.release();
         return SMK_OK;
@@ -283,6 +395,12 @@ int smk_server_process(smk_server* server, const char* body, size_t body_len, co
         req.url = url ? url : "";
         req.peer = peer ? peer : "";
         smk::Response r = server->server->process(req);
+        if (server->trace) {
+            std::string in = trace_text(req.body, req.content_type, false);
+            server->trace(server->user_data, SMK_TRACE_IN, r.session.c_str(), in.c_str(), in.size());
+            std::string reply = trace_text(r.body, r.content_type, true);
+            server->trace(server->user_data, SMK_TRACE_OUT, r.session.c_str(), reply.c_str(), reply.size());
+        }
         out->body = static_cast<char*>(std::malloc(r.body.size() + 1));
         out->content_type = copy_out(r.content_type);
         if (!out->body || !out->content_type) {
@@ -307,6 +425,244 @@ void smk_response_free(smk_response* response) {
     std::free(response->body);
     std::free(response->content_type);
     *response = smk_response{};
+}
+
+}  // extern "C"
+
+// ---- Administration of the built-in store ----
+
+namespace {
+
+smk::Category category_arg(const char* name) {
+    std::optional<smk::Category> c = category_from(name);
+    if (!c) throw std::invalid_argument(std::string("no database kind \"") + (name ? name : "(null)") +
+                                        "\" (contacts, calendar, tasks, notes)");
+    return *c;
+}
+
+// Checks the handle and the names every admin call takes.
+void require(smk_server* server, std::initializer_list<const char*> names) {
+    if (!server) throw std::invalid_argument("no server handle");
+    if (!server->stores) throw std::invalid_argument("not a server on the built-in store");
+    for (const char* n : names)
+        if (!n || !*n) throw std::invalid_argument("a user, owner or device name is required");
+}
+
+void require_database(smk_server* server, const std::string& owner, smk::Category c) {
+    if (!server->stores->has_database(owner, c))
+        throw NotFound("no database " + owner + "/" + smk::category_name(c));
+}
+
+// A status for the caller's mistakes as for everything else.
+template <typename Body>
+int admin_call(char** error, Body body) {
+    if (error) *error = nullptr;
+    return guarded(error, [&]() -> int {
+        try {
+            body();
+            return SMK_OK;
+        } catch (const std::invalid_argument& e) {
+            set_error(error, e.what());
+            return SMK_ERR_ARGUMENT;
+        }
+    });
+}
+
+// Arrays handed to the caller: malloc'ed, every string too, so that one
+// free function takes them apart whatever language allocated the pointer.
+char* dup_or_throw(const std::string& s) {
+    char* p = copy_out(s);
+    if (!p) throw std::bad_alloc();
+    return p;
+}
+
+template <typename T>
+T* alloc_array(std::size_t n) {
+    if (n == 0) return nullptr;
+    auto* p = static_cast<T*>(std::calloc(n, sizeof(T)));
+    if (!p) throw std::bad_alloc();
+    return p;
+}
+
+// "<category>-20261204T201029Z-01-reason.sqlite" -> name, time, reason.
+void describe_snapshot(const std::string& path, smk::Category c, smk_snapshot& out) {
+    std::string stem = std::filesystem::path(path).stem().string();
+    std::string prefix = std::string(smk::category_name(c)) + "-";
+    std::string name = stem.rfind(prefix, 0) == 0 ? stem.substr(prefix.size()) : stem;
+    out.name = dup_or_throw(name);
+    out.path = dup_or_throw(path);
+    out.taken = -1;
+    std::tm tm{};
+    char z = 0;
+    int seq = 0, used = 0;
+    std::string reason;
+    if (std::sscanf(name.c_str(), "%4d%2d%2dT%2d%2d%2d%c-%d-%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                    &tm.tm_min, &tm.tm_sec, &z, &seq, &used) >= 8 &&
+        z == 'Z' && used > 0) {
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        out.taken = static_cast<long long>(timegm(&tm));
+        reason = name.substr(static_cast<std::size_t>(used));
+    }
+    out.reason = dup_or_throw(reason);
+}
+
+}  // namespace
+
+extern "C" {
+
+int smk_server_devices(smk_server* server, const char* user, smk_device** out, size_t* count, char** error) {
+    if (out) *out = nullptr;
+    if (count) *count = 0;
+    return admin_call(error, [&] {
+        require(server, {user});
+        if (!out || !count) throw std::invalid_argument("smk_server_devices: out and count are required");
+        std::map<std::string, smk::KnownDevice> known;
+        for (smk::KnownDevice& d : smk::known_devices(server->state_dir, user)) known[d.device] = d;
+        std::map<std::string, std::vector<std::pair<smk::Category, smk::ClientSyncState>>> states;
+        for (smk::Category c : {smk::Category::contacts, smk::Category::calendar, smk::Category::tasks,
+                                smk::Category::notes})
+            for (smk::ClientSyncState& s : server->stores->client_states(user, c)) states[s.device].emplace_back(c, s);
+        std::set<std::string> all;
+        for (const auto& d : known) all.insert(d.first);
+        for (const auto& d : states) all.insert(d.first);
+
+        smk_device* list = alloc_array<smk_device>(all.size());
+        std::size_t n = 0;
+        try {
+            for (const std::string& id : all) {
+                smk_device& d = list[n++];
+                d.last_seen = -1;
+                d.device = dup_or_throw(id);
+                auto reg = known.find(id);
+                d.make = dup_or_throw(reg == known.end() ? "" : reg->second.make);
+                d.model = dup_or_throw(reg == known.end() ? "" : reg->second.model);
+                if (reg != known.end()) d.last_seen = reg->second.last_seen;
+                const auto& dbs = states[id];
+                d.databases = alloc_array<smk_device_database>(dbs.size());
+                d.database_count = dbs.size();
+                for (std::size_t i = 0; i < dbs.size(); ++i) {
+                    smk_device_database& db = d.databases[i];
+                    db.category = smk::category_name(dbs[i].first);
+                    db.completed = dbs[i].second.completed ? 1 : 0;
+                    db.last_sync = dbs[i].second.completed && dbs[i].second.when ? *dbs[i].second.when : -1;
+                    db.items = dbs[i].second.items;
+                }
+            }
+        } catch (...) {
+            smk_devices_free(list, n);
+            throw;
+        }
+        *out = list;
+        *count = n;
+    });
+}
+
+void smk_devices_free(smk_device* devices, size_t count) {
+    if (!devices) return;
+    for (std::size_t i = 0; i < count; ++i) {
+        std::free(devices[i].device);
+        std::free(devices[i].make);
+        std::free(devices[i].model);
+        std::free(devices[i].databases);
+    }
+    std::free(devices);
+}
+
+int smk_server_reset_device(smk_server* server, const char* user, const char* device, const char* category,
+                            size_t* reset, char** error) {
+    if (reset) *reset = 0;
+    return admin_call(error, [&] {
+        require(server, {user, device});
+        std::vector<smk::Category> dbs;
+        if (category) {
+            dbs.push_back(category_arg(category));
+            require_database(server, user, dbs.front());
+        } else {
+            dbs = {smk::Category::contacts, smk::Category::calendar, smk::Category::tasks, smk::Category::notes};
+        }
+        std::size_t n = 0;
+        for (smk::Category c : dbs) n += server->stores->forget_client(user, c, device) ? 1 : 0;
+        if (reset) *reset = n;
+        if (n == 0)
+            throw NotFound(std::string("device \"") + device + "\" has no sync state in " +
+                           (category ? std::string(user) + "/" + category : "any database of " + std::string(user)));
+    });
+}
+
+int smk_server_snapshots(smk_server* server, const char* owner, const char* category, smk_snapshot** out,
+                         size_t* count, char** error) {
+    if (out) *out = nullptr;
+    if (count) *count = 0;
+    return admin_call(error, [&] {
+        require(server, {owner});
+        if (!out || !count) throw std::invalid_argument("smk_server_snapshots: out and count are required");
+        smk::Category c = category_arg(category);
+        require_database(server, owner, c);
+        std::vector<std::string> files = server->stores->snapshots(owner, c);
+        smk_snapshot* list = alloc_array<smk_snapshot>(files.size());
+        std::size_t n = 0;
+        try {
+            for (const std::string& f : files) describe_snapshot(f, c, list[n++]);
+        } catch (...) {
+            smk_snapshots_free(list, n);
+            throw;
+        }
+        *out = list;
+        *count = n;
+    });
+}
+
+void smk_snapshots_free(smk_snapshot* snapshots, size_t count) {
+    if (!snapshots) return;
+    for (std::size_t i = 0; i < count; ++i) {
+        std::free(snapshots[i].name);
+        std::free(snapshots[i].path);
+        std::free(snapshots[i].reason);
+    }
+    std::free(snapshots);
+}
+
+int smk_server_snapshot(smk_server* server, const char* owner, const char* category, const char* reason,
+                        char** name, char** error) {
+    if (name) *name = nullptr;
+    return admin_call(error, [&] {
+        require(server, {owner});
+        smk::Category c = category_arg(category);
+        require_database(server, owner, c);
+        std::shared_ptr<smk::Datastore> store = server->stores->open(owner, c);
+        std::optional<std::string> taken = store ? store->snapshot(reason ? reason : "admin") : std::nullopt;
+        if (!taken) throw std::runtime_error("no snapshot taken of " + std::string(owner) + "/" + category);
+        if (name) {
+            smk_snapshot described{};
+            try {
+                describe_snapshot(*taken, c, described);
+            } catch (...) {
+                std::free(described.name);
+                std::free(described.path);
+                throw;
+            }
+            *name = described.name;
+            described.name = nullptr;
+            std::free(described.path);
+            std::free(described.reason);
+        }
+    });
+}
+
+int smk_server_restore(smk_server* server, const char* owner, const char* category, const char* snapshot,
+                       smk_item_counts* counts, char** error) {
+    if (counts) *counts = smk_item_counts{};
+    return admin_call(error, [&] {
+        require(server, {owner, snapshot});
+        smk::Category c = category_arg(category);
+        require_database(server, owner, c);
+        if (!server->stores->find_snapshot(owner, c, snapshot))
+            throw NotFound(std::string("no snapshot \"") + snapshot + "\" of " + owner + "/" + category);
+        smk::ItemCounts n;
+        server->stores->restore(owner, c, snapshot, n);
+        if (counts) *counts = smk_item_counts{n.added, n.changed, n.unchanged, n.removed};
+    });
 }
 
 }  // extern "C"

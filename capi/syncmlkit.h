@@ -2,12 +2,40 @@
  *
  * Conventions: every fallible call returns an int status (SMK_OK or a
  * negative SMK_ERR_*); memory the library allocates for the caller is freed
- * with smk_free(); input buffers are pointer plus length and stay the
- * caller's. */
+ * with smk_free() unless a call names its own free function; input buffers
+ * are pointer plus length and stay the caller's.
+ *
+ * ABI policy. The library's SONAME carries its major version. Within one
+ * major version, a minor version may add: new functions; new fields at the
+ * end of a struct with a leading `size` field (smk_server_config), which a
+ * caller compiled against an older header leaves out and the library then
+ * treats as zero, so every new field's zero means "as before"; new enum
+ * values and status codes (a caller treats an unknown negative status as
+ * an error). It never changes or removes: a function's signature or meaning,
+ * a struct's existing fields or their order, the size of a struct the
+ * library fills or hands out (smk_response, smk_device, smk_snapshot,
+ * smk_item_counts: new data comes through new calls), a status code's or
+ * enum value's meaning, who frees what. SMK_VERSION_* give the version this
+ * header belongs to; smk_version() the one linked at run time.
+ *
+ * Threads. smk_version, smk_render_xml, smk_pim_convert and smk_free touch
+ * no shared state and may be called from any thread. On one server handle,
+ * every call may run on many threads at once (smk_server_process for many
+ * sessions, the grant and administration calls beside them) except
+ * smk_server_free, which must come after every other call on the handle has
+ * returned. The host's callbacks are called on the threads that call
+ * smk_server_process, several at once (each says which). */
 #ifndef SYNCMLKIT_H
 #define SYNCMLKIT_H
 
 #include <stddef.h>
+
+/* The version of this header; smk_version() gives the library's as
+ * "MAJOR.MINOR.PATCH" (SMK_VERSION_STRING when they match). */
+#define SMK_VERSION_MAJOR 0
+#define SMK_VERSION_MINOR 1
+#define SMK_VERSION_PATCH 0
+#define SMK_VERSION_STRING "0.1.0"
 
 #ifdef __cplusplus
 extern "C" {
@@ -24,7 +52,8 @@ enum {
     SMK_ERR_ARGUMENT = -1, /* a required pointer was NULL, or an unknown content type */
     SMK_ERR_DECODE = -2,   /* the message could not be decoded */
     SMK_ERR_NOMEM = -3,
-    SMK_ERR_INTERNAL = -4
+    SMK_ERR_INTERNAL = -4,
+    SMK_ERR_NOT_FOUND = -5 /* no such user, database, device or snapshot */
 };
 
 /* "MAJOR.MINOR.PATCH" of the library. Static storage; do not free. */
@@ -126,7 +155,73 @@ typedef struct smk_server_config {
     int mass_delete_min_items;
     unsigned mass_delete_max_percent;
     int mass_delete_guard_off;
+
+    /* ---- Fields below came after the ones above; a caller whose `size`
+     * ends before one gets its default (each one's zero). ---- */
+
+    /* Element nesting allowed in one message (XML and WBXML); deeper
+     * messages are refused (HTTP 400). 0 means 64. */
+    unsigned max_xml_depth;
+    /* More database names a client may ask for: a NULL-terminated array of
+     * "alias=category" strings, category one of "contacts", "calendar",
+     * "tasks", "notes" (e.g. {"addressbook=contacts", "agenda=calendar",
+     * NULL}). NULL: none. smk_server_new copies them; an entry without "="
+     * or with another category fails it with SMK_ERR_ARGUMENT. */
+    const char *const *aliases;
+    /* The server's DevID in the DevInf it sends; NULL or "" means
+     * "SyncMLKit". Copied. */
+    const char *server_id;
+    /* The conversion profile of a client, chosen once per session from its
+     * DevInf's Man, Mod and DevID (each "" when not given): returns a
+     * profile name as smk_pim_convert takes ("generic", "funambol-outlook",
+     * "syncevolution", "nokia", "sonyericsson"), or NULL for the library's
+     * own choice. The returned string is read at once and never kept (a
+     * string literal is the usual answer); an unknown name is logged as a
+     * warning and the library's choice used. Optional; called from several
+     * threads at once. */
+    const char *(*client_profile)(void *user_data, const char *man, const char *mod, const char *dev_id);
+    /* A user's time zone, an IANA name ("Europe/Berlin"), in which vCalendar
+     * items with floating times from that user's devices are placed. As the
+     * password callback: writes the name (NUL-terminated) into buf, which
+     * holds buf_size bytes, and returns its length; returns -1 or 0 for
+     * none (the times stay floating), or a length >= buf_size when buf is
+     * too small (it is then called again with a larger one). Asked once per
+     * session, with the client's profile. Optional; called from several
+     * threads at once. */
+    int (*user_time_zone)(void *user_data, const char *user, char *buf, size_t buf_size);
+    /* Login throttling: users plus addresses remembered (the oldest are
+     * forgotten beyond it); 0 means 100000. */
+    size_t login_max_tracked;
+    /* The mass-delete guard's way out: asked when a device's deletes in
+     * `owner`'s database (category as in smk_server_grant) would be refused;
+     * non-zero lets them through (the host's "yes, I meant it"). Optional;
+     * called from several threads at once. */
+    int (*mass_delete_allow)(void *user_data, const char *owner, const char *category, const char *device);
+    /* Log lines with the session they belong to: `session` is the first 8
+     * characters of the session's token (the "s" parameter of the RespURI
+     * the server gives the client, as the lines name it; also what the trace
+     * callback gets), or "" for a line of no session. When set, it receives
+     * every line and `log` is not called; NULL: `log` as before. Optional;
+     * called from several threads at once, on the threads that call
+     * smk_server_process. */
+    void (*log_session)(void *user_data, int level, const char *session, const char *message);
+    /* Each message in and out as readable XML (WBXML decoded, a nested
+     * WBXML DevInf rendered in place, as smk_render_xml does): for debugging
+     * a client, never needed to serve one. Called on the thread that called
+     * smk_server_process, after the engine answered, before
+     * smk_server_process returns: first the client's message (direction
+     * SMK_TRACE_IN), then the reply (SMK_TRACE_OUT); session as in
+     * log_session, "" when no session took the message. A message that
+     * cannot be rendered comes as one line "<!-- not rendered: why -->", a
+     * reply that is no SyncML (an HTTP error's short text) as that text.
+     * xml (NUL-terminated, xml_len bytes) is the library's, valid during the
+     * call. Rendering costs about as much as handling the message: leave it
+     * NULL unless tracing. Calls for different sessions come at once from
+     * several threads. */
+    void (*trace)(void *user_data, int direction, const char *session, const char *xml, size_t xml_len);
 } smk_server_config;
+
+enum { SMK_TRACE_IN = 0, SMK_TRACE_OUT = 1 };
 
 enum {
     SMK_CONFLICT_MERGE = 0,
@@ -337,6 +432,95 @@ typedef struct smk_auth_callbacks {
  * grants and the directory are the provider's. */
 SMK_C_API int smk_server_new_hosted(const smk_server_config *config, const smk_provider_callbacks *provider,
                                     const smk_auth_callbacks *auth, smk_server **out, char **error);
+
+/* ---- Administration of the built-in store ------------------------------
+ * For a server made by smk_server_new (SyncMLKit's SQLite store under
+ * data_dir). Each call works while sessions run, from any thread: a write
+ * waits for a running session's message, as a session would. `user` and
+ * `owner` name a user as the password callback knows them; `category` is
+ * "contacts", "calendar", "tasks" or "notes". On failure *error (may be
+ * NULL) receives a message to smk_free(); SMK_ERR_NOT_FOUND when the user,
+ * database, device or snapshot does not exist. The structs the library
+ * hands out here never grow (see the ABI policy). */
+
+/* One device's sync state in one of the user's databases. */
+typedef struct smk_device_database {
+    const char *category;  /* "contacts", ...: static storage, not freed */
+    int completed;         /* a session with the device completed here: the device syncs incrementally */
+    long long last_sync;   /* when that session ended, Unix seconds; -1 when not recorded (or not completed) */
+    size_t items;          /* items the server knows the device holds */
+} smk_device_database;
+
+/* A device that logged in as the user, or that has sync state in one of
+ * the user's databases (a grantee's device, one the device registry forgot). */
+typedef struct smk_device {
+    char *device;          /* its device ID (the SyncHdr's Source LocURI) */
+    char *make, *model;    /* its DevInf's Man and Mod; "" when unknown */
+    long long last_seen;   /* its last login as the user, Unix seconds; -1 when not in the device registry */
+    smk_device_database *databases;  /* the user's databases where it has sync state, in category order */
+    size_t database_count;
+} smk_device;
+
+/* Lists `user`'s devices in device-ID order. On SMK_OK *out receives an
+ * array of *count devices (NULL when 0), all of it, strings included, freed
+ * by one smk_devices_free(*out, *count). A user with no devices is SMK_OK
+ * with *count 0. */
+SMK_C_API int smk_server_devices(smk_server *server, const char *user, smk_device **out, size_t *count,
+                                 char **error);
+/* Frees what smk_server_devices handed out. NULL is allowed. */
+SMK_C_API void smk_devices_free(smk_device *devices, size_t count);
+
+/* Forgets a device's sync state in `user`'s database `category`, or, when
+ * category is NULL, in each of the user's databases: its next sync there is
+ * a slow sync that pairs its items with the server's; no item is deleted,
+ * and the device stays in the device registry. *reset (may be NULL)
+ * receives the number of databases where it had state; SMK_ERR_NOT_FOUND
+ * when none (nothing to reset) or the database does not exist. */
+SMK_C_API int smk_server_reset_device(smk_server *server, const char *user, const char *device,
+                                      const char *category, size_t *reset, char **error);
+
+/* A snapshot of a database: taken before each refresh from a client (a
+ * client's "replace everything on the server") and by smk_server_snapshot;
+ * the newest 5 of each database are kept. */
+typedef struct smk_snapshot {
+    char *name;       /* what smk_server_restore takes: "20261204T201029Z-01-refresh-from-client" */
+    char *path;       /* the file */
+    long long taken;  /* when, Unix seconds (from its name); -1 when its name does not say */
+    char *reason;     /* why, from its name ("refresh-from-client", the reason given to smk_server_snapshot); "" when it does not say */
+} smk_snapshot;
+
+/* Lists the snapshots of `owner`'s database, oldest first. On SMK_OK *out
+ * receives an array of *count snapshots (NULL when 0), freed by one
+ * smk_snapshots_free(*out, *count). */
+SMK_C_API int smk_server_snapshots(smk_server *server, const char *owner, const char *category,
+                                   smk_snapshot **out, size_t *count, char **error);
+/* Frees what smk_server_snapshots handed out. NULL is allowed. */
+SMK_C_API void smk_snapshots_free(smk_snapshot *snapshots, size_t count);
+
+/* Takes a snapshot of `owner`'s database now (online); the oldest beyond
+ * the newest 5 is dropped. reason (NULL: "admin") becomes part of its name
+ * (letters, digits and '-'; anything else is written as '_'). *name (may be
+ * NULL) receives its name, as smk_server_snapshots gives it, to smk_free(). */
+SMK_C_API int smk_server_snapshot(smk_server *server, const char *owner, const char *category, const char *reason,
+                                  char **name, char **error);
+
+/* What a restore did to a database's items. */
+typedef struct smk_item_counts {
+    size_t added;      /* items deleted since the snapshot, brought back */
+    size_t changed;    /* items changed since, written back as they were */
+    size_t unchanged;  /* items as they were */
+    size_t removed;    /* items made since the snapshot, deleted */
+} smk_item_counts;
+
+/* Puts a snapshot's content back into `owner`'s database, online.
+ * `snapshot` is a name smk_server_snapshots gives, its file, or "latest".
+ * Each client's sync state stays: its next sync is a two-way sync that
+ * brings it the snapshot's data (deleted items come back, changed ones
+ * change back, items made since are deleted), with no duplicate. To be able
+ * to undo it, take a snapshot first. *counts (may be NULL) receives what
+ * changed. */
+SMK_C_API int smk_server_restore(smk_server *server, const char *owner, const char *category,
+                                 const char *snapshot, smk_item_counts *counts, char **error);
 
 #ifdef __cplusplus
 }

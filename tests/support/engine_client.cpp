@@ -44,7 +44,10 @@ std::vector<std::string> TestServer::items(const std::string& owner, Category ca
 }
 
 TestClient::TestClient(Server& server, std::string device, Encoding enc)
-    : server_(server), device_(std::move(device)), enc_(enc) {
+    : TestClient([&server](const Request& req) { return server.process(req); }, std::move(device), enc) {}
+
+TestClient::TestClient(Transport transport, std::string device, Encoding enc)
+    : transport_(std::move(transport)), device_(std::move(device)), enc_(enc) {
     new_session();
 }
 
@@ -88,7 +91,7 @@ Message TestClient::send(const Message& msg) {
     req.content_type = content_type(enc_);
     req.url = target_url_;
     req.peer = peer;
-    last_response = server_.process(req);
+    last_response = transport_(req);
     if (last_response.http_status != 200) throw std::runtime_error("HTTP " + std::to_string(last_response.http_status) + ": " + last_response.body);
     Message reply = decode(last_response.body, enc_);
     if (!reply.header.resp_uri.empty()) target_url_ = reply.header.resp_uri;

@@ -63,6 +63,9 @@ struct TestServer {
 class TestClient {
 public:
     TestClient(Server& server, std::string device, wire::Encoding enc = wire::Encoding::xml);
+    /// A client of a server reached some other way (the C ABI, say).
+    using Transport = std::function<Response(const Request&)>;
+    TestClient(Transport transport, std::string device, wire::Encoding enc = wire::Encoding::xml);
 
     std::string url = "http://sync.example.com:7887/sync";
     std::string user = "alice", password = "secret";
@@ -89,7 +92,7 @@ public:
     std::vector<wire::Command> statuses_for(const wire::Message& reply, int code = 200);
 
 private:
-    Server& server_;
+    Transport transport_;
     std::string device_;
     wire::Encoding enc_;
     std::string session_id_;
