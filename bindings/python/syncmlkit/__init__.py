@@ -643,7 +643,8 @@ class Server:
     `logger` (or `log`), if given, is called with (level, message) from
     the engine's threads. Limits are keywords named as in the C++
     ServerConfig: max_msg_size, max_obj_size, session_timeout (seconds),
-    ... (README.md lists them). process() may be called from several
+    ... (README.md lists them); conflict_policy is a name or a callable
+    (owner, category) -> name. process() may be called from several
     threads at once.
     """
 
@@ -655,6 +656,7 @@ class Server:
         config = _ServerConfig()
         config.size = ctypes.sizeof(_ServerConfig)
         limits.update(max_msg_size=max_msg_size, session_timeout=session_timeout)
+        choose = limits.pop("conflict_policy") if callable(limits.get("conflict_policy")) else None
         for name, value in limits.items():
             if name not in _LIMITS:
                 raise TypeError("Server() got an unexpected keyword argument %r" % name)
@@ -670,9 +672,20 @@ class Server:
             except BaseException:  # noqa: B902 - a failing logger loses its line, nothing more
                 pass
 
+        def policy_for(_user_data, owner, category):
+            try:
+                return _CONFLICT_POLICIES[choose(_text(owner), _text(category))]
+            except BaseException as e:  # noqa: B902 - the default policy then
+                if logger:
+                    log_line(None, LOG_ERROR, _describe("conflict_policy(%r, %r)" % (
+                        _text(owner), _text(category)), e).encode("utf-8", "replace"))
+                return _CONFLICT_POLICIES["merge"]
+
         # The callbacks must live as long as the server.
         self._log = _LOG_CB(log_line) if logger else _LOG_CB()
         config.log = self._log
+        self._policy_for = _CONFLICT_CB(policy_for) if choose else _CONFLICT_CB()
+        config.conflict_policy_for = self._policy_for
         handle = ctypes.c_void_p()
         error = ctypes.c_void_p()
         if datastores is not None:

@@ -236,6 +236,28 @@ class DictStoreSync(HostedTestCase):
             r = ScriptedClient(server, "bob", "nope", "dev-x" + auth, auth=auth).sync("contacts", 201)
             self.assertNotIn(212, r.statuses("SyncHdr"), auth)
 
+    def test_conflict_policy_per_database(self):
+        asked = []
+
+        def policy(owner, category):
+            asked.append((owner, category))
+            return "server-wins" if owner == "alice" else "client-wins"
+
+        provider = DictProvider()
+        server = self.server(provider, PASSWORDS, conflict_policy=policy)
+        for user in ("alice", "bob"):
+            a = ScriptedClient(server, user, PASSWORDS[user], "dev-a-" + user)
+            b = ScriptedClient(server, user, PASSWORDS[user], "dev-b-" + user)
+            self.assertEqual(a.sync("contacts", 201, adds={"x": vcard(1)}).failures(), [])
+            guid = [op[1] for op in b.sync("contacts", 201).server_ops][0]
+            # Both change the one contact; a's change reaches the server first.
+            self.assertEqual(a.sync("contacts", 200, replaces={"x": vcard(2)}).failures(), [])
+            b.sync("contacts", 200, replaces={"c" + guid: vcard(3)})
+            data = provider.stores[(user, "contacts")].items[guid][0]
+            self.assertIn(b"Person002" if user == "alice" else b"Person003", data, user)
+        self.assertIn(("alice", "contacts"), asked)
+        self.assertIn(("bob", "contacts"), asked)
+
     def test_bad_arguments(self):
         with self.assertRaises(TypeError):
             syncmlkit.Server(state_dir=self.dir, datastores=object(), auth=PASSWORDS)
