@@ -665,4 +665,35 @@ int smk_server_restore(smk_server* server, const char* owner, const char* catego
     });
 }
 
+int smk_server_check_login(smk_server* server, const char* user, const char* password, const char* peer, int* ok,
+                           unsigned* retry_after, char** error) {
+    if (ok) *ok = 0;
+    if (retry_after) *retry_after = 0;
+    if (error) *error = nullptr;
+    if (!server || !user || !password || !ok) {
+        set_error(error, "smk_server_check_login: server, user, password and ok are required");
+        return SMK_ERR_ARGUMENT;
+    }
+    return guarded(error, [&] {
+        smk::LoginCheck check = server->server->check_login(user, password, peer ? peer : "");
+        *ok = check.ok ? 1 : 0;
+        if (retry_after) *retry_after = check.retry_after;
+        return SMK_OK;
+    });
+}
+
+size_t smk_server_session_count(const smk_server* server) {
+    return server ? server->server->session_count() : 0;
+}
+
+void smk_server_expire_idle_sessions(smk_server* server) {
+    if (!server) return;
+    try {
+        server->server->expire_idle_sessions();
+    } catch (...) {
+        // A session that ends writes its resume point; a failure there is
+        // logged by the session and leaves nothing to report here.
+    }
+}
+
 }  // extern "C"

@@ -522,6 +522,27 @@ typedef struct smk_item_counts {
 SMK_C_API int smk_server_restore(smk_server *server, const char *owner, const char *category,
                                  const char *snapshot, smk_item_counts *counts, char **error);
 
+/* ---- Sessions and logins, for the host's own pages ----------------------
+ * For any server (smk_server_new or smk_server_new_hosted); thread-safe. */
+
+/* Checks a user's password for the host's own pages (a status page behind
+ * HTTP Basic, say) through the SyncML logins' throttle: failures here and
+ * in SyncML count together, per user and per peer address (as
+ * smk_server_process's peer; may be NULL), and while either is held back
+ * the password is not checked. No device is remembered. On SMK_OK *ok is
+ * non-zero for the right password, and *retry_after (may be NULL) is the
+ * seconds the caller should wait when the check was not made (0 else).
+ * SMK_ERR_INTERNAL with *error when the password check failed. */
+SMK_C_API int smk_server_check_login(smk_server *server, const char *user, const char *password, const char *peer,
+                                     int *ok, unsigned *retry_after, char **error);
+
+/* Sessions open now (0 for NULL). */
+SMK_C_API size_t smk_server_session_count(const smk_server *server);
+
+/* Drops the sessions idle longer than session_timeout_s at once
+ * (smk_server_process does so too, at most once a second). */
+SMK_C_API void smk_server_expire_idle_sessions(smk_server *server);
+
 #ifdef __cplusplus
 }
 #endif

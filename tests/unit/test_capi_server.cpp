@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine_client.hpp"
@@ -751,4 +753,35 @@ TEST_CASE("C ABI admin: snapshots are listed after a refresh from a client, take
     CHECK(smk_server_snapshot(s.server, "alice", "notes", nullptr, nullptr, nullptr) == SMK_ERR_NOT_FOUND);
     CHECK(smk_server_snapshot(s.server, "alice", "journal", nullptr, nullptr, nullptr) == SMK_ERR_ARGUMENT);
     CHECK(smk_server_restore(nullptr, "alice", "contacts", "latest", nullptr, nullptr) == SMK_ERR_ARGUMENT);
+}
+
+TEST_CASE("C ABI: the host's own login check counts with SyncML logins; sessions are counted and expired") {
+    CServer s([](smk_server_config& c) {
+        c.login_free_failures = 2;
+        c.session_timeout_s = 1;
+    });
+    int ok = -1;
+    unsigned wait = 99;
+    REQUIRE(smk_server_check_login(s.server, "alice", "secret", "10.0.0.7", &ok, &wait, nullptr) == SMK_OK);
+    CHECK(ok == 1);
+    CHECK(wait == 0);
+    REQUIRE(smk_server_check_login(s.server, "alice", "guess", "10.0.0.7", &ok, &wait, nullptr) == SMK_OK);
+    CHECK(ok == 0);
+    CHECK(wait == 0);
+    // A second failure, in SyncML from the same address: both count.
+    CHECK(login(s, "alice", "guess2", "10.0.0.7") == "401");
+    REQUIRE(smk_server_check_login(s.server, "alice", "secret", "10.0.0.7", &ok, &wait, nullptr) == SMK_OK);
+    CHECK(ok == 0);  // held back: not even checked
+    CHECK(wait >= 1);
+    CHECK(smk_server_check_login(s.server, "alice", nullptr, "10.0.0.7", &ok, nullptr, nullptr) == SMK_ERR_ARGUMENT);
+
+    // Sessions: one open after a login, none once it is idle past the timeout.
+    CHECK(smk_server_session_count(s.server) == 0);
+    CHECK(login(s, "bob", "hunter2", "10.0.0.8") == "212");
+    CHECK(smk_server_session_count(s.server) == 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+    smk_server_expire_idle_sessions(s.server);
+    CHECK(smk_server_session_count(s.server) == 0);
+    CHECK(smk_server_session_count(nullptr) == 0);
+    smk_server_expire_idle_sessions(nullptr);
 }
