@@ -48,6 +48,13 @@ class DecodeError(SyncMLError):
 _PASSWORD_CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t)
 _LOG_CB = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p)
 _CONFLICT_CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p)
+# client_profile returns a const char * the library reads at once: declared
+# as a void * here, since ctypes cannot hand a string back from a callback
+# (its bytes would be freed on return); the server keeps each name's buffer.
+_PROFILE_CB = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p)
+_ALLOW_CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p)
+_LOG_SESSION_CB = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p)
+_TRACE_CB = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t)
 
 
 class _ServerConfig(ctypes.Structure):
@@ -63,7 +70,11 @@ class _ServerConfig(ctypes.Structure):
                 ("login_first_delay_s", ctypes.c_uint), ("login_max_delay_s", ctypes.c_uint),
                 ("conflict_policy", ctypes.c_int), ("conflict_policy_for", _CONFLICT_CB),
                 ("mass_delete_min_items", ctypes.c_int), ("mass_delete_max_percent", ctypes.c_uint),
-                ("mass_delete_guard_off", ctypes.c_int)]
+                ("mass_delete_guard_off", ctypes.c_int), ("max_xml_depth", ctypes.c_uint),
+                ("aliases", ctypes.POINTER(ctypes.c_char_p)), ("server_id", ctypes.c_char_p),
+                ("client_profile", _PROFILE_CB), ("user_time_zone", _PASSWORD_CB),
+                ("login_max_tracked", ctypes.c_size_t), ("mass_delete_allow", _ALLOW_CB),
+                ("log_session", _LOG_SESSION_CB), ("trace", _TRACE_CB)]
 
 
 # Server keyword -> (config field, conversion). Seconds are whole seconds.
@@ -84,7 +95,12 @@ _LIMITS = {
     "mass_delete_min_items": ("mass_delete_min_items", int),
     "mass_delete_max_percent": ("mass_delete_max_percent", int),
     "mass_delete_guard_off": ("mass_delete_guard_off", lambda on: 1 if on else 0),
+    "max_xml_depth": ("max_xml_depth", int),
+    "login_max_tracked": ("login_max_tracked", int),
+    "server_id": ("server_id", lambda name: name.encode("utf-8") if name else None),
 }
+# Server keywords that take a Python callable (handled in Server.__init__).
+_HOOKS = ("client_profile", "user_time_zone", "mass_delete_allow", "trace", "aliases")
 
 
 class _Response(ctypes.Structure):
@@ -644,12 +660,13 @@ class Server:
     the engine's threads. Limits are keywords named as in the C++
     ServerConfig: max_msg_size, max_obj_size, session_timeout (seconds),
     ... (README.md lists them); conflict_policy is a name or a callable
-    (owner, category) -> name. process() may be called from several
-    threads at once.
+    (owner, category) -> name; aliases, server_id, client_profile,
+    user_time_zone, mass_delete_allow, session_logger and trace as in
+    README.md. process() may be called from several threads at once.
     """
 
     def __init__(self, data_dir=None, passwords=None, state_dir=None, max_msg_size=0, session_timeout=0,
-                 log=None, *, datastores=None, auth=None, logger=None, **limits):
+                 log=None, *, datastores=None, auth=None, logger=None, session_logger=None, **limits):
         logger = logger or log
         self._handle = None
         self._hosted = None
@@ -657,6 +674,11 @@ class Server:
         config.size = ctypes.sizeof(_ServerConfig)
         limits.update(max_msg_size=max_msg_size, session_timeout=session_timeout)
         choose = limits.pop("conflict_policy") if callable(limits.get("conflict_policy")) else None
+        hooks = {name: limits.pop(name) for name in _HOOKS if name in limits}
+        if session_logger is not None:
+            # Every line then comes with its session; lines of the binding's
+            # own (a failing auth or grant) with session "".
+            logger = lambda level, text: session_logger(level, "", text)  # noqa: E731
         for name, value in limits.items():
             if name not in _LIMITS:
                 raise TypeError("Server() got an unexpected keyword argument %r" % name)
@@ -686,6 +708,7 @@ class Server:
         config.log = self._log
         self._policy_for = _CONFLICT_CB(policy_for) if choose else _CONFLICT_CB()
         config.conflict_policy_for = self._policy_for
+        self._hooks = self._set_hooks(config, hooks, session_logger, log_line if logger else None)
         handle = ctypes.c_void_p()
         error = ctypes.c_void_p()
         if datastores is not None:
@@ -727,6 +750,84 @@ class Server:
         if status != _OK:
             raise SyncMLError(_take_string(_lib, error.value) or "cannot create the server", status)
         self._handle = handle
+
+    @staticmethod
+    def _set_hooks(config, hooks, session_logger, log_line):
+        """Sets the config's optional callbacks and aliases from Python
+        values; returns what must live as long as the server."""
+        keep = {}
+
+        def report(where, e):
+            if log_line is not None:
+                log_line(None, LOG_ERROR, _describe(where, e).encode("utf-8", "replace"))
+
+        aliases = hooks.get("aliases")
+        if aliases:
+            entries = [("%s=%s" % (alias, category)).encode("utf-8") for alias, category in aliases.items()]
+            keep["aliases"] = (ctypes.c_char_p * (len(entries) + 1))(*entries, None)
+            config.aliases = keep["aliases"]
+
+        profile = hooks.get("client_profile")
+        if profile is not None:
+            names = keep["profile names"] = {}
+
+            def client_profile(_user_data, man, mod, dev_id):
+                try:
+                    name = profile(_text(man), _text(mod), _text(dev_id))
+                    if name is None:
+                        return None
+                    if name not in names:
+                        names[name] = ctypes.create_string_buffer(_bytes(name, "client_profile()"))
+                    return ctypes.addressof(names[name])
+                except BaseException as e:  # noqa: B902 - the library's own choice then
+                    report("client_profile(%r, %r, %r)" % (_text(man), _text(mod), _text(dev_id)), e)
+                    return None
+            config.client_profile = keep["client_profile"] = _PROFILE_CB(client_profile)
+
+        zone = hooks.get("user_time_zone")
+        if zone is not None:
+            def user_time_zone(_user_data, user, buf, size):
+                try:
+                    name = zone(_text(user))
+                    if not name:
+                        return -1
+                    raw = _bytes(name, "user_time_zone()")
+                    if len(raw) < size:
+                        ctypes.memmove(buf, raw + b"\0", len(raw) + 1)
+                    return len(raw)
+                except BaseException as e:  # noqa: B902 - floating times stay floating
+                    report("user_time_zone(%r)" % _text(user), e)
+                    return -1
+            config.user_time_zone = keep["user_time_zone"] = _PASSWORD_CB(user_time_zone)
+
+        allow = hooks.get("mass_delete_allow")
+        if allow is not None:
+            def mass_delete_allow(_user_data, owner, category, device):
+                try:
+                    return 1 if allow(_text(owner), _text(category), _text(device)) else 0
+                except BaseException as e:  # noqa: B902 - the guard holds
+                    report("mass_delete_allow(%r, %r, %r)" % (_text(owner), _text(category), _text(device)), e)
+                    return 0
+            config.mass_delete_allow = keep["mass_delete_allow"] = _ALLOW_CB(mass_delete_allow)
+
+        if session_logger is not None:
+            def log_session(_user_data, level, session, message):
+                try:
+                    session_logger(level, _text(session) or "", message.decode("utf-8", "replace"))
+                except BaseException:  # noqa: B902
+                    pass
+            config.log_session = keep["log_session"] = _LOG_SESSION_CB(log_session)
+
+        trace = hooks.get("trace")
+        if trace is not None:
+            def trace_message(_user_data, direction, session, xml, size):
+                try:
+                    trace("in" if direction == 0 else "out", _text(session) or "",
+                          ctypes.string_at(xml, size).decode("utf-8", "replace") if size else "")
+                except BaseException:  # noqa: B902
+                    pass
+            config.trace = keep["trace"] = _TRACE_CB(trace_message)
+        return keep
 
     def close(self):
         """Frees the server; the callbacks stay alive until it is gone."""

@@ -55,8 +55,10 @@ class SessionResult:
 
 
 class ScriptedClient:
-    def __init__(self, server, user, password, device, url="http://127.0.0.1:7887/sync", auth="basic"):
+    def __init__(self, server, user, password, device, url="http://127.0.0.1:7887/sync", auth="basic",
+                 devinf=None):
         self.server, self.user, self.password, self.device = server, user, password, device
+        self.devinf = devinf  # (Man, Mod): a DevInf Put in package 1
         self.base_url = url
         self.auth = auth
         self.nonce = b""
@@ -106,6 +108,16 @@ class ScriptedClient:
         walk(list(reply.find("SyncBody")))
         return "".join(out)
 
+    def _devinf_put(self, db):
+        man, mod = self.devinf
+        return ('<Put><CmdID>%d</CmdID><Meta><Type xmlns="syncml:metinf">application/vnd.syncml-devinf+xml</Type>'
+                '</Meta><Item><Source><LocURI>./devinf12</LocURI></Source><Data><DevInf xmlns="syncml:devinf">'
+                '<VerDTD>1.2</VerDTD><Man>%s</Man><Mod>%s</Mod><DevID>%s</DevID><DevTyp>phone</DevTyp>'
+                '<DataStore><SourceRef>./%s</SourceRef><Rx-Pref><CTType>text/vcard</CTType><VerCT>3.0</VerCT>'
+                '</Rx-Pref><Tx-Pref><CTType>text/vcard</CTType><VerCT>3.0</VerCT></Tx-Pref><SyncCap>'
+                '<SyncType>1</SyncType><SyncType>2</SyncType></SyncCap></DataStore></DevInf></Data></Item></Put>'
+                % (self._cmd_id(), escape(man), escape(mod), escape(self.device), escape(db)))
+
     def _cmd_id(self):
         self.cmd_id += 1
         return self.cmd_id
@@ -154,6 +166,8 @@ class ScriptedClient:
                  '<Source><LocURI>./%s</LocURI></Source><Meta><Anchor xmlns="syncml:metinf"><Last>%s</Last>'
                  '<Next>%d</Next></Anchor></Meta></Item></Alert>'
                  % (self._cmd_id(), code, escape(db), escape(db), previous, next_anchor))
+        if self.devinf:
+            alert = self._devinf_put(db) + alert
         reply = self.send(self._message(alert), result)
         if self.auth == "md5" and result.statuses("SyncHdr") == [401] and self.nonce:
             # The first MD5 credential had no nonce: the server sent one

@@ -4,6 +4,7 @@ every callback failing in turn; several Python threads in process() at once.
 """
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -23,6 +24,8 @@ from host import DictDatastore, DictProvider, Users  # noqa: E402
 from syncml_client import ScriptedClient, vcard  # noqa: E402
 
 PASSWORDS = {"alice": "secret", "bob": "hunter2"}
+FIXTURES = os.environ.get("SYNCMLKIT_FIXTURES", os.path.join(HERE, "../../../tests/fixtures"))
+FUNAMBOL_FIRST = "captures/funambol/first-messages/contacts-vcard21-basic-twoway/msg01.xml"
 
 
 class Injected(Exception):
@@ -257,6 +260,84 @@ class DictStoreSync(HostedTestCase):
             self.assertIn(b"Person002" if user == "alice" else b"Person003", data, user)
         self.assertIn(("alice", "contacts"), asked)
         self.assertIn(("bob", "contacts"), asked)
+        # A name alone applies to every database.
+        for name, wins in (("client-wins", b"Person003"), ("server-wins", b"Person002")):
+            provider = DictProvider()
+            server = self.server(provider, PASSWORDS, conflict_policy=name)
+            a = ScriptedClient(server, "alice", "secret", "dev-a")
+            b = ScriptedClient(server, "alice", "secret", "dev-b")
+            a.sync("contacts", 201, adds={"x": vcard(1)})
+            guid = [op[1] for op in b.sync("contacts", 201).server_ops][0]
+            a.sync("contacts", 200, replaces={"x": vcard(2)})
+            b.sync("contacts", 200, replaces={"c" + guid: vcard(3)})
+            self.assertIn(wins, provider.stores[("alice", "contacts")].items[guid][0], name)
+
+    def test_config_hooks(self):
+        calls = {"profile": [], "zone": [], "trace": [], "session_lines": []}
+        provider = DictProvider()
+        server = self.server(
+            provider, PASSWORDS, aliases={"addressbook": "contacts"}, server_id="Mail-42",
+            max_xml_depth=40, login_max_tracked=10,
+            client_profile=lambda man, mod, dev: calls["profile"].append((man, mod, dev)) or "generic",
+            user_time_zone=lambda user: calls["zone"].append(user) or "Europe/Berlin",
+            trace=lambda direction, session, xml: calls["trace"].append((direction, session, xml)),
+            session_logger=lambda level, session, text: calls["session_lines"].append((level, session, text)))
+        # The Funambol plug-in's first message asks for the server's DevInf.
+        with open(os.path.join(FIXTURES, FUNAMBOL_FIRST), "rb") as f:
+            reply = server.process(f.read(), "application/vnd.syncml+xml", "/sync", "127.0.0.1")
+        self.assertEqual(reply.http_status, 200)
+        self.assertIn(b"<DevID>Mail-42</DevID>", reply.body)
+        session = re.search(rb"\?s=([0-9a-f]{8})", reply.body).group(1).decode()
+        self.assertEqual([(d, sess) for d, sess, _ in calls["trace"]], [("in", session), ("out", session)])
+        self.assertIn("<SyncML", calls["trace"][0][2])
+        self.assertIn("Mail-42", calls["trace"][1][2])
+        self.assertTrue(any(sess == session and "alice" in text for _, sess, text in calls["session_lines"]),
+                        calls["session_lines"])
+        # A client with a DevInf syncs "addressbook", the alias: the profile
+        # and time zone are asked for once, when its Sync comes.
+        c = ScriptedClient(server, "bob", "hunter2", "phone-1", devinf=("ACME", "Phone 1"))
+        r = c.sync("addressbook", 201, adds={"p1": vcard(1), "p2": vcard(2)})
+        self.assertEqual(r.failures(), [])
+        self.assertEqual(r.statuses("Add"), [201, 201])
+        self.assertEqual(len(provider.stores[("bob", "contacts")].items), 2)
+        self.assertEqual(calls["profile"], [("ACME", "Phone 1", "phone-1")])
+        self.assertEqual(calls["zone"], ["bob"])
+
+    def test_config_hooks_raising(self):
+        def boom(*args):
+            raise Injected("injected failure in a hook")
+
+        provider = DictProvider()
+        server = self.server(provider, PASSWORDS, client_profile=boom, user_time_zone=boom, trace=boom,
+                             conflict_policy=boom)
+        c = ScriptedClient(server, "bob", "hunter2", "phone-1", devinf=("ACME", "Phone 1"))
+        r = c.sync("contacts", 201, adds={"p1": vcard(1), "p2": vcard(2)})
+        self.assertEqual(r.failures(), [])
+        self.assertEqual(len(provider.stores[("bob", "contacts")].items), 2)
+        for hook in ("client_profile('ACME', 'Phone 1', 'phone-1')", "user_time_zone('bob')"):
+            self.assertTrue(self.logged(hook + " raised Injected: injected failure in a hook"),
+                            "\n".join(l for _, l in self.lines))
+
+    def test_mass_delete_allow(self):
+        asked = []
+        provider = DictProvider()
+        server = self.server(provider, PASSWORDS,
+                             mass_delete_allow=lambda owner, category, device: asked.append(
+                                 (owner, category, device)) or device == "dev-yes")
+        # 25 of 30 deleted: over the guard's 50% of more than 20 items.
+        for user, device in (("bob", "dev-no"), ("alice", "dev-yes")):
+            c = ScriptedClient(server, user, PASSWORDS[user], device)
+            adds = {"%s-%d" % (device, n): vcard(n) for n in range(30)}
+            self.assertEqual(c.sync("contacts", 201, adds=adds).failures(), [])
+            r = c.sync("contacts", 200, deletes=sorted(adds)[:25])
+            after = len(provider.stores[(user, "contacts")].items)
+            if device == "dev-no":
+                self.assertEqual(after, 30, "the guard refused the deletes")
+                self.assertEqual(len(r.failures()), 25)
+            else:
+                self.assertEqual(after, 5)
+                self.assertEqual(r.statuses("Delete"), [200] * 25)
+        self.assertEqual(asked, [("bob", "contacts", "dev-no"), ("alice", "contacts", "dev-yes")])
 
     def test_bad_arguments(self):
         with self.assertRaises(TypeError):
