@@ -163,6 +163,18 @@ extern "C" {
 
 const char* smk_version(void) { return smk::version(); }
 
+const char* smk_errstr(int status) {
+    switch (status) {
+        case SMK_OK: return "ok";
+        case SMK_ERR_ARGUMENT: return "invalid argument";
+        case SMK_ERR_DECODE: return "message could not be decoded";
+        case SMK_ERR_NOMEM: return "out of memory";
+        case SMK_ERR_INTERNAL: return "internal error";
+        case SMK_ERR_NOT_FOUND: return "not found";
+    }
+    return "unknown status";
+}
+
 int smk_pim_convert(const char* data, size_t len, const char* from, const char* to, const char* profile, char** out,
                     size_t* out_len, char** warnings) {
     if (warnings) *warnings = nullptr;

@@ -56,6 +56,10 @@ enum {
     SMK_ERR_NOT_FOUND = -5 /* no such user, database, device or snapshot */
 };
 
+/* A status in words ("ok", "invalid argument", ...; "unknown status" for a
+ * code this library does not know). Static storage; do not free. */
+SMK_C_API const char *smk_errstr(int status);
+
 /* "MAJOR.MINOR.PATCH" of the library. Static storage; do not free. */
 SMK_C_API const char *smk_version(void);
 

@@ -551,6 +551,17 @@ TEST_CASE("C ABI: an older, smaller config leaves the newer fields unread") {
     CHECK(has(event, "DTSTART:20260130T090000\r\n"));
 }
 
+TEST_CASE("C ABI: smk_errstr names every status") {
+    CHECK(std::string(smk_errstr(SMK_OK)) == "ok");
+    CHECK(std::string(smk_errstr(SMK_ERR_NOT_FOUND)) == "not found");
+    std::set<std::string> names;
+    for (int code = SMK_OK; code >= SMK_ERR_NOT_FOUND; --code) names.insert(smk_errstr(code));
+    CHECK(names.size() == 6);  // each its own
+    CHECK(names.count("unknown status") == 0);
+    CHECK(std::string(smk_errstr(-1000)) == "unknown status");
+    CHECK(std::string(smk_errstr(1)) == "unknown status");
+}
+
 TEST_CASE("C ABI: the version macros match smk_version") {
     CHECK(std::string(SMK_VERSION_STRING) == smk_version());
     CHECK(std::string(SMK_VERSION_STRING) == SMK_TEST_VERSION);
