@@ -10,7 +10,8 @@
  * through this file.
  *
  *   syncmlkit-embed-example --port N --user NAME:PASSWORD [--user ...]
- *       [--bind ADDR] [--state DIR] [--dump-dir DIR] [--no-md5] [--verbose]
+ *       [--bind ADDR] [--grant OWNER/CATEGORY:USER[:ro] ...] [--directory NAME]
+ *       [--state DIR] [--dump-dir DIR] [--no-md5] [--verbose]
  *
  * The items live as long as the process. The server's own state (nonces,
  * devices, what each client holds) goes to --state, by default a new
@@ -371,14 +372,37 @@ static int provider_open(void *user, const char *owner, const char *category, vo
     return SMK_STORE_NOT_FOUND;
 }
 
-/* Nobody syncs another user's database here; a host with shared address
- * books answers SMK_GRANT_READ_ONLY or SMK_GRANT_READ_WRITE. */
+/* Shared databases (--grant OWNER/CATEGORY:USER[:ro]): USER may sync
+ * OWNER's database as "OWNER/CATEGORY". A mail server answers from its own
+ * sharing settings (shared address books, delegated calendars). */
+struct grant {
+    const char *owner, *category, *user;
+    int access;
+};
+static struct grant *grants;
+static size_t grant_count;
+
 static int provider_grant(void *user, const char *owner, const char *category, const char *username) {
     (void)user;
-    (void)owner;
-    (void)category;
-    (void)username;
+    for (size_t i = 0; i < grant_count; ++i)
+        if (strcmp(grants[i].owner, owner) == 0 && strcmp(grants[i].category, category) == 0 &&
+            strcmp(grants[i].user, username) == 0)
+            return grants[i].access;
     return SMK_GRANT_NONE;
+}
+
+/* The Global Address Book (--directory NAME): NAME's contacts, served
+ * read-only to every user as "Global Address Book/contacts". A mail server
+ * hands out its directory (LDAP, its GAL) as a store of vCards. */
+static const char *directory_owner;
+
+static int provider_open_directory(void *user, void **store, smk_result *r) {
+    (void)user;
+    (void)r;
+    struct user *u = directory_owner ? find_user(directory_owner) : NULL;
+    if (!u) return SMK_STORE_NOT_FOUND;
+    *store = &u->stores[CONTACTS];
+    return SMK_STORE_OK;
 }
 
 static const smk_provider_callbacks provider_table = {
@@ -387,7 +411,7 @@ static const smk_provider_callbacks provider_table = {
     &datastore_table,
     provider_open,
     provider_grant,
-    NULL, /* open_global_address_book: no directory */
+    provider_open_directory,
 };
 
 /* ---- The auth table: the host's own user database ------------------------- */
@@ -674,7 +698,8 @@ static int listen_on(const char *bind_addr, const char *port) {
 static int usage(const char *argv0) {
     fprintf(stderr,
             "usage: %s --port N --user NAME:PASSWORD [--user ...] [--bind ADDR (127.0.0.1)]\n"
-            "       [--state DIR (a new temporary one)] [--dump-dir DIR] [--no-md5] [--verbose]\n",
+            "       [--grant OWNER/CATEGORY:USER[:ro] ...] [--directory NAME] [--state DIR (a new temporary one)]\n"
+            "       [--dump-dir DIR] [--no-md5] [--verbose]\n",
             argv0);
     return 2;
 }
@@ -683,7 +708,8 @@ int main(int argc, char **argv) {
     const char *port = NULL, *bind_addr = "127.0.0.1", *state_dir = NULL, *dump_dir = NULL;
     int no_md5 = 0;
     users = calloc((size_t)argc, sizeof *users);
-    if (!users) return 1;
+    grants = calloc((size_t)argc, sizeof *grants);
+    if (!users || !grants) return 1;
     for (int i = 1; i < argc; ++i) {
         const char *opt = argv[i], *arg = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(opt, "--no-md5") == 0) {
@@ -704,6 +730,27 @@ int main(int argc, char **argv) {
             state_dir = arg;
         } else if (strcmp(opt, "--dump-dir") == 0) {
             dump_dir = arg;
+        } else if (strcmp(opt, "--directory") == 0) {
+            directory_owner = arg;
+        } else if (strcmp(opt, "--grant") == 0) {
+            /* OWNER/CATEGORY:USER[:ro], split in place */
+            struct grant *g = &grants[grant_count++];
+            char *slash = strchr(argv[i], '/'), *colon = slash ? strchr(slash, ':') : NULL;
+            if (!slash || !colon) {
+                fprintf(stderr, "--grant %s: OWNER/CATEGORY:USER or OWNER/CATEGORY:USER:ro\n", arg);
+                return 2;
+            }
+            *slash = *colon = '\0';
+            g->owner = argv[i];
+            g->category = slash + 1;
+            g->user = colon + 1;
+            g->access = SMK_GRANT_READ_WRITE;
+            char *ro = strchr(colon + 1, ':');
+            if (ro) {
+                *ro = '\0';
+                if (strcmp(ro + 1, "ro") != 0) return usage(argv[0]);
+                g->access = SMK_GRANT_READ_ONLY;
+            }
         } else if (strcmp(opt, "--user") == 0) {
             char *colon = strchr(argv[i], ':');
             if (!colon || colon == argv[i] || strchr(argv[i], '/') || argv[i][0] == '.') {
@@ -789,5 +836,6 @@ int main(int argc, char **argv) {
             array_clear(&users[u].stores[c].backup);
         }
     free(users);
+    free(grants);
     return 0;
 }

@@ -13,6 +13,11 @@ loop of its own.
     wrong password     MD5 and Basic: the sync fails with 401, neither the
                        host's store nor the device changes; the right
                        password (Basic: check_password) then syncs
+    shared databases   --grant: a read-write grantee's changes reach the
+                       owner's store and the owner's device, a read-only
+                       grantee's do not, a user without a grant gets 404;
+                       --directory: the Global Address Book comes down to
+                       any user, and nothing goes up
     GET /              a short text
 
 The host's store is read from its --dump-dir (one file per item, rewritten
@@ -44,9 +49,19 @@ class EmbedHost(interop_server.Httpd):
         self.dump_dir = os.path.join(workdir, "dump")
         self.state_dir = os.path.join(workdir, "state")
 
+    def roles(self):
+        """The last accounts, kept out of new_account(): an owner whose
+        contacts two others may use (read-write, read-only), one without a
+        grant, and the directory's owner."""
+        owner, writer, reader, stranger, directory = self.accounts[-5:]
+        return owner, writer, reader, stranger, directory
+
     def start(self):
         os.makedirs(self.state_dir, exist_ok=True)
-        users = []
+        owner, writer, reader, _, directory = self.roles()
+        users = ["--grant", "%s/contacts:%s" % (owner[0], writer[0]),
+                 "--grant", "%s/contacts:%s:ro" % (owner[0], reader[0]),
+                 "--directory", directory[0]]
         for name, password in self.accounts:
             users += ["--user", "%s:%s" % (name, password)]
         for _ in range(3):
@@ -218,6 +233,74 @@ class EmbedCXml(EmbedC, unittest.TestCase):
 
 class EmbedCWbxml(EmbedC, unittest.TestCase):
     encoding = "wbxml"
+
+
+class EmbedCShared(interop_server.SyncChecks, unittest.TestCase):
+    """The provider's grant and Global Address Book (--grant, --directory), over XML."""
+
+    encoding = "xml"
+    kind = "contacts"
+
+    def setUp(self):
+        self.server = SERVER
+        self.workdir = os.path.join(WORK, "shared-" + self._testMethodName)
+
+    def as_user(self, account):
+        self.user, self.password = account
+
+    def test_granted_users_sync_the_owners_contacts(self):
+        owner, writer, reader, stranger, _ = SERVER.roles()
+        self.as_user(owner)
+        mine = self.first_device("owner", count=5)
+        remote = "%s/contacts" % owner[0]
+
+        self.as_user(writer)
+        w = Device(self, "writer")
+        self.sync_mode(w, "refresh-from-server", 205, remote_db=remote)
+        self.assertIdentities(w.identities(), mine.identities(), "the read-write grantee's device")
+        added = w.add(1, first=60)
+        self.sync_mode(w, "two-way", 200, remote_db=remote)
+        self.assertIdentities(self.server_identities(owner[0]),
+                              mine.identities() + items.identities("contacts", added), "the owner's contacts")
+        self.assertEqual(self.server_texts(writer[0]), [], "the grantee's own contacts")
+
+        self.as_user(owner)
+        result = self.sync_mode(mine, "two-way", 200)
+        self.assertReceived(result, "the owner's two-way sync", add=1)
+
+        self.as_user(reader)
+        r = Device(self, "reader")
+        self.sync_mode(r, "refresh-from-server", 205, remote_db=remote)
+        self.assertEqual(len(r.texts()), 6)
+        before = sorted(self.server_texts(owner[0]))
+        r.add(1, first=70)
+        r.edit(sorted(r.texts())[0])
+        result = self.sync(r, "two-way", remote_db=remote)
+        self.assertAlerts(result, "two-way", 200, 204)  # read-only: from the server only
+        self.assertEqual(sorted(self.server_texts(owner[0])), before, "the read-only grantee changed the owner's")
+
+        self.as_user(stranger)
+        s = Device(self, "stranger")
+        result = self.sync(s, "two-way", remote_db=remote, expect_ok=False)
+        self.assertEqual(result.session_status().get("status"), "404", result.log_tail())
+        self.assertEqual(sorted(self.server_texts(owner[0])), before)
+
+    def test_directory_comes_down_and_nothing_goes_up(self):
+        _, _, _, _, directory = SERVER.roles()
+        self.as_user(directory)
+        admin = self.first_device("admin", count=5)
+        before = sorted(self.server_texts(directory[0]))
+
+        self.as_user(SERVER.new_account())
+        d = Device(self, "gab")
+        self.sync_mode(d, "refresh-from-server", 205, remote_db="Global Address Book/contacts")
+        self.assertIdentities(d.identities(), admin.identities(), "the directory on a user's device")
+        d.add(1, first=80)
+        d.delete(sorted(d.texts())[0])
+        result = self.sync(d, "two-way", remote_db="Global Address Book/contacts")
+        self.assertAlerts(result, "two-way", 200, 204)
+        self.assertEqual(sorted(self.server_texts(directory[0])), before, "a user's changes reached the directory")
+        self.assertEqual(self.server_texts(), [], "the user's own contacts")
 
 
 class EmbedCPage(unittest.TestCase):
