@@ -11,7 +11,7 @@
  *
  *   syncmlkit-embed-example --port N --user NAME:PASSWORD [--user ...]
  *       [--bind ADDR] [--grant OWNER/CATEGORY:USER[:ro] ...] [--directory NAME]
- *       [--state DIR] [--dump-dir DIR] [--no-md5] [--verbose]
+ *       [--state DIR] [--dump-dir DIR] [--trace-dir DIR] [--no-md5] [--verbose]
  *
  * The items live as long as the process. The server's own state (nonces,
  * devices, what each client holds) goes to --state, by default a new
@@ -495,13 +495,31 @@ static void base64(const unsigned char *in, size_t len, char *out) {
     *out = '\0';
 }
 
-/* ---- Logs and the --dump-dir copy of the stores --------------------------- */
+/* ---- Logs, --trace-dir and the --dump-dir copy of the stores ------------- */
 
-static void log_line(void *user_data, int level, const char *message) {
+/* Each line with the session it belongs to ("" outside a session), so that
+ * the lines of sessions running at once can be told apart. */
+static void log_line(void *user_data, int level, const char *session, const char *message) {
     static const char *const names[] = {"debug", "info", "warning", "error"};
     (void)user_data;
     if (level < SMK_LOG_INFO && !verbose) return;
-    fprintf(stderr, "syncmlkit %s: %s\n", names[level >= 0 && level <= 3 ? level : 3], message);
+    fprintf(stderr, "syncmlkit %s [%s]: %s\n", names[level >= 0 && level <= 3 ? level : 3],
+            session[0] ? session : "-", message);
+}
+
+/* --trace-dir DIR: every message in and out as readable XML, one file each,
+ * DIR/<number>-<session>-<in|out>.xml, for looking at what a client sent. */
+static const char *trace_dir;
+
+static void trace_message(void *user_data, int direction, const char *session, const char *xml, size_t len) {
+    static unsigned long number;
+    char path[4096];
+    (void)user_data;
+    int n = snprintf(path, sizeof path, "%s/%06lu-%s-%s.xml", trace_dir, ++number, session[0] ? session : "none",
+                     direction == SMK_TRACE_IN ? "in" : "out");
+    FILE *f = n > 0 && (size_t)n < sizeof path ? fopen(path, "wb") : NULL;
+    if (!f || fwrite(xml, 1, len, f) != len) fprintf(stderr, "cannot write %s\n", path);
+    if (f) fclose(f);
 }
 
 /* dir/name into out; 0 when it does not fit. */
@@ -699,7 +717,7 @@ static int usage(const char *argv0) {
     fprintf(stderr,
             "usage: %s --port N --user NAME:PASSWORD [--user ...] [--bind ADDR (127.0.0.1)]\n"
             "       [--grant OWNER/CATEGORY:USER[:ro] ...] [--directory NAME] [--state DIR (a new temporary one)]\n"
-            "       [--dump-dir DIR] [--no-md5] [--verbose]\n",
+            "       [--dump-dir DIR] [--trace-dir DIR] [--no-md5] [--verbose]\n",
             argv0);
     return 2;
 }
@@ -730,6 +748,8 @@ int main(int argc, char **argv) {
             state_dir = arg;
         } else if (strcmp(opt, "--dump-dir") == 0) {
             dump_dir = arg;
+        } else if (strcmp(opt, "--trace-dir") == 0) {
+            trace_dir = arg;
         } else if (strcmp(opt, "--directory") == 0) {
             directory_owner = arg;
         } else if (strcmp(opt, "--grant") == 0) {
@@ -788,7 +808,11 @@ int main(int argc, char **argv) {
     config.state_dir = state_dir;
     config.max_msg_size = MAX_MSG_SIZE;
     config.max_request_size = MAX_BODY;
-    config.log = log_line;
+    config.log_session = log_line;
+    if (trace_dir) {
+        mkdir(trace_dir, 0700);
+        config.trace = trace_message;
+    }
     smk_server *server = NULL;
     char *error = NULL;
     if (smk_server_new_hosted(&config, &provider_table, &auth_table, &server, &error) != SMK_OK) {

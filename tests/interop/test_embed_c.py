@@ -48,6 +48,11 @@ class EmbedHost(interop_server.Httpd):
         super().__init__(binary, workdir)
         self.dump_dir = os.path.join(workdir, "dump")
         self.state_dir = os.path.join(workdir, "state")
+        self.trace_dir = os.path.join(workdir, "trace")
+
+    def traces(self):
+        """{file name: text} of the messages the host traced so far."""
+        return items.read_dir(self.trace_dir) if os.path.isdir(self.trace_dir) else {}
 
     def roles(self):
         """The last accounts, kept out of new_account(): an owner whose
@@ -69,7 +74,7 @@ class EmbedHost(interop_server.Httpd):
             with open(self.log_path, "ab") as log:
                 self.proc = subprocess.Popen(
                     [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--state", self.state_dir,
-                     "--dump-dir", self.dump_dir] + users,
+                     "--dump-dir", self.dump_dir, "--trace-dir", self.trace_dir] + users,
                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                     preexec_fn=interop_server.die_with_parent)
             if self.wait_listening():
@@ -132,7 +137,15 @@ class EmbedC(interop_server.SyncChecks):
         a.add(50, first=1)
         sent = a.identities()
         self.assertEqual(sum(sent.values()), 50)
+        traced = set(SERVER.traces())
         self.sync_mode(a, "slow", 201)
+        # The host's trace callback got every message of the session as XML.
+        new = {n: t for n, t in SERVER.traces().items() if n not in traced}
+        into = [t for n, t in new.items() if n.endswith("-in.xml")]
+        out = [t for n, t in new.items() if n.endswith("-out.xml")]
+        self.assertTrue(len(into) >= 2 and len(out) == len(into), "traced messages: %s" % sorted(new))
+        self.assertTrue(all("<SyncML" in t for t in into + out), "a traced message is no SyncML XML")
+        self.assertEqual(sum(t.count("BEGIN:VCARD") for t in into), 50, "vCards in the traced client messages")
         self.assertEqual(len(self.server_texts()), 50, "contacts in the host's store after the slow sync")
         self.assertIdentities(self.server_identities(), sent, "the host's store after the slow sync")
         self.assertIdentities(a.identities(), sent, "device a after the slow sync")
