@@ -17,11 +17,12 @@ import hmac
 import itertools
 import os
 
-__all__ = ["SyncMLError", "DecodeError", "version", "render_xml", "convert", "Server", "Response",
-           "Format", "Datastore", "DatastoreProvider", "md5_digest",
+__all__ = ["SyncMLError", "DecodeError", "NotFoundError", "version", "render_xml", "convert", "Server", "Response",
+           "Format", "Datastore", "DatastoreProvider", "md5_digest", "Device", "DeviceDatabase", "Snapshot",
+           "ItemCounts",
            "LOG_DEBUG", "LOG_INFO", "LOG_WARNING", "LOG_ERROR"]
 
-_OK, _ERR_ARGUMENT, _ERR_DECODE, _ERR_NOMEM = 0, -1, -2, -3
+_OK, _ERR_ARGUMENT, _ERR_DECODE, _ERR_NOMEM, _ERR_NOT_FOUND = 0, -1, -2, -3, -5
 LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERROR = 0, 1, 2, 3
 
 # capi/syncmlkit.h: what a store, provider or auth callback returns.
@@ -41,6 +42,10 @@ class SyncMLError(Exception):
 
 class DecodeError(SyncMLError):
     """The message could not be decoded; the text says what and where."""
+
+
+class NotFoundError(SyncMLError):
+    """No such user, database, device or snapshot (administration calls)."""
 
 
 # ---- C types ----------------------------------------------------------------
@@ -106,6 +111,41 @@ _HOOKS = ("client_profile", "user_time_zone", "mass_delete_allow", "trace", "ali
 class _Response(ctypes.Structure):
     _fields_ = [("body", ctypes.c_void_p), ("body_len", ctypes.c_size_t), ("content_type", ctypes.c_char_p),
                 ("http_status", ctypes.c_int), ("session_ended", ctypes.c_int)]
+
+
+class _DeviceDatabase(ctypes.Structure):
+    _fields_ = [("category", ctypes.c_char_p), ("completed", ctypes.c_int), ("last_sync", ctypes.c_longlong),
+                ("items", ctypes.c_size_t)]
+
+
+class _Device(ctypes.Structure):
+    _fields_ = [("device", ctypes.c_char_p), ("make", ctypes.c_char_p), ("model", ctypes.c_char_p),
+                ("last_seen", ctypes.c_longlong), ("databases", ctypes.POINTER(_DeviceDatabase)),
+                ("database_count", ctypes.c_size_t)]
+
+
+class _Snapshot(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("path", ctypes.c_char_p), ("taken", ctypes.c_longlong),
+                ("reason", ctypes.c_char_p)]
+
+
+class _ItemCounts(ctypes.Structure):
+    _fields_ = [("added", ctypes.c_size_t), ("changed", ctypes.c_size_t), ("unchanged", ctypes.c_size_t),
+                ("removed", ctypes.c_size_t)]
+
+
+#: A device that logged in as a user (Server.devices): its ID, its DevInf's
+#: make and model ("" when unknown), its last login (Unix seconds, or None)
+#: and its sync state per database.
+Device = collections.namedtuple("Device", "device make model last_seen databases")
+#: One database of a Device: category, whether a session completed there
+#: (the device syncs incrementally), when (Unix seconds or None), and the
+#: items the server knows the device holds.
+DeviceDatabase = collections.namedtuple("DeviceDatabase", "category completed last_sync items")
+#: A snapshot of a database (Server.snapshots); taken is Unix seconds or None.
+Snapshot = collections.namedtuple("Snapshot", "name path taken reason")
+#: What Server.restore did: items brought back, changed back, unchanged, deleted.
+ItemCounts = collections.namedtuple("ItemCounts", "added changed unchanged removed")
 
 
 # The host-store callbacks. Every smk_result * and void * is a c_void_p (an
@@ -182,6 +222,33 @@ def _load():
                                        ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(_Response)]
     lib.smk_response_free.restype = None
     lib.smk_response_free.argtypes = [ctypes.POINTER(_Response)]
+    # The built-in store's administration and the host's pages' calls.
+    if hasattr(lib, "smk_server_devices"):
+        pp, err = ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_void_p)
+        lib.smk_server_devices.argtypes = [_P, ctypes.c_char_p, ctypes.POINTER(ctypes.POINTER(_Device)), pp, err]
+        lib.smk_devices_free.argtypes = [ctypes.POINTER(_Device), ctypes.c_size_t]
+        lib.smk_devices_free.restype = None
+        lib.smk_server_reset_device.argtypes = [_P, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, pp, err]
+        lib.smk_server_snapshots.argtypes = [_P, ctypes.c_char_p, ctypes.c_char_p,
+                                             ctypes.POINTER(ctypes.POINTER(_Snapshot)), pp, err]
+        lib.smk_snapshots_free.argtypes = [ctypes.POINTER(_Snapshot), ctypes.c_size_t]
+        lib.smk_snapshots_free.restype = None
+        lib.smk_server_snapshot.argtypes = [_P, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+                                            ctypes.POINTER(ctypes.c_void_p), err]
+        lib.smk_server_restore.argtypes = [_P, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+                                           ctypes.POINTER(_ItemCounts), err]
+        for name in ("smk_server_devices", "smk_server_reset_device", "smk_server_snapshots", "smk_server_snapshot",
+                     "smk_server_restore"):
+            getattr(lib, name).restype = ctypes.c_int
+    if hasattr(lib, "smk_server_check_login"):
+        lib.smk_server_check_login.restype = ctypes.c_int
+        lib.smk_server_check_login.argtypes = [_P, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+                                               ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_uint),
+                                               ctypes.POINTER(ctypes.c_void_p)]
+        lib.smk_server_session_count.restype = ctypes.c_size_t
+        lib.smk_server_session_count.argtypes = [_P]
+        lib.smk_server_expire_idle_sessions.restype = None
+        lib.smk_server_expire_idle_sessions.argtypes = [_P]
     # The host-store calls; a library older than them still serves the rest.
     if hasattr(lib, "smk_server_new_hosted"):
         lib.smk_server_new_hosted.restype = ctypes.c_int
@@ -867,6 +934,96 @@ class Server:
         if status != _OK:
             raise SyncMLError(_take_string(_lib, error.value) or "import failed", status)
         return count.value
+
+    # -- the built-in store's administration (Server(data_dir, passwords)) --
+
+    def _admin(self, what, call, *args):
+        """Runs an administration call; raises for a failed status."""
+        self._check_sqlite(what)
+        if not hasattr(_lib, "smk_server_devices"):
+            raise SyncMLError("this libsyncmlkit has no administration calls", _ERR_ARGUMENT)
+        error = ctypes.c_void_p()
+        status = call(self._handle, *args, ctypes.byref(error))
+        if status != _OK:
+            text = _take_string(_lib, error.value) or "%s failed" % what
+            raise (NotFoundError if status == _ERR_NOT_FOUND else SyncMLError)(text, status)
+
+    def devices(self, user):
+        """The devices that logged in as `user`, as Device tuples, in
+        device-ID order; [] for none."""
+        out, count = ctypes.POINTER(_Device)(), ctypes.c_size_t()
+        self._admin("devices", _lib.smk_server_devices, _bytes(user, "user"), ctypes.byref(out), ctypes.byref(count))
+        try:
+            found = []
+            for d in out[:count.value]:
+                dbs = [DeviceDatabase(_text(db.category), bool(db.completed),
+                                      db.last_sync if db.last_sync >= 0 else None, db.items)
+                       for db in d.databases[:d.database_count]]
+                found.append(Device(_text(d.device), _text(d.make), _text(d.model),
+                                    d.last_seen if d.last_seen >= 0 else None, dbs))
+            return found
+        finally:
+            _lib.smk_devices_free(out, count.value)
+
+    def reset_device(self, user, device, category=None):
+        """Forgets a device's sync state in `user`'s `category` (None: every
+        database): its next sync there is a slow sync, nothing is deleted.
+        Returns the number of databases reset; NotFoundError when none."""
+        reset = ctypes.c_size_t()
+        self._admin("reset_device", _lib.smk_server_reset_device, _bytes(user, "user"), _bytes(device, "device"),
+                    _bytes(category, "category") if category else None, ctypes.byref(reset))
+        return reset.value
+
+    def snapshots(self, owner, category):
+        """The snapshots of owner's database, oldest first, as Snapshot tuples."""
+        out, count = ctypes.POINTER(_Snapshot)(), ctypes.c_size_t()
+        self._admin("snapshots", _lib.smk_server_snapshots, _bytes(owner, "owner"), _bytes(category, "category"),
+                    ctypes.byref(out), ctypes.byref(count))
+        try:
+            return [Snapshot(_text(x.name), _text(x.path), x.taken if x.taken >= 0 else None, _text(x.reason))
+                    for x in out[:count.value]]
+        finally:
+            _lib.smk_snapshots_free(out, count.value)
+
+    def snapshot(self, owner, category, reason=None):
+        """Takes a snapshot of owner's database now; returns its name."""
+        name = ctypes.c_void_p()
+        self._admin("snapshot", _lib.smk_server_snapshot, _bytes(owner, "owner"), _bytes(category, "category"),
+                    _bytes(reason, "reason") if reason else None, ctypes.byref(name))
+        return _take_string(_lib, name.value)
+
+    def restore(self, owner, category, snapshot="latest"):
+        """Puts a snapshot (a name from snapshots(), its file, or "latest")
+        back into owner's database; clients get it by two-way sync. Returns
+        ItemCounts."""
+        counts = _ItemCounts()
+        self._admin("restore", _lib.smk_server_restore, _bytes(owner, "owner"), _bytes(category, "category"),
+                    _bytes(snapshot, "snapshot"), ctypes.byref(counts))
+        return ItemCounts(counts.added, counts.changed, counts.unchanged, counts.removed)
+
+    # -- for the host's own pages (either kind of server) --
+
+    def check_login(self, user, password, peer=None):
+        """Checks a password for the host's own pages through the SyncML
+        logins' throttle (failures here and in SyncML count together).
+        Returns (ok, retry_after): retry_after > 0 means the check was not
+        made and the caller should wait that many seconds."""
+        ok, retry = ctypes.c_int(), ctypes.c_uint()
+        error = ctypes.c_void_p()
+        status = _lib.smk_server_check_login(self._handle, _bytes(user, "user"), _bytes(password, "password"),
+                                             _bytes(peer, "peer") if peer else None, ctypes.byref(ok),
+                                             ctypes.byref(retry), ctypes.byref(error))
+        if status != _OK:
+            raise SyncMLError(_take_string(_lib, error.value) or "the password check failed", status)
+        return bool(ok.value), retry.value
+
+    def session_count(self):
+        """Sessions open now."""
+        return _lib.smk_server_session_count(self._handle)
+
+    def expire_idle_sessions(self):
+        """Drops the sessions idle longer than session_timeout at once."""
+        _lib.smk_server_expire_idle_sessions(self._handle)
 
     def process(self, body, content_type=None, url="/", peer=""):
         """Handles one client message (bytes); returns its Response."""

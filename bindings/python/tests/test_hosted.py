@@ -350,8 +350,20 @@ class DictStoreSync(HostedTestCase):
             syncmlkit.Server(state_dir=self.dir, datastores=DictProvider(), auth=PASSWORDS,
                              conflict_policy="loudest-wins")
         server = self.server(DictProvider(), PASSWORDS)
+        for call in (lambda: server.grant("bob", "contacts", "alice"), lambda: server.devices("alice"),
+                     lambda: server.snapshots("alice", "contacts"), lambda: server.restore("alice", "contacts")):
+            with self.assertRaises(syncmlkit.SyncMLError):
+                call()
+
+    def test_check_login_through_the_host_users(self):
+        users = FaultyUsers(PASSWORDS)
+        server = self.server(DictProvider(), users)
+        self.assertEqual(server.check_login("bob", "hunter2", "192.0.2.7"), (True, 0))
+        self.assertEqual(server.check_login("bob", "nope", "192.0.2.7"), (False, 0))
+        users.failing.add("check_password")
         with self.assertRaises(syncmlkit.SyncMLError):
-            server.grant("bob", "contacts", "alice")
+            server.check_login("bob", "hunter2")
+        self.assertTrue(self.logged("injected failure in check_password"))
 
     def test_threads_process_at_once(self):
         # Each user's store waits in list() until the other user's session

@@ -7,7 +7,9 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import syncmlkit  # noqa: E402
+from syncml_client import ScriptedClient, vcard  # noqa: E402
 
 FIXTURES = os.environ.get("SYNCMLKIT_FIXTURES", os.path.join(os.path.dirname(__file__), "../../../tests/fixtures"))
 FUNAMBOL_FIRST = "captures/funambol/first-messages/contacts-vcard21-basic-twoway/msg01.xml"
@@ -63,6 +65,58 @@ class ServerTest(unittest.TestCase):
         self.assertEqual(server.import_global_address_book(vcf), 1)
         with self.assertRaises(syncmlkit.SyncMLError):
             server.import_global_address_book(os.path.join(self.dir, "missing.vcf"))
+
+
+class AdministrationTest(unittest.TestCase):
+    """The built-in store's administration after scripted syncs."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="smk-py-admin-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.server = syncmlkit.Server(self.dir, {"alice": "secret", "bob": "hunter2"})
+        self.addCleanup(self.server.close)
+
+    def test_devices_reset_snapshots_restore(self):
+        server = self.server
+        phone = ScriptedClient(server, "alice", "secret", "phone-1", devinf=("ACME", "Phone 1"))
+        r = phone.sync("contacts", 201, adds={"p%d" % n: vcard(n) for n in range(3)})
+        self.assertEqual(r.failures(), [])
+        self.assertEqual(server.session_count(), 0)
+        [device] = server.devices("alice")
+        self.assertEqual((device.device, device.make, device.model), ("phone-1", "ACME", "Phone 1"))
+        self.assertIsNotNone(device.last_seen)
+        contacts = [db for db in device.databases if db.category == "contacts"]
+        self.assertEqual(len(contacts), 1)
+        self.assertTrue(contacts[0].completed)
+        self.assertEqual(contacts[0].items, 3)
+        self.assertEqual(server.devices("bob"), [])
+
+        name = server.snapshot("alice", "contacts", "before-cleanup")
+        self.assertIn("before-cleanup", name)
+        self.assertEqual([(x.name, x.reason) for x in server.snapshots("alice", "contacts")],
+                         [(name, "before-cleanup")])
+        # Two more contacts after the snapshot; the restore deletes them.
+        r = phone.sync("contacts", 200, adds={"q1": vcard(10), "q2": vcard(11)})
+        self.assertEqual(r.statuses("Add"), [201, 201])
+        counts = server.restore("alice", "contacts", name)
+        self.assertEqual(counts, syncmlkit.ItemCounts(added=0, changed=0, unchanged=3, removed=2))
+        r = phone.sync("contacts", 200)
+        self.assertEqual(sorted(op[0] for op in r.server_ops), ["Delete", "Delete"])
+
+        self.assertEqual(server.reset_device("alice", "phone-1"), 1)
+        with self.assertRaises(syncmlkit.NotFoundError):
+            server.reset_device("alice", "phone-1")
+        with self.assertRaises(syncmlkit.NotFoundError):
+            server.restore("bob", "contacts")
+        r = phone.sync("contacts", 200)
+        self.assertEqual(r.statuses("Alert"), [508], "a slow sync after the reset")
+
+    def test_check_login(self):
+        self.assertEqual(self.server.check_login("alice", "secret", "192.0.2.1"), (True, 0))
+        self.assertEqual(self.server.check_login("alice", "wrong", "192.0.2.1"), (False, 0))
+        self.assertEqual(self.server.check_login("nobody", "x"), (False, 0))
+        self.server.expire_idle_sessions()
+        self.assertEqual(self.server.session_count(), 0)
 
 
 if __name__ == "__main__":
