@@ -157,6 +157,7 @@ struct smk_server {
     std::string state_dir;
     void (*trace)(void*, int, const char*, const char*, size_t) = nullptr;
     void* user_data = nullptr;
+    std::size_t max_request_size = 0;
 };
 
 extern "C" {
@@ -343,6 +344,7 @@ int smk::capi::new_server(const smk_server_config* given, const Hosted* hosted, 
                 return allow(user_data, owner.c_str(), smk::category_name(category), device.c_str()) != 0;
             };
         }
+        handle->max_request_size = smk::effective_max_request_size(config);
         handle->server = std::make_unique<smk::Server>(std::move(config));
         *out = handle.release();
         return SMK_OK;
@@ -693,6 +695,8 @@ int smk_server_check_login(smk_server* server, const char* user, const char* pas
         return SMK_OK;
     });
 }
+
+size_t smk_server_max_request_size(const smk_server* server) { return server ? server->max_request_size : 0; }
 
 size_t smk_server_session_count(const smk_server* server) {
     return server ? server->server->session_count() : 0;

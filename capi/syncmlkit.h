@@ -540,6 +540,12 @@ SMK_C_API int smk_server_restore(smk_server *server, const char *owner, const ch
 SMK_C_API int smk_server_check_login(smk_server *server, const char *user, const char *password, const char *peer,
                                      int *ok, unsigned *retry_after, char **error);
 
+/* The largest request body the server accepts (max_request_size, or twice
+ * max_msg_size and at least 64 KiB when that is 0): what a host should read
+ * of a request body, on the wire and once inflated, before refusing it with
+ * HTTP 413. 0 for NULL. */
+SMK_C_API size_t smk_server_max_request_size(const smk_server *server);
+
 /* Sessions open now (0 for NULL). */
 SMK_C_API size_t smk_server_session_count(const smk_server *server);
 

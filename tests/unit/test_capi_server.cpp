@@ -459,12 +459,16 @@ TEST_CASE("C ABI: a user's time zone places floating vCalendar times; a profile 
     CHECK(odd.host.logged("conversion profile generic"));
 }
 
-TEST_CASE("C ABI: max_xml_depth refuses deeper messages") {
+TEST_CASE("C ABI: max_xml_depth refuses deeper messages; the request size limit is readable") {
     std::string msg = smk::test::read_fixture("captures/funambol/first-messages/contacts-vcard21-basic-twoway/msg01.xml");
     Request req;
     req.body = msg;
     req.content_type = "application/vnd.syncml+xml";
     req.url = "/sync";
+    CServer sized([](smk_server_config& c) { c.max_msg_size = 10000; });
+    CHECK(smk_server_max_request_size(sized.server) == 64 * 1024);
+    CServer fixed([](smk_server_config& c) { c.max_request_size = 5000; });
+    CHECK(smk_server_max_request_size(fixed.server) == 5000);
     CServer shallow([](smk_server_config& c) { c.max_xml_depth = 3; });
     CHECK(shallow.process(req).http_status == 400);
     CHECK(shallow.host.logged("undecodable message"));
@@ -794,5 +798,7 @@ TEST_CASE("C ABI: the host's own login check counts with SyncML logins; sessions
     smk_server_expire_idle_sessions(s.server);
     CHECK(smk_server_session_count(s.server) == 0);
     CHECK(smk_server_session_count(nullptr) == 0);
+    CHECK(smk_server_max_request_size(s.server) == 300000);  // twice the default max_msg_size
+    CHECK(smk_server_max_request_size(nullptr) == 0);
     smk_server_expire_idle_sessions(nullptr);
 }
