@@ -249,6 +249,9 @@ def _load():
         lib.smk_server_session_count.argtypes = [_P]
         lib.smk_server_expire_idle_sessions.restype = None
         lib.smk_server_expire_idle_sessions.argtypes = [_P]
+    if hasattr(lib, "smk_errstr"):
+        lib.smk_errstr.restype = ctypes.c_char_p
+        lib.smk_errstr.argtypes = [ctypes.c_int]
     # The host-store calls; a library older than them still serves the rest.
     if hasattr(lib, "smk_server_new_hosted"):
         lib.smk_server_new_hosted.restype = ctypes.c_int
@@ -278,6 +281,13 @@ def _take_string(lib, ptr, length=None):
         return ctypes.string_at(ptr, length).decode("utf-8", "replace")
     finally:
         lib.smk_free(ptr)
+
+
+def _status_text(status):
+    """The library's words for a status, e.g. "no such user, database, ..."."""
+    if hasattr(_lib, "smk_errstr"):
+        return _lib.smk_errstr(status).decode("utf-8", "replace")
+    return "status %d" % status
 
 
 def version():
@@ -922,7 +932,7 @@ class Server:
         status = _lib.smk_server_grant(self._handle, owner.encode(), category.encode(), user.encode(),
                                        1 if read_only else 0)
         if status != _OK:
-            raise SyncMLError("cannot grant %s/%s to %s" % (owner, category, user), status)
+            raise SyncMLError("cannot grant %s/%s to %s: %s" % (owner, category, user, _status_text(status)), status)
 
     def import_global_address_book(self, vcf_path):
         """Replaces the Global Address Book with the vCards of a file; returns their number (SQLite store)."""
@@ -945,7 +955,7 @@ class Server:
         error = ctypes.c_void_p()
         status = call(self._handle, *args, ctypes.byref(error))
         if status != _OK:
-            text = _take_string(_lib, error.value) or "%s failed" % what
+            text = _take_string(_lib, error.value) or "%s failed: %s" % (what, _status_text(status))
             raise (NotFoundError if status == _ERR_NOT_FOUND else SyncMLError)(text, status)
 
     def devices(self, user):
@@ -1034,7 +1044,7 @@ class Server:
                                          content_type.encode() if content_type else None, url.encode(),
                                          peer.encode() if peer else None, ctypes.byref(out))
         if status != _OK:
-            raise SyncMLError("processing failed", status)
+            raise SyncMLError("processing failed: %s" % _status_text(status), status)
         try:
             return Response(ctypes.string_at(out.body, out.body_len), out.content_type.decode(),
                             out.http_status, bool(out.session_ended))
