@@ -678,7 +678,7 @@ static void serve(int fd, smk_server *server, const char *peer, const char *dump
     smk_response r;
     int rc = smk_server_process(server, body, have, content_type[0] ? content_type : NULL, target, peer, &r);
     if (rc != SMK_OK) {
-        fprintf(stderr, "smk_server_process: status %d\n", rc);
+        fprintf(stderr, "smk_server_process: %s\n", smk_errstr(rc));
         reply_text(fd, 500, "internal error\n");
         goto done;
     }
