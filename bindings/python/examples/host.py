@@ -177,6 +177,10 @@ def make_handler(server, verbose=False):
             if length is None or not length.isdigit():
                 self.answer(411, "text/plain", b"Content-Length required\n")
                 return
+            if int(length) > server.max_request_size():
+                self.close_connection = True  # the body stays unread
+                self.answer(413, "text/plain", b"request too large\n")
+                return
             body = self.rfile.read(int(length))
             try:
                 reply = server.process(body, self.headers.get("Content-Type"), self.path, self.client_address[0])

@@ -249,6 +249,9 @@ def _load():
         lib.smk_server_session_count.argtypes = [_P]
         lib.smk_server_expire_idle_sessions.restype = None
         lib.smk_server_expire_idle_sessions.argtypes = [_P]
+    if hasattr(lib, "smk_server_max_request_size"):
+        lib.smk_server_max_request_size.restype = ctypes.c_size_t
+        lib.smk_server_max_request_size.argtypes = [_P]
     if hasattr(lib, "smk_errstr"):
         lib.smk_errstr.restype = ctypes.c_char_p
         lib.smk_errstr.argtypes = [ctypes.c_int]
@@ -1026,6 +1029,11 @@ class Server:
         if status != _OK:
             raise SyncMLError(_take_string(_lib, error.value) or "the password check failed", status)
         return bool(ok.value), retry.value
+
+    def max_request_size(self):
+        """The largest request body the server accepts: what a host reads
+        of a body (on the wire and once inflated) before refusing it with 413."""
+        return _lib.smk_server_max_request_size(self._handle)
 
     def session_count(self):
         """Sessions open now."""

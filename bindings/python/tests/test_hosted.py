@@ -3,6 +3,7 @@ store (examples/host.py) synced by scripted SyncML sessions, item by item;
 every callback failing in turn; several Python threads in process() at once.
 """
 
+import http.client
 import os
 import re
 import shutil
@@ -355,6 +356,11 @@ class DictStoreSync(HostedTestCase):
             with self.assertRaises(syncmlkit.SyncMLError):
                 call()
 
+    def test_max_request_size(self):
+        self.assertEqual(self.server(DictProvider(), PASSWORDS, max_msg_size=40000).max_request_size(), 80000)
+        self.assertEqual(self.server(DictProvider(), PASSWORDS, max_msg_size=20000).max_request_size(), 65536)
+        self.assertEqual(self.server(DictProvider(), PASSWORDS, max_request_size=70000).max_request_size(), 70000)
+
     def test_check_login_through_the_host_users(self):
         users = FaultyUsers(PASSWORDS)
         server = self.server(DictProvider(), users)
@@ -466,6 +472,15 @@ class HostProgram(unittest.TestCase):
                 urllib.request.urlopen(urllib.request.Request(url, data=b"<SyncML>", headers={
                     "Content-Type": "application/vnd.syncml+xml"}), timeout=10)
             self.assertEqual(e.exception.code, 400)
+            # A body larger than the server takes is refused before it is read.
+            host, port = url.split("/")[2].split(":")
+            conn = http.client.HTTPConnection(host, int(port), timeout=10)
+            conn.putrequest("POST", "/sync")
+            conn.putheader("Content-Type", "application/vnd.syncml+xml")
+            conn.putheader("Content-Length", str(10 ** 9))
+            conn.endheaders()
+            self.assertEqual(conn.getresponse().status, 413)
+            conn.close()
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
