@@ -297,6 +297,13 @@ Response Session::handle_authenticated(const Message& in, Reply& reply) {
             } catch (const std::exception& again) {
                 ctx_.log(LogLevel::error, "session " + token_.substr(0, 8) + ": rollback failed too: " + again.what());
             }
+            // The store undid a message whose sync state is committed: the
+            // client's next sync is a slow one, which pairs up what each side holds.
+            if (task->db().state_ahead) try {
+                    task->db().state->forget_anchors(device_);
+                } catch (const std::exception& again) {
+                    ctx_.log(LogLevel::error, "session " + token_.substr(0, 8) + ": anchors not reset: " + again.what());
+                }
         }
         ctx_.log(LogLevel::error, "session " + token_.substr(0, 8) + ": " + e.what() + "; session aborted (500)");
         Reply failure(reply_header(false), version_, encoding_, client_max_msg_size_);

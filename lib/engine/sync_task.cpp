@@ -36,7 +36,12 @@ void OpenDatabase::commit() {
             throw DatastoreError("sync state (" + own_state_db->getFilename() + "): not committed after " + cause);
         own_state_db->exec("COMMIT");
     }
-    store->commit();
+    try {
+        store->commit();
+    } catch (const std::exception&) {
+        state_ahead = own_state_db != nullptr;
+        throw;
+    }
 }
 
 void OpenDatabase::rollback() {

@@ -55,6 +55,9 @@ struct OpenDatabase {
     void begin();
     void commit();
     void rollback();
+    /// commit() wrote the sync state but the store's own commit failed:
+    /// the state records writes the store no longer holds.
+    bool state_ahead = false;
 };
 
 /// Counts for the session's log line.

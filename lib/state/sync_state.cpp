@@ -205,6 +205,14 @@ void SyncState::save_anchors(const std::string& device, const Anchors& anchors) 
     });
 }
 
+void SyncState::forget_anchors(const std::string& device) {
+    guarded("forgetting anchors", db_, [&] {
+        StatementInUse use(statements_->forget_anchors);
+        use->bind(1, device);
+        use->exec();
+    });
+}
+
 void SyncState::forget(const std::string& device) {
     guarded("forgetting a device", db_, [&] {
         for (SQLite::Statement* s :

@@ -75,6 +75,9 @@ public:
     /// Forgets all the device knows of this database (anchors, items,
     /// outbox): its next sync is a slow sync. No item is deleted.
     void forget(const std::string& device);
+    /// Forgets the device's anchors alone: its next sync is a slow sync,
+    /// which pairs what it holds with the items this state maps.
+    void forget_anchors(const std::string& device);
 
     std::optional<ClientItem> by_guid(const std::string& device, const std::string& guid);
     /// The item the client knows as `luid`; nullopt for "" (items awaiting

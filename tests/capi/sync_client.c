@@ -234,7 +234,7 @@ int sc_sync(sc_client *c, int code, const char *ops, sc_session *out) {
     put(&b, "<Sync><CmdID>%d</CmdID><Target><LocURI>%s</LocURI></Target><Source><LocURI>./%s</LocURI></Source>",
         cmd_id++, c->db, c->db);
     {
-        const char *p = ops, *hash;
+        const char *p = out->alert_status == 508 && c->slow_ops ? c->slow_ops : ops, *hash;
         while ((hash = strstr(p, "<CmdID>#</CmdID>")) != NULL) {
             put(&b, "%.*s<CmdID>%d</CmdID>", (int)(hash - p), p, cmd_id++);
             p = hash + strlen("<CmdID>#</CmdID>");

@@ -27,6 +27,10 @@ typedef struct sc_client {
     int http_status;
     int session_ended;
     int rc; /* of smk_server_process */
+    /* What the client sends instead of the session's ops when the server
+     * asks for a slow sync (508): every item it holds, as Adds. NULL: the
+     * session's ops. */
+    const char *slow_ops;
 } sc_client;
 
 /* What one session did. */
