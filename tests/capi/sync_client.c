@@ -248,6 +248,10 @@ int sc_sync(sc_client *c, int code, const char *ops, sc_session *out) {
     out->server_adds = count_ops(c->reply, "Add");
     out->server_replaces = count_ops(c->reply, "Replace");
     out->server_deletes = count_ops(c->reply, "Delete");
+    if (c->session_ended) { /* nothing for the client to answer (a refresh from it, say) */
+        out->completed = 1;
+        goto done;
+    }
 
     /* Package 5: statuses and the Map. */
     header(c, &b);
@@ -269,6 +273,7 @@ int sc_sync(sc_client *c, int code, const char *ops, sc_session *out) {
     if (send(c, &b) != 0) goto stop;
     if (sc_status(c->reply, "SyncHdr") != 200) goto stop;
     out->completed = c->session_ended;
+done:
     if (out->completed) {
         snprintf(c->anchor, sizeof c->anchor, "%s", next);
         ++c->next_anchor;
