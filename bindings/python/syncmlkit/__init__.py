@@ -370,9 +370,11 @@ class Datastore:
     client's changes from revisions: a revision is an opaque token that
     changes whenever the item changes. Calls for one store come from one
     session at a time; stores of different users from different threads at
-    once. An exception raised by any method becomes a store failure: the
-    engine answers the command 510, rolls the message back (rollback()) and
-    logs the exception's text; nothing of it reaches the C side."""
+    once. An exception raised by any method becomes a store failure whose
+    message, which the engine logs, is the exception's type and text;
+    nothing of it reaches the C side. A failed add, replace or remove is
+    answered 510 for that item; any other failure ends the session with
+    500 and every store of the session gets rollback()."""
 
     def native_format(self):
         """(type, version) the items are kept in, e.g. ("text/vcard", "3.0")."""
@@ -427,7 +429,8 @@ class DatastoreProvider:
 
     Categories are "contacts", "calendar", "tasks" and "notes"; database
     names (aliases, "bob/contacts", the Global Address Book) are parsed by
-    the engine. An exception raised here fails the database's Alert and is
+    the engine. An exception raised in open() or open_global_address_book()
+    ends the session with 500, one in grant() counts as no grant; each is
     logged."""
 
     def open(self, owner, category):
