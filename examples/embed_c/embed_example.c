@@ -39,7 +39,6 @@
 #include "syncmlkit.h"
 
 #define MAX_MSG_SIZE 150000           /* announced to clients */
-#define MAX_BODY (2 * MAX_MSG_SIZE)   /* the engine's default bound: twice the message size */
 #define MAX_HEADER 16384
 #define IO_TIMEOUT_S 30
 
@@ -614,7 +613,8 @@ static int header(const char *headers, const char *name, char *buf, size_t size)
 }
 
 static void serve(int fd, smk_server *server, const char *peer, const char *dump_dir) {
-    char *buf = malloc(MAX_HEADER + MAX_BODY + 1);
+    size_t max_body = smk_server_max_request_size(server); /* what the engine accepts */
+    char *buf = malloc(MAX_HEADER + max_body + 1);
     size_t used = 0;
     char *end = NULL;
     if (!buf) return;
@@ -656,8 +656,8 @@ static void serve(int fd, smk_server *server, const char *peer, const char *dump
     }
     char *digits_end;
     unsigned long long length = strtoull(value, &digits_end, 10);
-    if (value[0] < '0' || value[0] > '9' || *digits_end || length > MAX_BODY || have > length) {
-        reply_text(fd, length > MAX_BODY ? 413 : 400, "bad or too large Content-Length\n");
+    if (value[0] < '0' || value[0] > '9' || *digits_end || length > max_body || have > length) {
+        reply_text(fd, length > max_body ? 413 : 400, "bad or too large Content-Length\n");
         goto done;
     }
     if (header(buf, "Content-Encoding", value, sizeof value) && strcasecmp(value, "identity") != 0) {
@@ -807,7 +807,6 @@ int main(int argc, char **argv) {
     config.size = sizeof config;
     config.state_dir = state_dir;
     config.max_msg_size = MAX_MSG_SIZE;
-    config.max_request_size = MAX_BODY;
     config.log_session = log_line;
     if (trace_dir) {
         mkdir(trace_dir, 0700);
