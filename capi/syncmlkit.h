@@ -278,16 +278,22 @@ SMK_C_API void smk_response_free(smk_response *response);
  * in effect, a callback that returns anything but the statuses documented
  * for it, or returns OK without handing back a value that is due (read
  * without data or revision, add without GUID or revision, an empty GUID or
- * revision), or passes NULL for a string with a length above zero. Then:
- *   - a failed add, replace or remove: that item is answered 510 and logged;
- *     the rest of the message goes on. A store should change nothing when it
- *     fails (an item added without a GUID handed back is unknown to the
- *     server and comes back to the client as a new item at its next sync);
- *   - any other failed call (open, native_format, list, read, revision,
- *     begin, commit, snapshot): the session ends with 500, every store of the
- *     session gets rollback(), the server's own sync state for the message is
- *     rolled back, and the line is logged. The client's next sync starts over
- *     from the last completed one.
+ * revision), or passes NULL for a string with a length above zero. Every
+ * failure is logged (config->log) with the store, the call and the
+ * smk_result_error() text. Then:
+ *   - a failure while the server applies one of the client's items (add,
+ *     replace, remove, or the read before a replace): that item is answered
+ *     510; the rest of the message goes on. A store should change nothing
+ *     when it fails (an item added without a GUID handed back is unknown to
+ *     the server and comes back to the client as a new item at its next sync);
+ *   - any other failure (open, native_format, begin, commit, a listing, a
+ *     read of items to send, snapshot): the message is answered 500 and the
+ *     session ends; every store of the session gets rollback() and the
+ *     server's own sync state of the message is rolled back, so the client's
+ *     next sync starts over from its last completed one. When commit() fails
+ *     after the server's state was committed, that next sync is a slow one,
+ *     which pairs both sides up: nothing is stored twice, but an edit or a
+ *     delete of the failed message may be undone.
  * No callback failure crashes the server, and no C++ exception ever reaches
  * the host: a callback must not longjmp or throw out of the library either.
  *
@@ -415,7 +421,9 @@ typedef struct smk_auth_callbacks {
      * later; the server logs it, and the login throttle does not count
      * it). Anything else counts as UNAVAILABLE.
      * A user name or password holding a NUL byte is denied without a call.
-     * Required. */
+     * Required. A binding must catch its language's exceptions here and
+     * return UNAVAILABLE: ctypes, for one, may return 0 (OK) from a
+     * Python callback that raised. */
     int (*check_password)(void *user, const char *username, const char *password);
     /* Optional: MD5 authentication: OK with base64(md5("user:password"))
      * through smk_result_data(); DENIED: no MD5 for this user (the client is
