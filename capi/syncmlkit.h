@@ -380,9 +380,13 @@ typedef struct smk_datastore_callbacks {
      * NOT_FOUND: this store keeps no snapshots. A failure stops that sync
      * (500) before anything is replaced. `reason`: "refresh-from-client". */
     int (*snapshot)(void *store, const char *reason, smk_result *r);
-    /* Optional: the engine no longer holds this store (once for each open()
-     * that returned OK, when the session ends or is dropped, or at
-     * smk_server_free()). */
+    /* Optional: the engine no longer holds this store: once for each open()
+     * that returned OK, when the session that opened it is forgotten. A
+     * session that ended (completed, or ended by a failure with 500) is kept
+     * for a minute to answer a resent last message, and its stores with it;
+     * an idle one is forgotten after the session timeout; every one at
+     * smk_server_free(). A host must not expect close() right after a
+     * session's last reply. */
     void (*close)(void *store);
 } smk_datastore_callbacks;
 
