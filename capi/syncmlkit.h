@@ -282,11 +282,12 @@ SMK_C_API void smk_response_free(smk_response *response);
  * failure is logged (config->log) with the store, the call and the
  * smk_result_error() text. Then:
  *   - a failure while the server applies one of the client's items (add,
- *     replace, remove, or the read before a replace): that item is answered
- *     510; the rest of the message goes on. A store should change nothing
+ *     replace, remove, the read before a replace, or native_format asked
+ *     for that item's conversion): that item is answered 510; the rest of
+ *     the message goes on. A store should change nothing
  *     when it fails (an item added without a GUID handed back is unknown to
  *     the server and comes back to the client as a new item at its next sync);
- *   - any other failure (open, native_format, begin, commit, a listing, a
+ *   - any other failure (open, begin, commit, a listing, a
  *     read of items to send, snapshot): the message is answered 500 and the
  *     session ends; every store of the session gets rollback() and the
  *     server's own sync state of the message is rolled back, so the client's
