@@ -15,6 +15,7 @@ packages=(
   python3-icalendar       # python-icalendar: a second iCalendar oracle
   catch2                  # Catch2 v2, /usr/lib/cmake/Catch2
   python3                 # the Python binding's tests
+  python3-pytest          # ... run by pytest (bindings/python/tests)
   python3-vobject         # an independent vCard reader the conversion tests compare with
   gcc libc6-dev           # the interop tests' LD_PRELOAD shim (C, tools/curlfix)
   syncevolution           # the real SyncML client the interop tests drive (2.0.0, file backend)
