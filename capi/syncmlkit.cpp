@@ -400,7 +400,13 @@ int smk_server_import_gab(smk_server* server, const char* vcf_path, size_t* coun
 
 int smk_server_process(smk_server* server, const char* body, size_t body_len, const char* content_type,
                        const char* url, const char* peer, smk_response* out) {
+    return smk_server_process_info(server, body, body_len, content_type, url, peer, out, nullptr);
+}
+
+int smk_server_process_info(smk_server* server, const char* body, size_t body_len, const char* content_type,
+                            const char* url, const char* peer, smk_response* out, smk_reply_info* info) {
     if (!server || !out || (!body && body_len)) return SMK_ERR_ARGUMENT;
+    if (info && info->size < offsetof(smk_reply_info, retry_after) + sizeof info->retry_after) return SMK_ERR_ARGUMENT;
     *out = smk_response{};
     try {
         smk::Request req;
@@ -426,6 +432,8 @@ int smk_server_process(smk_server* server, const char* body, size_t body_len, co
         out->body_len = r.body.size();
         out->http_status = r.http_status;
         out->session_ended = r.session_ended ? 1 : 0;
+        // Only the fields the caller's struct has (it may be older and smaller).
+        if (info) info->retry_after = r.retry_after;
         return SMK_OK;
     } catch (const std::bad_alloc&) {
         return SMK_ERR_NOMEM;

@@ -263,6 +263,22 @@ SMK_C_API int smk_server_process(smk_server *server, const char *body, size_t bo
                                  const char *url, const char *peer, smk_response *out);
 SMK_C_API void smk_response_free(smk_response *response);
 
+/* What a reply carries beside smk_response, which never grows (see the ABI
+ * policy above): fields are added at the end of this size-versioned struct. */
+typedef struct smk_reply_info {
+    size_t size;          /* sizeof(smk_reply_info) as the caller compiled it */
+    /* Seconds the client should wait before trying again (a throttled login,
+     * no free session, a user database that cannot answer); send it as the
+     * HTTP Retry-After header. 0: none. */
+    unsigned retry_after;
+} smk_reply_info;
+
+/* smk_server_process() that also fills *info (may be NULL; info->size must
+ * be set, SMK_ERR_ARGUMENT when it is too small for retry_after). */
+SMK_C_API int smk_server_process_info(smk_server *server, const char *body, size_t body_len,
+                                      const char *content_type, const char *url, const char *peer,
+                                      smk_response *out, smk_reply_info *info);
+
 /* ---- A host's own store, users and logs ---------------------------------
  * A server on the host's own datastores and user database instead of the
  * built-in SQLite store: three tables of callbacks, each with a leading

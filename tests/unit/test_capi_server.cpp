@@ -146,10 +146,13 @@ struct CServer {
 
     Response process(const Request& req) const {
         smk_response r{};
-        int rc = smk_server_process(server, req.body.data(), req.body.size(), req.content_type.c_str(),
-                                    req.url.c_str(), req.peer.c_str(), &r);
+        smk_reply_info info{};
+        info.size = sizeof info;
+        int rc = smk_server_process_info(server, req.body.data(), req.body.size(), req.content_type.c_str(),
+                                         req.url.c_str(), req.peer.c_str(), &r, &info);
         REQUIRE(rc == SMK_OK);
         Response out;
+        out.retry_after = info.retry_after;
         out.body.assign(r.body, r.body_len);
         out.content_type = r.content_type;
         out.http_status = r.http_status;
@@ -502,6 +505,35 @@ TEST_CASE("C ABI: login_max_tracked bounds what the login throttle remembers") {
     };
     CHECK(scenario(0) == "503");  // the default remembers both failures: held back
     CHECK(scenario(4) == "212");  // the first failure was forgotten
+}
+
+TEST_CASE("C ABI: smk_server_process_info hands back the Retry-After of a throttled login") {
+    CServer s([](smk_server_config& c) {
+        c.login_free_failures = 2;
+        c.login_first_delay_s = 7;
+    });
+    CHECK(login(s, "alice", "wrong", "10.0.0.1") == "401");
+    CHECK(login(s, "alice", "wrong", "10.0.0.1") == "401");
+    unsigned retry_after = 0;
+    TestClient c(
+        [&](const Request& req) {
+            Response r = s.process(req);
+            retry_after = r.retry_after;
+            return r;
+        },
+        "dev-alice-again");
+    c.user = "alice";
+    c.password = "secret";
+    c.peer = "10.0.0.1";
+    CHECK(find_status(init(c, "200", "contacts", "", "N1"), "SyncHdr")->data == "503");
+    CHECK(retry_after > 0);
+    CHECK(retry_after <= 7);
+    // An info struct too small for retry_after is refused, not written past.
+    smk_response r{};
+    smk_reply_info small{};
+    small.size = sizeof(size_t);
+    CHECK(smk_server_process_info(s.server, "x", 1, "application/vnd.syncml+xml", "/", "", &r, &small) ==
+          SMK_ERR_ARGUMENT);
 }
 
 TEST_CASE("C ABI: the mass-delete guard asks the host before refusing") {
