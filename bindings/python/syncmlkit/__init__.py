@@ -188,6 +188,10 @@ class _AuthCallbacks(ctypes.Structure):
                 ("md5_digest", _MD5_DIGEST_CB)]
 
 
+class _ReplyInfo(ctypes.Structure):
+    _fields_ = [("size", ctypes.c_size_t), ("retry_after", ctypes.c_uint)]
+
+
 def _load():
     lib = ctypes.CDLL(os.environ.get("SYNCMLKIT_LIB") or "libsyncmlkit.so.0")
     lib.smk_version.restype = ctypes.c_char_p
@@ -222,6 +226,8 @@ def _load():
                                        ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(_Response)]
     lib.smk_response_free.restype = None
     lib.smk_response_free.argtypes = [ctypes.POINTER(_Response)]
+    lib.smk_server_process_info.restype = ctypes.c_int
+    lib.smk_server_process_info.argtypes = lib.smk_server_process.argtypes + [ctypes.POINTER(_ReplyInfo)]
     # The built-in store's administration and the host's pages' calls.
     if hasattr(lib, "smk_server_devices"):
         pp, err = ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_void_p)
@@ -724,11 +730,13 @@ class _Hosted:
 
 class Response:
     """The reply to one message: body (bytes), content_type, http_status,
-    session_ended."""
+    session_ended, and retry_after (seconds the client should wait, to send
+    as HTTP Retry-After; 0: none)."""
 
-    def __init__(self, body, content_type, http_status, session_ended):
+    def __init__(self, body, content_type, http_status, session_ended, retry_after=0):
         self.body, self.content_type = body, content_type
         self.http_status, self.session_ended = http_status, session_ended
+        self.retry_after = retry_after
 
 
 class Server:
@@ -1056,14 +1064,16 @@ class Server:
         if not self._handle:
             raise SyncMLError("the server is closed", _ERR_ARGUMENT)
         out = _Response()
-        status = _lib.smk_server_process(self._handle, bytes(body), len(body),
-                                         content_type.encode() if content_type else None, url.encode(),
-                                         peer.encode() if peer else None, ctypes.byref(out))
+        info = _ReplyInfo(ctypes.sizeof(_ReplyInfo), 0)
+        status = _lib.smk_server_process_info(self._handle, bytes(body), len(body),
+                                              content_type.encode() if content_type else None, url.encode(),
+                                              peer.encode() if peer else None, ctypes.byref(out),
+                                              ctypes.byref(info))
         if status != _OK:
             raise SyncMLError("processing failed: %s" % _status_text(status), status)
         try:
             return Response(ctypes.string_at(out.body, out.body_len), out.content_type.decode(),
-                            out.http_status, bool(out.session_ended))
+                            out.http_status, bool(out.session_ended), info.retry_after)
         finally:
             _lib.smk_response_free(ctypes.byref(out))
 

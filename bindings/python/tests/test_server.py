@@ -48,6 +48,16 @@ class ServerTest(unittest.TestCase):
         self.assertTrue(reply.session_ended)
         self.assertTrue(any("refused" in text for _, text in self.lines))
 
+    def test_throttled_login_carries_retry_after(self):
+        server = self.server(lambda user: "other" if user == "alice" else None)
+        replies = [server.process(self.message(), "application/vnd.syncml+xml", "/sync", "192.0.2.9")
+                   for _ in range(6)]
+        self.assertTrue(all(b"<Data>401</Data>" in r.body for r in replies[:5]))
+        self.assertTrue(all(r.retry_after == 0 for r in replies[:5]))
+        # The sixth wrong try in a row is held back: 503 and a delay to send as Retry-After.
+        self.assertIn(b"<Data>503</Data>", replies[5].body)
+        self.assertGreater(replies[5].retry_after, 0)
+
     def test_undecodable_body(self):
         server = self.server({})
         reply = server.process(b"<SyncML>", "application/vnd.syncml+xml")
