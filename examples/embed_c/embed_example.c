@@ -576,16 +576,25 @@ static int send_all(int fd, const char *p, size_t len) {
     return 1;
 }
 
-static void reply(int fd, int status, const char *content_type, const char *body, size_t len) {
+/* retry_after: seconds for a Retry-After header (a throttled login, no free
+ * session), 0 for none. */
+static void reply_after(int fd, int status, const char *content_type, const char *body, size_t len,
+                        unsigned retry_after) {
     const char *reason = status == 200 ? "OK" : status == 400 ? "Bad Request" : status == 404 ? "Not Found"
                        : status == 405 ? "Method Not Allowed" : status == 411 ? "Length Required"
                        : status == 413 ? "Payload Too Large" : status == 415 ? "Unsupported Media Type"
                        : status == 503 ? "Service Unavailable" : "Error";
-    char head[256];
+    char head[320];
+    char retry[48] = "";
+    if (retry_after) snprintf(retry, sizeof retry, "Retry-After: %u\r\n", retry_after);
     int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %lu\r\nConnection: close\r\n\r\n",
-                     status, reason, content_type, (unsigned long)len);
-    if (send_all(fd, head, (size_t)n)) send_all(fd, body, len);
+                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %lu\r\n%sConnection: close\r\n\r\n",
+                     status, reason, content_type, (unsigned long)len, retry);
+    if (n > 0 && (size_t)n < sizeof head && send_all(fd, head, (size_t)n)) send_all(fd, body, len);
+}
+
+static void reply(int fd, int status, const char *content_type, const char *body, size_t len) {
+    reply_after(fd, status, content_type, body, len, 0);
 }
 
 static void reply_text(int fd, int status, const char *text) {
@@ -676,14 +685,18 @@ static void serve(int fd, smk_server *server, const char *peer, const char *dump
     header(buf, "Content-Type", content_type, sizeof content_type);
 
     smk_response r;
-    int rc = smk_server_process(server, body, have, content_type[0] ? content_type : NULL, target, peer, &r);
+    smk_reply_info info;
+    memset(&info, 0, sizeof info);
+    info.size = sizeof info;
+    int rc = smk_server_process_info(server, body, have, content_type[0] ? content_type : NULL, target, peer, &r,
+                                     &info);
     if (rc != SMK_OK) {
-        fprintf(stderr, "smk_server_process: %s\n", smk_errstr(rc));
+        fprintf(stderr, "smk_server_process_info: %s\n", smk_errstr(rc));
         reply_text(fd, 500, "internal error\n");
         goto done;
     }
     if (dump_dir) dump_stores(dump_dir);
-    reply(fd, r.http_status, r.content_type, r.body, r.body_len);
+    reply_after(fd, r.http_status, r.content_type, r.body, r.body_len, info.retry_after);
     smk_response_free(&r);
 done:
     free(buf);
