@@ -29,6 +29,15 @@ struct smk_result {
 
 namespace {
 
+// A name a client chose (an owner in "bob/contacts", a user name) as a log
+// line may show it: no line breaks or other control bytes a client could
+// use to forge lines, at most 64 bytes.
+std::string printable_name(const std::string& s) {
+    std::string out;
+    for (char c : s.substr(0, 64)) out += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c;
+    return out;
+}
+
 using smk::DatastoreError;
 
 // Stores `text` in `field`, or notes what was wrong with it. Never throws:
@@ -275,7 +284,8 @@ public:
         if (g == SMK_GRANT_READ_WRITE) return smk::Access::read_write;
         if (g == SMK_GRANT_READ_ONLY) return smk::Access::read_only;
         if (g != SMK_GRANT_NONE && t_->log)
-            t_->log(smk::LogLevel::error, "host provider: grant of " + user + " on " + owner + "/" +
+            t_->log(smk::LogLevel::error, "host provider: grant of " + printable_name(user) + " on " +
+                                              printable_name(owner) + "/" +
                                               smk::category_name(category) + " returned " + std::to_string(g) +
                                               "; taken as no grant");
         return std::nullopt;
@@ -446,7 +456,16 @@ int smk_server_new_hosted(const smk_server_config* config, const smk_provider_ca
         copy_table(tables->provider, provider);
         tables->provider.datastore = &tables->ds;
         if (auth) copy_table(tables->auth, auth);
-        if (void (*log)(void*, int, const char*) = config->log) {
+        // The adapter's own lines go where the engine's go: log_session when
+        // the caller's struct has it and it is set (it replaces log), else log.
+        void (*log_session)(void*, int, const char*, const char*) =
+            covers(config->size, SMK_END_OF(smk_server_config, log_session)) ? config->log_session : nullptr;
+        if (log_session) {
+            void* user_data = config->user_data;
+            tables->log = [log_session, user_data](smk::LogLevel level, const std::string& line) {
+                log_session(user_data, static_cast<int>(level), "", line.c_str());
+            };
+        } else if (void (*log)(void*, int, const char*) = config->log) {
             void* user_data = config->user_data;
             tables->log = [log, user_data](smk::LogLevel level, const std::string& line) {
                 log(user_data, static_cast<int>(level), line.c_str());

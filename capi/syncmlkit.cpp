@@ -49,7 +49,9 @@ std::optional<std::string> written_by(Write write) {
     std::vector<char> buf(256);
     for (int attempt = 0; attempt < 2; ++attempt) {
         int n = write(buf.data(), buf.size());
-        if (n < 0) return std::nullopt;
+        // A password or zone name beyond 64 KiB is a broken callback (a
+        // binding's error path may hand back any number), not a value.
+        if (n < 0 || n > 65536) return std::nullopt;
         if (static_cast<std::size_t>(n) < buf.size()) return std::string(buf.data(), static_cast<std::size_t>(n));
         buf.resize(static_cast<std::size_t>(n) + 1);
     }
@@ -405,9 +407,9 @@ int smk_server_process(smk_server* server, const char* body, size_t body_len, co
 
 int smk_server_process_info(smk_server* server, const char* body, size_t body_len, const char* content_type,
                             const char* url, const char* peer, smk_response* out, smk_reply_info* info) {
+    if (out) *out = smk_response{};  // freeing it is safe whatever this returns
     if (!server || !out || (!body && body_len)) return SMK_ERR_ARGUMENT;
     if (info && info->size < offsetof(smk_reply_info, retry_after) + sizeof info->retry_after) return SMK_ERR_ARGUMENT;
-    *out = smk_response{};
     try {
         smk::Request req;
         req.body = std::string_view(body ? body : "", body_len);

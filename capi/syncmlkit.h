@@ -320,8 +320,13 @@ SMK_C_API int smk_server_process_info(smk_server *server, const char *body, size
  * one after the other; two sessions may have the same owner's database open
  * at once (two devices of one user), each through an open() of its own, so
  * a host that hands out the same pointer twice must lock it. Provider and
- * auth callbacks run from many threads at once. A callback must not call
- * smk_server_process() or smk_server_free() on the server that called it. */
+ * auth callbacks run from many threads at once. rollback() and close() of a
+ * session the server forgets may also run on the thread that forgets it:
+ * one calling smk_server_process() for another client (idle sessions are
+ * swept then), smk_server_expire_idle_sessions() or smk_server_free(). A
+ * callback must not call smk_server_process() or smk_server_free() on the
+ * server that called it, and smk_server_free() must not run while another
+ * thread is inside smk_server_process() on the same server. */
 
 /* The status a store, provider or auth callback returns. */
 enum { SMK_STORE_OK = 0, SMK_STORE_NOT_FOUND = 1, SMK_STORE_END = 2, SMK_STORE_FAILED = -1 };

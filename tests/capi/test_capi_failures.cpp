@@ -57,7 +57,13 @@ struct Host {
         h->lines.emplace_back(message);
     }
 
-    Host() {
+    // A host that sets only log_session (which replaces log) gets every
+    // line there, the adapter's own included.
+    static void on_log_session(void* self, int level, const char*, const char* message) {
+        on_log(self, level, message);
+    }
+
+    explicit Host(bool only_session_log = false) {
         cs_host_add_user(host, "alice", "secret");
         cs_host_add_user(host, "bob", "hunter2");
         contacts = cs_host_store(host, "alice", "contacts");
@@ -67,7 +73,10 @@ struct Host {
         smk_server_config config{};
         config.size = sizeof config;
         config.state_dir = state.c_str();
-        config.log = on_log;
+        if (only_session_log)
+            config.log_session = on_log_session;
+        else
+            config.log = on_log;
         config.user_data = this;
         char* error = nullptr;
         REQUIRE(smk_server_new_hosted(&config, cs_host_provider(host), cs_host_auth(host), &server, &error) == SMK_OK);
@@ -413,6 +422,18 @@ TEST_CASE("a snapshot that fails stops a refresh from the client before anything
     CHECK(cs_store_count(h.contacts) == 2);  // the client's two, the host's gone
     CHECK(h.fn("Client A") == 1);
     CHECK(h.fn("Client Z") == 1);
+}
+
+TEST_CASE("the adapter's own log lines reach a host that set only log_session") {
+    Host h(true);
+    Client bob(h.server, "c-bob", "bob", "hunter2");
+    std::snprintf(bob.c.db, sizeof bob.c.db, "alice/contacts");
+    cs_host_grant(h.host, "alice", "contacts", "bob", SMK_GRANT_READ_ONLY);
+    cs_host_fail(h.host, CS_GRANT, CS_FAIL, 0, 1);
+    Session failed;
+    bob.sync(201, "", failed);
+    CHECK(failed.s.alert_status == 404);
+    CHECK(h.logged("host provider: grant of bob on alice/contacts returned -1; taken as no grant"));
 }
 
 TEST_CASE("grants and the Global Address Book through the provider callbacks, failing too") {

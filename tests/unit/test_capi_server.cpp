@@ -528,12 +528,17 @@ TEST_CASE("C ABI: smk_server_process_info hands back the Retry-After of a thrott
     CHECK(find_status(init(c, "200", "contacts", "", "N1"), "SyncHdr")->data == "503");
     CHECK(retry_after > 0);
     CHECK(retry_after <= 7);
-    // An info struct too small for retry_after is refused, not written past.
-    smk_response r{};
+    // An info struct too small for retry_after is refused, not written past,
+    // and the response is left empty, so a host that always frees it may.
+    smk_response r;
+    std::memset(&r, 0xab, sizeof r);
     smk_reply_info small{};
     small.size = sizeof(size_t);
     CHECK(smk_server_process_info(s.server, "x", 1, "application/vnd.syncml+xml", "/", "", &r, &small) ==
           SMK_ERR_ARGUMENT);
+    CHECK(r.body == nullptr);
+    CHECK(r.content_type == nullptr);
+    smk_response_free(&r);
 }
 
 TEST_CASE("C ABI: the mass-delete guard asks the host before refusing") {

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import itertools
 import os
+import threading
 
 __all__ = ["SyncMLError", "DecodeError", "NotFoundError", "version", "render_xml", "convert", "Server", "Response",
            "Format", "Datastore", "DatastoreProvider", "md5_digest", "Device", "DeviceDatabase", "Snapshot",
@@ -766,6 +767,11 @@ class Server:
         logger = logger or log
         self._handle = None
         self._hosted = None
+        # process() calls in progress, so that close() waits for them
+        # instead of freeing the server under them.
+        self._calls = 0
+        self._calls_done = threading.Condition()
+        self._inside = threading.local()
         config = _ServerConfig()
         config.size = ctypes.sizeof(_ServerConfig)
         limits.update(max_msg_size=max_msg_size, session_timeout=session_timeout)
@@ -830,13 +836,18 @@ class Server:
             lookup = passwords if callable(passwords) else passwords.get
 
             def password(_user_data, username, buf, size):
-                pw = lookup(username.decode("utf-8", "replace"))
-                if pw is None:
+                # ctypes answers an undefined number for a callback that
+                # raises: nothing may escape (an unknown user of a dict, say).
+                try:
+                    pw = lookup(username.decode("utf-8", "replace"))
+                    if pw is None:
+                        return -1
+                    raw = pw.encode("utf-8")
+                    if len(raw) < size:
+                        ctypes.memmove(buf, raw + b"\0", len(raw) + 1)
+                    return len(raw)
+                except BaseException:  # noqa: B902
                     return -1
-                raw = pw.encode("utf-8")
-                if len(raw) < size:
-                    ctypes.memmove(buf, raw + b"\0", len(raw) + 1)
-                return len(raw)
 
             self._password = _PASSWORD_CB(password)
             config.data_dir = os.fsencode(data_dir)
@@ -926,8 +937,18 @@ class Server:
         return keep
 
     def close(self):
-        """Frees the server; the callbacks stay alive until it is gone."""
-        handle, self._handle = getattr(self, "_handle", None), None
+        """Frees the server once the process() calls in progress have
+        returned (new ones are refused at once); the callbacks stay alive
+        until it is gone. Not from inside a callback of this server."""
+        done = getattr(self, "_calls_done", None)
+        if done is None:  # __init__ failed early
+            return
+        if getattr(self._inside, "active", False):
+            raise SyncMLError("close() from inside a callback of the same server", _ERR_ARGUMENT)
+        with done:
+            handle, self._handle = self._handle, None
+            while self._calls:
+                done.wait()
         if handle:
             _lib.smk_server_free(handle)
 
@@ -1061,14 +1082,25 @@ class Server:
 
     def process(self, body, content_type=None, url="/", peer=""):
         """Handles one client message (bytes); returns its Response."""
-        if not self._handle:
-            raise SyncMLError("the server is closed", _ERR_ARGUMENT)
+        with self._calls_done:
+            handle = self._handle
+            if not handle:
+                raise SyncMLError("the server is closed", _ERR_ARGUMENT)
+            self._calls += 1
         out = _Response()
         info = _ReplyInfo(ctypes.sizeof(_ReplyInfo), 0)
-        status = _lib.smk_server_process_info(self._handle, bytes(body), len(body),
-                                              content_type.encode() if content_type else None, url.encode(),
-                                              peer.encode() if peer else None, ctypes.byref(out),
-                                              ctypes.byref(info))
+        was_inside = getattr(self._inside, "active", False)
+        self._inside.active = True
+        try:
+            status = _lib.smk_server_process_info(handle, bytes(body), len(body),
+                                                  content_type.encode() if content_type else None, url.encode(),
+                                                  peer.encode() if peer else None, ctypes.byref(out),
+                                                  ctypes.byref(info))
+        finally:
+            self._inside.active = was_inside
+            with self._calls_done:
+                self._calls -= 1
+                self._calls_done.notify_all()
         if status != _OK:
             raise SyncMLError("processing failed: %s" % _status_text(status), status)
         try:

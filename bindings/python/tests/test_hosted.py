@@ -406,6 +406,66 @@ class DictStoreSync(HostedTestCase):
             self.assertEqual(len(provider.stores[(user, "contacts")].items), 5, user)
 
 
+class Closing(HostedTestCase):
+    def test_close_inside_a_callback_is_refused_and_the_server_goes_on(self):
+        holder = {}
+
+        class Closer(DictDatastore):
+            def list(self):
+                holder["server"].close()  # raises: the engine sees a failed list()
+                return super().list()
+
+        class Provider(DictProvider):
+            def open(self, owner, category):
+                with self._lock:
+                    return self.stores.setdefault((owner, category), Closer(("text/vcard", "3.0")))
+
+        server = holder["server"] = self.server(Provider(), PASSWORDS)
+        r = ScriptedClient(server, "alice", "secret", "dev-a").sync("contacts", 201, adds={"a": vcard(1)})
+        self.assertTrue(set(r.http_statuses) - {200} or r.failures())
+        self.assertTrue(self.logged("close() from inside a callback"), self.lines)
+        # Still open: a plain call works.
+        self.assertEqual(server.session_count() >= 0, True)
+        self.assertIsNotNone(server.process(b"<SyncML>", "application/vnd.syncml+xml"))
+
+    def test_close_from_another_thread_waits_for_process(self):
+        entered, release = threading.Event(), threading.Event()
+
+        class Slow(DictDatastore):
+            def list(self):
+                entered.set()
+                release.wait(20)
+                return super().list()
+
+        class Provider(DictProvider):
+            def open(self, owner, category):
+                with self._lock:
+                    return self.stores.setdefault((owner, category), Slow(("text/vcard", "3.0")))
+
+        provider = Provider()
+        server = self.server(provider, PASSWORDS)
+        result = {}
+
+        def sync():
+            result["r"] = ScriptedClient(server, "alice", "secret", "dev-a").sync(
+                "contacts", 201, adds={"a%d" % n: vcard(n) for n in range(3)})
+
+        syncing = threading.Thread(target=sync)
+        syncing.start()
+        self.assertTrue(entered.wait(20))
+        closer = threading.Thread(target=server.close)
+        closer.start()
+        closer.join(0.5)
+        self.assertTrue(closer.is_alive(), "close() must wait for the process() call inside the engine")
+        release.set()
+        closer.join(20)
+        self.assertFalse(closer.is_alive())
+        syncing.join(20)
+        # The message inside the engine completed; the next one found the server closed.
+        with self.assertRaises(syncmlkit.SyncMLError):
+            server.process(b"<SyncML>", "application/vnd.syncml+xml")
+
+
 class SameStoreTwoDevices(HostedTestCase):
     def test_two_devices_of_one_user_at_once(self):
         # Both sessions have alice's contacts open at once; the store's

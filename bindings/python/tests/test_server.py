@@ -58,6 +58,12 @@ class ServerTest(unittest.TestCase):
         self.assertIn(b"<Data>503</Data>", replies[5].body)
         self.assertGreater(replies[5].retry_after, 0)
 
+    def test_password_lookup_raising_is_an_unknown_user(self):
+        server = self.server({"bob": "x"}.__getitem__)  # KeyError for the message's alice
+        reply = server.process(self.message(), "application/vnd.syncml+xml", "/sync")
+        self.assertIn(b"<Data>401</Data>", reply.body)
+        self.assertTrue(reply.session_ended)
+
     def test_undecodable_body(self):
         server = self.server({})
         reply = server.process(b"<SyncML>", "application/vnd.syncml+xml")
