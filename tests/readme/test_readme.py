@@ -131,17 +131,32 @@ class Output:
             return "\n".join(self.lines)
 
 
+def group_alive(pgid):
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
 def stop_group(proc):
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    """Stops the process and everything in its process group, also when the
+    leader has exited already (a server the README started in the
+    background outlives the shell that started it)."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        pass
+    deadline = time.monotonic() + 20
+    while group_alive(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if group_alive(proc.pid):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 def fail(message, *outputs):
@@ -282,6 +297,10 @@ def main():
         if driver is not None:
             stop_group(driver)  # and the servers the README started in it
         stop_group(server)
+        for proc in (driver, server):
+            if proc is not None and group_alive(proc.pid):
+                print("FAIL: processes of the test's group %d are still running" % proc.pid)
+                sys.exit(1)
 
 
 def vcards(folder):
