@@ -280,10 +280,10 @@ std::optional<std::string> SyncTask::unmapped_copy(const Format& format, const s
     return best;
 }
 
-void SyncTask::record(const std::string& guid, const std::string& luid, const std::string& revision) {
+void SyncTask::record(const std::string& guid, const std::string& luid, const std::string& revision, bool added) {
     db_.state->put(device_, {guid, luid, revision});
     if (full_exchange()) db_.pairing->claim(device_, guid);
-    db_.bases->prune(guid);
+    if (!added) db_.bases->prune(guid);
 }
 
 void SyncTask::log_loser(const std::string& guid, const std::string& luid, const std::string& what,
@@ -341,7 +341,7 @@ int SyncTask::store_unmapped(const Command& cmd, const Item& item, const std::st
         full_exchange() ? matching_server_item(c.format, c.data) : unmapped_copy(c.format, c.data);
     if (copy_of) return pair(*copy_of, luid, c);
     ItemVersion added = db_.store->add(c.format, c.data);
-    record(added.guid, luid, added.revision);
+    record(added.guid, luid, added.revision, true);
     ++from_client_.added;
     return 201;
 }
@@ -356,7 +356,7 @@ int SyncTask::pair(const std::string& guid, const std::string& luid, const Conve
     std::optional<StoredItem> current = db_.store->read(guid);
     if (!current) {
         ItemVersion added = db_.store->add(incoming.format, incoming.data);
-        record(added.guid, luid, added.revision);
+        record(added.guid, luid, added.revision, true);
         ++from_client_.added;
         return 201;
     }
@@ -396,7 +396,7 @@ int SyncTask::pair(const std::string& guid, const std::string& luid, const Conve
 int SyncTask::keep_both(const state::ClientItem& row, const Converted& client_version) {
     db_.state->erase(device_, row.guid);
     ItemVersion added = db_.store->add(client_version.format, client_version.data);
-    record(added.guid, row.luid, added.revision);
+    record(added.guid, row.luid, added.revision, true);
     ++from_client_.added;
     return 209;
 }

@@ -172,8 +172,9 @@ private:
                          const state::ClientItem& row, const StoredItem& current);
     int keep_both(const state::ClientItem& row, const Converted& client_version);
     /// The client now holds `revision` of `guid` as `luid` ("" revision: it
-    /// holds an older one and gets the server's next).
-    void record(const std::string& guid, const std::string& luid, const std::string& revision);
+    /// holds an older one and gets the server's next). `added`: the store
+    /// has just added the item, so it has no base versions to prune.
+    void record(const std::string& guid, const std::string& luid, const std::string& revision, bool added = false);
     bool full_exchange() const { return mode_ == SyncMode::slow || mode_ == SyncMode::refresh_from_client; }
     void log_loser(const std::string& guid, const std::string& luid, const std::string& what,
                    const std::string& data) const;

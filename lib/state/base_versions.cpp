@@ -4,6 +4,8 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include <vector>
+
 #include "sqlite/guarded.hpp"
 #include "sqlite/statement_in_use.hpp"
 
@@ -32,11 +34,16 @@ struct BaseVersions::Statements {
                          "SELECT 1 FROM smk_client_items WHERE guid = ? AND revision = ? AND device <> ? LIMIT 1"),
           insert(db, "INSERT OR IGNORE INTO smk_bases(guid, revision, type, version, data) VALUES (?, ?, ?, ?, ?)"),
           select(db, "SELECT type, version, data FROM smk_bases WHERE guid = ? AND revision = ?"),
-          prune(db,
-                "DELETE FROM smk_bases WHERE guid = ?1 AND NOT EXISTS (SELECT 1 FROM smk_client_items c "
-                "WHERE c.guid = ?1 AND c.revision = smk_bases.revision)") {}
+          // The bases of one item, each with whether a device holds it:
+          // nearly always none, found by one seek of the primary key; a
+          // DELETE with the same condition would build a temporary table
+          // on every call.
+          bases_of(db,
+                   "SELECT revision, EXISTS (SELECT 1 FROM smk_client_items c WHERE c.guid = ?1 "
+                   "AND c.revision = smk_bases.revision) FROM smk_bases WHERE guid = ?1"),
+          remove(db, "DELETE FROM smk_bases WHERE guid = ? AND revision = ?") {}
 
-    SQLite::Statement held_elsewhere, insert, select, prune;
+    SQLite::Statement held_elsewhere, insert, select, bases_of, remove;
 };
 
 BaseVersions::BaseVersions(SQLite::Database& db) : db_(db) {
@@ -81,9 +88,19 @@ std::optional<StoredItem> BaseVersions::find(const std::string& guid, const std:
 
 void BaseVersions::prune(const std::string& guid) {
     guarded("base versions", "pruning", db_, [&] {
-        StatementInUse use(statements_->prune);
-        use->bind(1, guid);
-        use->exec();
+        std::vector<std::string> unheld;
+        {
+            StatementInUse use(statements_->bases_of);
+            use->bind(1, guid);
+            while (use->executeStep())
+                if (use->getColumn(1).getInt() == 0) unheld.push_back(use->getColumn(0).getString());
+        }
+        for (const std::string& revision : unheld) {
+            StatementInUse use(statements_->remove);
+            use->bind(1, guid);
+            use->bind(2, revision);
+            use->exec();
+        }
     });
 }
 
