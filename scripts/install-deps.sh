@@ -19,6 +19,7 @@ packages=(
   python3-vobject         # an independent vCard reader the conversion tests compare with
   gcc libc6-dev           # the interop tests' LD_PRELOAD shim (C, tools/curlfix)
   syncevolution           # the real SyncML client the interop tests drive (2.0.0, file backend)
+  syncevolution-http python3-twisted dbus-daemon dbus-bin  # bench/side_by_side.py: SyncEvolution's own server (syncevo-http-server needs twisted, undeclared), on a private bus
   zlib1g-dev              # syncmlkit-httpd: deflate/gzip request and reply bodies
   openssl                 # syncmlkit-httpd's process test makes a throwaway TLS certificate
   gcovr                   # scripts/coverage.sh: line coverage of lib/pim/ (for people, not CI)
