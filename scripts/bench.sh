@@ -1,25 +1,27 @@
 #!/usr/bin/env bash
-# The README's benchmark command, in a Release build:
-#  1. codec_bench: XML and WBXML encode/decode of a 150 kB message of 300
-#     contacts, beside libwbxml2's WBXML->XML conversion of the same input;
-#  2. engine_bench: the engine alone (Server::process), CPU per item for a
-#     slow-sync upload and a refresh-from-server download of 1000 contacts;
-#  3. pim_bench: the PIM converters, read and write per format (vCard 3.0 and
-#     2.1 contacts, iCalendar 2.0 and vCalendar 1.0 events) on 1000 generated
-#     items, beside libical parsing the same iCalendar input (~10 s);
-#  4. sync_bench.py: Debian's SyncEvolution client against syncmlkit-httpd,
-#     1000 contacts up, then down into a second client: the server's CPU per
-#     item and its peak RSS.
+# The README's benchmark command: installs the Debian packages, builds the
+# benchmarks in Release mode (build-bench/), runs every one of them with
+# --json through bench/run_all.py and prints one Markdown table (benchmark,
+# metric, measured, target, met) with the machine and the date.
+#
+#   ./scripts/bench.sh                 everything (about half an hour: the
+#                                      side-by-side runs at 10,000 contacts dominate)
+#   ./scripts/bench.sh --quick         small counts, about a minute: proof that
+#                                      each benchmark runs, no figures to quote
+#   ./scripts/bench.sh --only codec,pim   a subset (codec, pim, engine, store,
+#                                      load, load-idle, side_by_side)
+#   ./scripts/bench.sh --json-out rows.json   also keep the rows
+# Every option is passed to bench/run_all.py (--help lists them).
+# docs/PERFORMANCE.md says what each benchmark measures and how to profile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+case "${1:-}" in -h|--help) exec /usr/bin/python3 -B bench/run_all.py --help ;; esac
 scripts/install-deps.sh
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSMK_BUILD_TESTS=ON >/dev/null
-cmake --build build-bench -j"${SMK_JOBS:-2}" --target codec_bench engine_bench pim_bench syncmlkit-httpd smk_curlfix
-./build-bench/bench/codec_bench
-echo
-./build-bench/bench/engine_bench 1000
-echo
-./build-bench/bench/pim_bench 1000 0.5
-echo
-/usr/bin/python3 bench/sync_bench.py --httpd build-bench/examples/httpd/syncmlkit-httpd \
-  --curlfix build-bench/tools/libsmk_curlfix.so --count 1000
+# Every benchmark program the tree has (store_bench and loadgen where present).
+targets=(syncmlkit-httpd smk_curlfix)
+for t in codec_bench pim_bench engine_bench store_bench loadgen; do
+  grep -q "add_executable($t\b" bench/CMakeLists.txt && targets+=("$t")
+done
+cmake --build build-bench -j"${SMK_JOBS:-2}" --target "${targets[@]}" >/dev/null
+exec /usr/bin/python3 -B bench/run_all.py --build-dir build-bench "$@"
