@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include <climits>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
@@ -63,8 +64,13 @@ DatastoreError failure(const std::string& what, const SQLite::Database& db, cons
 // writes; synchronous=NORMAL keeps a WAL file consistent through a crash and
 // may lose only the last commits on power loss, which a client recovers from
 // with a slow sync (the anchors are lost with the items).
+//
+// NOMUTEX: a connection is used by one thread at a time (a session's calls
+// are serialised by the server, and the pool hands a connection on under
+// its mutex), so SQLite's own lock per call (hundreds per item) buys nothing.
 std::shared_ptr<SQLite::Database> open_store_file(const std::string& path) {
-    auto db = std::make_shared<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, kBusyTimeoutMs);
+    auto db = std::make_shared<SQLite::Database>(
+        path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX, kBusyTimeoutMs);
     db->exec("PRAGMA synchronous=NORMAL");  // first: the switch to WAL then syncs less
     sqlite::enable_wal(*db);
     db->exec("BEGIN IMMEDIATE");
@@ -198,6 +204,7 @@ struct SqliteDatastore::Impl {
           delete_item(*db, "DELETE FROM smk_items WHERE guid = ?"),
           bump_counter(*db, "UPDATE smk_counters SET value = value + 1 WHERE name = ?"),
           read_counter(*db, "SELECT value FROM smk_counters WHERE name = ?"),
+          set_counter(*db, "UPDATE smk_counters SET value = ? WHERE name = ?"),
           begin_transaction(*db, "BEGIN IMMEDIATE"),
           commit_transaction(*db, "COMMIT"),
           rollback_transaction(*db, "ROLLBACK"),
@@ -211,17 +218,49 @@ struct SqliteDatastore::Impl {
     // transaction, so no other connection steps it in between. (Not one
     // UPDATE ... RETURNING: SQLite buffers RETURNING rows in a temporary
     // table it creates on every run; add() took 25 times as long.)
+    // Inside begin()/commit() the write lock is held from BEGIN IMMEDIATE
+    // on, so the counter is read once and stepped in memory; commit()
+    // writes it back before COMMIT, rollback() forgets it.
     std::string next_value(const char* counter) {
+        if (began && transaction_open(*db)) {
+            Counter& c = counter[0] == 'g' ? guid_counter : revision_counter;
+            if (!c.loaded) {
+                c.value = read_value(counter);
+                c.loaded = true;
+            }
+            ++c.value;
+            c.dirty = true;
+            return std::to_string(c.value);
+        }
         {
             StatementInUse bump(bump_counter);
             bump->bind(1, counter);
             if (bump->exec() != 1) throw std::logic_error(std::string("no counter ") + counter);
         }
+        return std::to_string(read_value(counter));
+    }
+
+    std::int64_t read_value(const char* counter) {
         StatementInUse read(read_counter);
         read->bind(1, counter);
-        read->executeStep();
-        return std::to_string(read->getColumn(0).getInt64());
+        if (!read->executeStep()) throw std::logic_error(std::string("no counter ") + counter);
+        return read->getColumn(0).getInt64();
     }
+
+    // The counters stepped in memory since begin(), written back (inside
+    // the transaction, before COMMIT).
+    void store_counters() {
+        for (auto [c, name] : {std::pair<Counter*, const char*>{&guid_counter, "guid"}, {&revision_counter, "revision"}}) {
+            if (!c->dirty) continue;
+            StatementInUse set(set_counter);
+            set->bind(1, c->value);
+            set->bind(2, name);
+            if (set->exec() != 1) throw std::logic_error(std::string("no counter ") + name);
+            c->dirty = false;
+        }
+    }
+
+    void forget_counters() { guid_counter = revision_counter = Counter{}; }
 
     // Binds guid, revision, format and data as ?1..?5 (the order of every write statement).
     static void bind_item(SQLite::Statement& statement, const std::string& guid, const std::string& revision,
@@ -284,10 +323,15 @@ struct SqliteDatastore::Impl {
 
     Format native;
     bool began = false;  // begin() was called and neither commit() nor rollback() since
+    struct Counter {
+        std::int64_t value = 0;
+        bool loaded = false, dirty = false;
+    };
+    Counter guid_counter, revision_counter;  // inside begin()/commit() only
 
     PooledConnection db;  // declared before the statements: released after them
     SQLite::Statement select_item, select_revision, insert_item, update_item, upsert_item, delete_item;
-    SQLite::Statement bump_counter, read_counter, begin_transaction, commit_transaction, rollback_transaction;
+    SQLite::Statement bump_counter, read_counter, set_counter, begin_transaction, commit_transaction, rollback_transaction;
     std::shared_ptr<SQLite::Statement> list_items;  // lent to one cursor at a time
 };
 
@@ -407,6 +451,7 @@ std::string SqliteDatastore::put_with_guid(const std::string& guid, const Format
 void SqliteDatastore::begin() {
     if (impl_->began) throw std::logic_error("SqliteDatastore::begin() inside a transaction (" + impl_->path() + ")");
     sqlite::clear_lost(*impl_->db);
+    impl_->forget_counters();
     guarded("beginning a transaction", *impl_->db, [&] { impl_->run(impl_->begin_transaction); });
     impl_->began = true;
 }
@@ -427,14 +472,19 @@ void SqliteDatastore::commit() {
         throw DatastoreError("committing (" + impl_->path() + "): not committed after " + cause);
     // A failed COMMIT leaves the transaction open (busy) or SQLite rolled it
     // back (an I/O error); either way the caller's rollback() ends it.
-    guarded("committing", *impl_->db, [&] { impl_->run(impl_->commit_transaction); });
+    guarded("committing", *impl_->db, [&] {
+        impl_->store_counters();
+        impl_->run(impl_->commit_transaction);
+    });
     impl_->began = false;
+    impl_->forget_counters();
 }
 
 void SqliteDatastore::rollback() {
     // Also safe after a failed begin() or commit(): the engine rolls back on
     // every error path without tracking which call failed.
     impl_->began = false;
+    impl_->forget_counters();
     sqlite::clear_lost(*impl_->db);
     if (!transaction_open(*impl_->db)) return;
     guarded("rolling back", *impl_->db, [&] { impl_->run(impl_->rollback_transaction); });

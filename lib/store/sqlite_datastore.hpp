@@ -6,7 +6,9 @@
 // are thrown as DatastoreError naming what was being done and the file.
 // Each object has its own connection; two sessions of one user open two
 // objects on one file, and a writer waits up to 5 s for the other's
-// transaction (busy_timeout).
+// transaction (busy_timeout). An object and its cursors are used by one
+// thread at a time (as a session uses them): the connection is opened
+// without SQLite's own mutex.
 #pragma once
 
 #include <SQLiteCpp/Database.h>

@@ -5,6 +5,9 @@
 
 #include <unistd.h>
 
+#include <SQLiteCpp/Statement.h>
+
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -108,6 +111,75 @@ TEST_CASE("SqliteDatastore never hands out a GUID twice") {
     auto added = store.add(kVCard, "d");
     CHECK(added.guid != next);
     CHECK(store.read(next)->data == "taken");
+}
+
+// Inside begin()/commit() the counters are stepped in memory and written
+// back at commit: what a transaction hands out must still be unique across
+// connections, commits, rollbacks and reopening, and a rollback leaves the
+// file's counters as they were.
+TEST_CASE("GUIDs and revisions from transactions are unique across connections, rollbacks and restarts") {
+    TempDir dir;
+    std::string path = dir.file("c.sqlite");
+    auto counter = [&](SqliteDatastore& s, const char* name) {
+        SQLite::Statement q(s.database(), "SELECT value FROM smk_counters WHERE name = ?");
+        q.bind(1, name);
+        REQUIRE(q.executeStep());
+        return q.getColumn(0).getInt64();
+    };
+    std::set<std::string> guids, revisions;
+    std::size_t handed_out = 0;
+    auto note = [&](const smk::ItemVersion& v) {
+        guids.insert(v.guid);
+        revisions.insert(v.revision);
+        ++handed_out;
+    };
+    {
+        SqliteDatastore one(path, kVCard);
+        SqliteDatastore two(path, kVCard);
+        for (int round = 0; round < 3; ++round) {
+            one.begin();
+            for (int i = 0; i < 5; ++i) note(one.add(kVCard, "one"));
+            auto replaced = one.replace(*guids.begin(), kVCard, "changed");
+            REQUIRE(replaced);
+            revisions.insert(*replaced);
+            ++handed_out;
+            one.commit();
+            note(two.add(kVCard, "two, outside a transaction"));
+            two.begin();
+            note(two.add(kVCard, "two"));
+            two.commit();
+        }
+        CHECK(counter(one, "guid") == std::stoll(*std::max_element(guids.begin(), guids.end(), [](auto& a, auto& b) {
+                  return std::stoll(a) < std::stoll(b);
+              })));
+
+        // A rolled-back message leaves neither its items nor its counter steps behind.
+        std::int64_t guid_before = counter(one, "guid"), revision_before = counter(one, "revision");
+        one.begin();
+        auto lost = one.add(kVCard, "rolled back");
+        one.rollback();
+        CHECK_FALSE(one.read(lost.guid));
+        CHECK(counter(one, "guid") == guid_before);
+        CHECK(counter(one, "revision") == revision_before);
+        CHECK(list_all(two).size() == 3 * 7);
+
+        // A GUID chosen with put_with_guid where the counter points is skipped inside a transaction too.
+        std::string next = std::to_string(guid_before + 1);
+        one.begin();
+        one.put_with_guid(next, kVCard, "taken");
+        auto after = one.add(kVCard, "after");
+        one.commit();
+        CHECK(after.guid != next);
+        CHECK(one.read(next)->data == "taken");
+        note(after);
+    }
+    SqliteDatastore reopened(path, kVCard);
+    reopened.begin();
+    note(reopened.add(kVCard, "after a restart"));
+    reopened.commit();
+    note(reopened.add(kVCard, "and outside a transaction"));
+    CHECK(guids.size() == handed_out - 3);  // the three replaces gave revisions, not GUIDs
+    CHECK(revisions.size() == handed_out);
 }
 
 TEST_CASE("SqliteDatastore keeps data byte for byte") {
