@@ -34,6 +34,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <random>
@@ -78,6 +79,11 @@ smaller, each thread plays several devices one after the other.
   --httpd PATH          start this syncmlkit-httpd on a free loopback port
                         (own users file and data directory in a temporary
                         directory), measure it and stop it
+  --host-arg ARG        with --httpd: one more argument for the host
+                        (repeat it: --host-arg --workers --host-arg 32);
+                        with more than 8 devices a user the host gets
+                        --max-sessions-per-user and --max-devices-per-user
+                        of at least D too
   --port N              or use a running host on 127.0.0.1:N ...
   --host-pid PID        ... whose peak RSS (VmHWM) is read from /proc
   --users-prefix P      with --port: users are P0, P1, ... with password
@@ -117,6 +123,7 @@ struct Config {
     unsigned think_ms = 1000, per_message = 200, timeout_s = 30;
     Encoding enc = Encoding::wbxml;
     std::vector<unsigned> idle;
+    std::vector<std::string> host_args;
     bool json = false;
 };
 
@@ -138,6 +145,29 @@ long proc_status_kb(long pid, const char* field) {
     while (std::getline(in, line))
         if (line.compare(0, n, field) == 0 && line.size() > n && line[n] == ':') return std::atol(line.c_str() + n + 1);
     return -1;
+}
+
+// CPU seconds (user plus system) of process `pid` so far, all its threads.
+double proc_cpu_seconds(long pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::size_t paren = text.rfind(')');
+    if (paren == std::string::npos) return 0;
+    std::istringstream fields(text.substr(paren + 2));
+    std::string f;
+    unsigned long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> f; ++i) {
+        if (i == 14) utime = std::stoul(f);
+        if (i == 15) stime = std::stoul(f);
+    }
+    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double own_cpu_seconds() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 // --- errors and figures --------------------------------------------------
@@ -640,7 +670,7 @@ struct Host {
     int port = 0;
     std::filesystem::path dir;
 
-    void start(const std::string& httpd, const std::string& users_text) {
+    void start(const std::string& httpd, const std::string& users_text, std::vector<std::string> extra) {
         dir = std::filesystem::temp_directory_path() / ("smk-loadgen-" + std::to_string(::getpid()) + "-" +
                                                          std::to_string(Clock::now().time_since_epoch().count()));
         std::filesystem::create_directories(dir);
@@ -654,9 +684,14 @@ struct Host {
                 ::dup2(fd, 1);
                 ::dup2(fd, 2);
             }
-            std::string users = (dir / "users").string(), data = (dir / "data").string();
-            ::execl(httpd.c_str(), httpd.c_str(), "--port", "0", "--bind", "127.0.0.1", "--users", users.c_str(),
-                    "--data", data.c_str(), "--max-connections-per-address", "0", static_cast<char*>(nullptr));
+            std::vector<std::string> args = {httpd, "--port", "0", "--bind", "127.0.0.1", "--users",
+                                             (dir / "users").string(), "--data", (dir / "data").string(),
+                                             "--max-connections-per-address", "0"};
+            args.insert(args.end(), extra.begin(), extra.end());
+            std::vector<char*> argv;
+            for (auto& a : args) argv.push_back(a.data());
+            argv.push_back(nullptr);
+            ::execv(httpd.c_str(), argv.data());
             ::_exit(127);
         }
         // The start-up line names the port.
@@ -700,6 +735,17 @@ struct Host {
     }
     ~Host() { stop(); }
 };
+
+// The host's arguments beyond the users and data: the user's, and room for
+// D sessions and devices a user.
+std::vector<std::string> host_args(const Config& cfg) {
+    std::vector<std::string> args;
+    if (cfg.devices > 8)
+        args = {"--max-sessions-per-user", std::to_string(cfg.devices), "--max-devices-per-user",
+                std::to_string(std::max(32u, cfg.devices))};
+    args.insert(args.end(), cfg.host_args.begin(), cfg.host_args.end());
+    return args;
+}
 
 std::string user_name(const Config& cfg, unsigned u) { return cfg.users_prefix + std::to_string(u); }
 
@@ -752,13 +798,13 @@ void print_rows(const std::vector<Row>& rows) {
 // and keeps them and their connections idle; the host's RSS at each count.
 int idle_mode(const Config& cfg, std::vector<Row>& rows) {
     unsigned most = *std::max_element(cfg.idle.begin(), cfg.idle.end());
-    const unsigned per_user = std::max(1u, std::min(cfg.devices, 8u));
+    const unsigned per_user = std::max(1u, cfg.devices);
     const unsigned users = (most + per_user - 1) / per_user;
     Host host;
     int port = cfg.port;
     long pid = cfg.host_pid;
     if (!cfg.httpd.empty()) {
-        host.start(cfg.httpd, users_text(cfg, users));
+        host.start(cfg.httpd, users_text(cfg, users), host_args(cfg));
         port = host.port;
         pid = host.pid;
     }
@@ -848,7 +894,7 @@ int load_mode(const Config& cfg, std::vector<Row>& rows) {
     int port = cfg.port;
     long pid = cfg.host_pid;
     if (!cfg.httpd.empty()) {
-        host.start(cfg.httpd, users_text(cfg, cfg.users));
+        host.start(cfg.httpd, users_text(cfg, cfg.users), host_args(cfg));
         port = host.port;
         pid = host.pid;
     }
@@ -863,8 +909,11 @@ int load_mode(const Config& cfg, std::vector<Row>& rows) {
         d.id = "load-" + std::to_string(i / cfg.users) + "-" + d.user;
     }
     auto started = Clock::now();
+    const double host_cpu_before = pid > 0 ? proc_cpu_seconds(pid) : 0, own_cpu_before = own_cpu_seconds();
     run_threads(threads, total, [&](unsigned i) { run.play(devices[i]); });
     double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    const double host_cpu = pid > 0 ? proc_cpu_seconds(pid) - host_cpu_before : 0;
+    const double own_cpu = own_cpu_seconds() - own_cpu_before;
 
     // Every device once more, and then it holds what its user's devices made.
     run.measuring = false;
@@ -937,7 +986,8 @@ int load_mode(const Config& cfg, std::vector<Row>& rows) {
                     "stale %lu, duplicates %lu\n",
                     total, failed_devices, total - failed_devices - wrong_devices, cards, missing, extra, stale,
                     duplicates);
-        std::printf("host peak RSS: %.1f MB\n", peak_kb / 1024.0);
+        std::printf("host peak RSS: %.1f MB; host CPU %.2f s (%.0f us per message), loadgen's own CPU %.2f s\n",
+                    peak_kb / 1024.0, host_cpu, figures.messages ? host_cpu / figures.messages * 1e6 : 0.0, own_cpu);
         for (const auto& s : figures.samples) std::printf("  error: %s\n", s.c_str());
     }
     rows.push_back({"sessions/s", sessions_s, "sessions/s", "null", "higher", note});
@@ -947,6 +997,9 @@ int load_mode(const Config& cfg, std::vector<Row>& rows) {
     rows.push_back({"errors", static_cast<double>(errors), "count", "0", "lower",
                     std::string(note) + "; devices not converged " + std::to_string(wrong_devices)});
     rows.push_back({"host peak RSS", peak_kb / 1024.0, "MB", "null", "lower", note});
+    if (pid > 0)
+        rows.push_back({"host CPU per message", figures.messages ? host_cpu / figures.messages * 1e6 : 0.0, "us",
+                        "null", "lower", std::string(note) + "; user plus system, all the host's threads"});
     rows.push_back({"concurrent sessions", static_cast<double>(figures.max_open_sessions), "sessions", "1000",
                     "higher", "most sessions open at once; " + std::string(note)});
     host.stop();
@@ -970,6 +1023,7 @@ int main(int argc, char** argv) {
                 std::fputs(usage().c_str(), stdout);
                 return 0;
             } else if (a == "--httpd") cfg.httpd = value();
+            else if (a == "--host-arg") cfg.host_args.push_back(value());
             else if (a == "--port") cfg.port = static_cast<int>(number());
             else if (a == "--host-pid") cfg.host_pid = static_cast<long>(number());
             else if (a == "--users-prefix") cfg.users_prefix = value();

@@ -237,7 +237,7 @@ int main(int argc, char** argv) {
     // there are more workers than cores.
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     settings.polling_threads = std::min(4u, std::max(2u, cores));
-    settings.workers = std::max(8u, 2 * cores);
+    settings.workers = options.workers ? options.workers : std::max(8u, 2 * cores);
     settings.max_connections_per_address = options.max_connections_per_address;
     settings.idle_timeout = options.idle_timeout;
     settings.request_timeout = options.request_timeout;

@@ -108,6 +108,12 @@ Options parse_options(const std::vector<std::string>& args) {
             o.idle_timeout = std::chrono::seconds(parse_number(name, value(), 1, 3600));
         } else if (name == "--request-timeout") {
             o.request_timeout = std::chrono::seconds(parse_number(name, value(), 1, 3600));
+        } else if (name == "--workers") {
+            o.workers = static_cast<unsigned>(parse_number(name, value(), 1, 1024));
+        } else if (name == "--max-sessions-per-user") {
+            o.max_sessions_per_user = static_cast<std::size_t>(parse_number(name, value(), 1, 100000));
+        } else if (name == "--max-devices-per-user") {
+            o.max_devices_per_user = static_cast<std::size_t>(parse_number(name, value(), 1, 100000));
         } else if (name.rfind("-", 0) == 0) {
             throw ConfigError("unknown option " + name + " (see --help)");
         } else {
@@ -158,6 +164,18 @@ A SyncML server over HTTP: POST SyncML messages (XML or WBXML) to any path.
   --idle-timeout S       close a connection silent for S seconds (default 15)
   --request-timeout S    a request must arrive whole within S seconds of the
                          connection's start or the previous reply (default 60)
+  --workers N            threads that run SyncML messages (default
+                         max(8, 2 x cores)); a message waiting for a
+                         database another session of its user is writing
+                         holds one
+  --max-sessions-per-user N
+                         sessions of one user open at once (default 8); a
+                         new one beyond ends the user's least recently
+                         active session
+  --max-devices-per-user N
+                         devices remembered per user (default 32): nonce
+                         and DevInf of the least recently seen are
+                         forgotten beyond
   -v, --verbose          print the engine's informational messages too
   -h, --help             print this help and exit
       --version          print the version and exit

@@ -37,6 +37,11 @@ struct Options {
     /// A request must have arrived whole (headers and body) this long after
     /// the connection opened or the previous reply on it was sent.
     std::chrono::seconds request_timeout{60};
+    /// Threads that run SyncML messages; 0: max(8, 2 x cores).
+    unsigned workers = 0;
+    /// ServerConfig::max_sessions_per_user and max_devices_per_user; unset: the engine's.
+    std::optional<std::size_t> max_sessions_per_user;
+    std::optional<std::size_t> max_devices_per_user;
     bool verbose = false;  ///< the engine's info and debug messages too
     bool help = false;
     bool version = false;

@@ -82,6 +82,8 @@ Service make_service(const Options& options, Console& console) {
     s.state_dir = config.state_dir;
     if (options.max_msg_size) config.max_msg_size = *options.max_msg_size;
     if (options.session_timeout) config.session_timeout = *options.session_timeout;
+    if (options.max_sessions_per_user) config.max_sessions_per_user = *options.max_sessions_per_user;
+    if (options.max_devices_per_user) config.max_devices_per_user = *options.max_devices_per_user;
     if (!options.time_zone.empty())
         config.user_time_zone = [zone = options.time_zone](const std::string&) { return zone; };
     const std::string& p = options.conflict_policy;

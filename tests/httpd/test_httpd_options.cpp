@@ -52,6 +52,20 @@ TEST_CASE("options: connection limits and timeouts") {
     CHECK(error_of({"--request-timeout", "x"}).find("--request-timeout: expected a whole number from 1") == 0);
 }
 
+TEST_CASE("options: workers and the engine's per-user limits") {
+    Options d = parse_options({});
+    CHECK(d.workers == 0);
+    CHECK_FALSE(d.max_sessions_per_user);
+    CHECK_FALSE(d.max_devices_per_user);
+    Options o = parse_options({"--workers", "32", "--max-sessions-per-user=200", "--max-devices-per-user", "300"});
+    CHECK(o.workers == 32);
+    CHECK(o.max_sessions_per_user == 200u);
+    CHECK(o.max_devices_per_user == 300u);
+    CHECK(error_of({"--workers", "0"}).find("--workers: expected a whole number from 1 to 1024") == 0);
+    CHECK(error_of({"--max-sessions-per-user", "0"}).find("--max-sessions-per-user: expected a whole number from 1") == 0);
+    CHECK(error_of({"--max-devices-per-user", "x"}).find("--max-devices-per-user: expected a whole number from 1") == 0);
+}
+
 TEST_CASE("options: every option, as --name value and --name=value") {
     Options o = parse_options({"--port", "8080", "--bind=0.0.0.0", "--data", "/srv/sync", "--users=u.txt", "--grants",
                                "g.txt", "--gab", "gab.vcf", "--max-msg-size=20000", "--session-timeout", "90",
@@ -129,7 +143,8 @@ TEST_CASE("options: --help names every option") {
     for (const char* name : {"--port", "--bind", "--data", "--users", "--grants", "--gab", "--max-msg-size",
                              "--session-timeout", "--time-zone", "--log-dir", "--tls-cert", "--tls-key", "--verbose", "--help",
                              "--version", "--max-connections", "--max-connections-per-address", "--idle-timeout",
-                             "--request-timeout", "--conflict-policy", "--mass-delete"}) {
+                             "--request-timeout", "--conflict-policy", "--mass-delete", "--workers",
+                             "--max-sessions-per-user", "--max-devices-per-user"}) {
         INFO(name);
         CHECK(text.find(name) != std::string::npos);
     }
