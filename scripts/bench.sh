@@ -4,7 +4,7 @@
 # --json through bench/run_all.py and prints one Markdown table (benchmark,
 # metric, measured, target, met) with the machine and the date.
 #
-#   ./scripts/bench.sh                 everything (about half an hour: the
+#   ./scripts/bench.sh                 everything (about 45 minutes on 2 cores: the
 #                                      side-by-side runs at 10,000 contacts dominate)
 #   ./scripts/bench.sh --quick         small counts, about a minute: proof that
 #                                      each benchmark runs, no figures to quote
