@@ -3,6 +3,7 @@
 
 #include "syncmlkit/version.hpp"
 #include "syncmlkit/wire.hpp"
+#include "element_tree.hpp"
 #include "text.hpp"
 #include "trees.hpp"
 #include "writers.hpp"
@@ -42,10 +43,19 @@ void parse_tree(std::string_view bytes, Encoding enc, const DecodeLimits& limits
 }
 }  // namespace
 
+// Bytes to the thread's element tree to the model: WBXML directly, XML by
+// the plain parser, or by pugixml for what the plain parser leaves to it.
 Message decode(std::string_view bytes, Encoding enc, const DecodeLimits& limits) {
+    TreeLease tree;
+    if (enc == Encoding::wbxml) {
+        parse_wbxml(bytes, limits, *tree);
+        return read_message(*tree, limits);
+    }
+    if (bytes.size() <= limits.max_bytes && parse_plain_xml(bytes, limits, *tree)) return read_message(*tree, limits);
     pugi::xml_document doc;
-    parse_tree(bytes, enc, limits, doc);
-    return read_message(doc, limits);
+    parse_xml_tree(bytes, limits, doc);
+    tree->from_pugi(doc);  // views of `doc`, which outlives the reading
+    return read_message(*tree, limits);
 }
 
 void encode(const Message& msg, Encoding enc, std::string& out) {

@@ -1,87 +1,152 @@
 // Element tree to message model. Elements are matched by local name, so a
 // prefix, a missing or lowercase namespace (Funambol sends none) all read the
-// same; the version comes from VerDTD. Unknown elements are skipped.
+// same; the version comes from VerDTD. Unknown elements are skipped. Each
+// element's name was looked up once, as a Tag (element_tree.hpp), so fields
+// are told apart by comparing numbers; values are copied once, from the tree
+// straight into the model's strings.
+#include <array>
 #include <cstring>
+#include <optional>
 #include <string>
 
+#include "element_tree.hpp"
 #include "text.hpp"
 #include "trees.hpp"
 
 namespace smk::wire {
 namespace {
 
-using pugi::xml_node;
+using Id = std::uint32_t;
+using T = Tag;
+constexpr Id npos = ElementTree::npos;
 
-std::string_view local_name(xml_node n) {
-    const char* name = n.name();
-    const char* colon = std::strchr(name, ':');
-    return colon ? std::string_view(colon + 1) : std::string_view(name);
-}
+class Reader {
+public:
+    Reader(const ElementTree& tree, const DecodeLimits& limits) : t_(tree), limits_(limits) {}
 
-bool is(xml_node n, const char* name) { return local_name(n) == name; }
+    Message read() {
+        Id root = t_.document_element();
+        if (root == npos) fail(0, "no root element");
+        if (node(root).tag != T::SyncML)
+            fail(root, "root element is <" + std::string(t_.view(node(root))) + ">, not <SyncML>");
+        Message msg;
+        Id hdr = npos, body = npos;
+        for_each_element(root, [&](Id c, Tag name) {
+            if (name == T::SyncHdr && hdr == npos) hdr = c;
+            else if (name == T::SyncBody && body == npos) body = c;
+        });
+        if (hdr == npos) fail(root, "<SyncML> has no <SyncHdr>");
+        if (body == npos) fail(root, "<SyncML> has no <SyncBody>");
+        read_header(hdr, msg.header);
+        msg.body.reserve(count_commands(body));
+        for_each_element(body, [&](Id c, Tag name) {
+            if (name == T::Final) msg.final = true;
+            else if (auto kind = command_of(name)) read_command(c, *kind, msg.body.emplace_back());
+        });
+        return msg;
+    }
 
-// Text and CDATA children, concatenated, exactly as sent.
-std::string raw_text(xml_node n) {
-    xml_node first = n.first_child();
-    if (first && !first.next_sibling() && (first.type() == pugi::node_pcdata || first.type() == pugi::node_cdata))
-        return first.value();
-    std::string out;
-    for (xml_node c = first; c; c = c.next_sibling())
-        if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) out += c.value();
-    return out;
-}
+private:
+    const ElementTree::Node& node(Id id) const { return t_.node(id); }
 
-// An element's text, trimmed. Names, URIs, codes and DevInf fields are text
-// by definition: bytes that are not valid UTF-8 are repaired (repair_utf8)
-// here, so the model holds what the server will later write. Item data is
-// kept as sent (raw_text): it may be binary, or in a charset it declares.
-std::string text(xml_node n) {
-    std::string s(trim(raw_text(n)));
-    repair_utf8(s);
-    return s;
-}
+    // The command an element names, by its Tag.
+    static std::optional<CommandKind> command_of(Tag tag) {
+        static const auto table = [] {
+            std::array<signed char, static_cast<std::size_t>(Tag::Count_) + 1> t{};
+            for (std::size_t i = 0; i < static_cast<std::size_t>(Tag::Count_); ++i) {
+                auto kind = command_from_name(tag_info(static_cast<Tag>(i)).name);
+                t[i] = kind ? static_cast<signed char>(*kind) : -1;
+            }
+            t[static_cast<std::size_t>(Tag::Count_)] = -1;
+            return t;
+        }();
+        signed char k = table[static_cast<std::size_t>(tag)];
+        if (k < 0) return std::nullopt;
+        return static_cast<CommandKind>(k);
+    }
 
-template <typename F>
-void for_each_element(xml_node parent, F f) {
-    for (xml_node c = parent.first_child(); c; c = c.next_sibling())
-        if (c.type() == pugi::node_element) f(c, local_name(c));
-}
+    template <typename F>
+    void for_each_element(Id parent, F f) const {
+        for (Id c = node(parent).first_child; c != npos; c = node(c).next_sibling)
+            if (node(c).kind == ElementTree::Kind::element) f(c, node(c).tag);
+    }
+
+    // Text and CDATA children, concatenated, exactly as sent; a single one
+    // is returned as a view, more are joined in scratch_.
+    std::string_view raw_text(Id e) {
+        Id first = node(e).first_child;
+        if (first == npos) return {};
+        if (node(first).next_sibling == npos)
+            return node(first).kind == ElementTree::Kind::element ? std::string_view() : t_.view(node(first));
+        scratch_.clear();
+        for (Id c = first; c != npos; c = node(c).next_sibling)
+            if (node(c).kind != ElementTree::Kind::element) scratch_ += t_.view(node(c));
+        return scratch_;
+    }
+
+    // An element's text, trimmed. Names, URIs, codes and DevInf fields are text
+    // by definition: bytes that are not valid UTF-8 are repaired (repair_utf8)
+    // here, so the model holds what the server will later write. Item data is
+    // kept as sent (raw_text): it may be binary, or in a charset it declares.
+    void set(std::string& out, Id e) {
+        std::string_view v = trim(raw_text(e));
+        out.assign(v.data(), v.size());
+        repair_utf8(out);
+    }
+    std::string text(Id e) {
+        std::string s;
+        set(s, e);
+        return s;
+    }
 
 // ---- MetInf ----
 
-void read_meta_into(xml_node n, Meta& m) {
-    for_each_element(n, [&](xml_node c, std::string_view name) {
-        if (name == "MetInf") read_meta_into(c, m);  // a wrapper some encoders add
-        else if (name == "FieldLevel") m.field_level = true;
-        else if (name == "Format") m.format = text(c);
-        else if (name == "Type") m.type = text(c);
-        else if (name == "Mark") m.mark = text(c);
-        else if (name == "Size") m.size = text(c);
-        else if (name == "Anchor") {
+void read_meta_into(Id n, Meta& m) {
+    for_each_element(n, [&](Id c, Tag name) {
+        if (name == T::MetInf) read_meta_into(c, m);  // a wrapper some encoders add
+        else if (name == T::FieldLevel) m.field_level = true;
+        else if (name == T::Format) set(m.format, c);
+        else if (name == T::Type) set(m.type, c);
+        else if (name == T::Mark) set(m.mark, c);
+        else if (name == T::Size) set(m.size, c);
+        else if (name == T::Anchor) {
             Anchor a;
-            for_each_element(c, [&](xml_node e, std::string_view en) {
-                if (en == "Last") a.last = text(e);
-                else if (en == "Next") a.next = text(e);
+            for_each_element(c, [&](Id e, Tag en) {
+                if (en == T::Last) set(a.last, e);
+                else if (en == T::Next) set(a.next, e);
             });
             m.anchor = a;
-        } else if (name == "Version") m.version = text(c);
-        else if (name == "NextNonce") m.next_nonce = text(c);
-        else if (name == "MaxMsgSize") m.max_msg_size = text(c);
-        else if (name == "MaxObjSize") m.max_obj_size = text(c);
-        else if (name == "EMI") m.emi.push_back(text(c));
-        else if (name == "Mem") {
+        } else if (name == T::Version) set(m.version, c);
+        else if (name == T::NextNonce) set(m.next_nonce, c);
+        else if (name == T::MaxMsgSize) set(m.max_msg_size, c);
+        else if (name == T::MaxObjSize) set(m.max_obj_size, c);
+        else if (name == T::EMI) m.emi.push_back(text(c));
+        else if (name == T::Mem) {
             Mem mem;
-            for_each_element(c, [&](xml_node e, std::string_view en) {
-                if (en == "SharedMem") mem.shared_mem = true;
-                else if (en == "FreeMem") mem.free_mem = text(e);
-                else if (en == "FreeID") mem.free_id = text(e);
+            for_each_element(c, [&](Id e, Tag en) {
+                if (en == T::SharedMem) mem.shared_mem = true;
+                else if (en == T::FreeMem) set(mem.free_mem, e);
+                else if (en == T::FreeID) set(mem.free_id, e);
             });
             m.mem = mem;
         }
     });
 }
 
-Meta read_meta(xml_node n) {
+// Equal to m = read_meta(n), without the copy when m is still empty.
+void replace_meta(Id n, Meta& m) {
+    static const Meta kEmpty;
+    if (m == kEmpty) read_meta_into(n, m);
+    else m = read_meta(n);
+}
+// The same for a Meta still default-constructed until `seen`.
+void replace_meta(Id n, Meta& m, bool& seen) {
+    if (!seen) read_meta_into(n, m);
+    else m = read_meta(n);
+    seen = true;
+}
+
+Meta read_meta(Id n) {
     Meta m;
     read_meta_into(n, m);
     return m;
@@ -89,37 +154,37 @@ Meta read_meta(xml_node n) {
 
 // ---- DevInf ----
 
-ContentType read_content_type(xml_node n) {
+ContentType read_content_type(Id n) {
     ContentType ct;
-    for_each_element(n, [&](xml_node c, std::string_view name) {
-        if (name == "CTType") ct.type = text(c);
-        else if (name == "VerCT") ct.version = text(c);
+    for_each_element(n, [&](Id c, Tag name) {
+        if (name == T::CTType) set(ct.type, c);
+        else if (name == T::VerCT) set(ct.version, c);
     });
     return ct;
 }
 
-PropParam read_prop_param(xml_node n) {
+PropParam read_prop_param(Id n) {
     PropParam p;
-    for_each_element(n, [&](xml_node c, std::string_view name) {
-        if (name == "ParamName") p.name = text(c);
-        else if (name == "DataType") p.data_type = text(c);
-        else if (name == "ValEnum") p.val_enum.push_back(text(c));
-        else if (name == "DisplayName") p.display_name = text(c);
+    for_each_element(n, [&](Id c, Tag name) {
+        if (name == T::ParamName) set(p.name, c);
+        else if (name == T::DataType) set(p.data_type, c);
+        else if (name == T::ValEnum) p.val_enum.push_back(text(c));
+        else if (name == T::DisplayName) set(p.display_name, c);
     });
     return p;
 }
 
-Property read_property(xml_node n) {
+Property read_property(Id n) {
     Property p;
-    for_each_element(n, [&](xml_node c, std::string_view name) {
-        if (name == "PropName") p.name = text(c);
-        else if (name == "DataType") p.data_type = text(c);
-        else if (name == "MaxOccur") p.max_occur = text(c);
-        else if (name == "MaxSize" || name == "Size") p.max_size = text(c);
-        else if (name == "NoTruncate") p.no_truncate = true;
-        else if (name == "ValEnum") p.val_enum.push_back(text(c));
-        else if (name == "DisplayName") p.display_name = text(c);
-        else if (name == "PropParam") p.params.push_back(read_prop_param(c));
+    for_each_element(n, [&](Id c, Tag name) {
+        if (name == T::PropName) set(p.name, c);
+        else if (name == T::DataType) set(p.data_type, c);
+        else if (name == T::MaxOccur) set(p.max_occur, c);
+        else if (name == T::DevMaxSize || name == T::Size) set(p.max_size, c);
+        else if (name == T::NoTruncate) p.no_truncate = true;
+        else if (name == T::ValEnum) p.val_enum.push_back(text(c));
+        else if (name == T::DisplayName) set(p.display_name, c);
+        else if (name == T::PropParam) p.params.push_back(read_prop_param(c));
     });
     return p;
 }
@@ -127,7 +192,7 @@ Property read_property(xml_node n) {
 // A CTCap element in either layout: 1.2 nests Property elements inside one
 // CTCap per type; 1.1 runs CTType, PropName, ParamName ... flat, each
 // CTType opening a new type and each PropName a new property.
-void read_ctcaps(xml_node n, std::vector<CTCap>& out) {
+void read_ctcaps(Id n, std::vector<CTCap>& out) {
     CTCap* cap = nullptr;
     Property* prop = nullptr;
     PropParam* param = nullptr;
@@ -138,73 +203,73 @@ void read_ctcaps(xml_node n, std::vector<CTCap>& out) {
         }
         return *cap;
     };
-    for_each_element(n, [&](xml_node c, std::string_view name) {
-        if (name == "CTType") {
+    for_each_element(n, [&](Id c, Tag name) {
+        if (name == T::CTType) {
             out.emplace_back();
             cap = &out.back();
-            cap->type = text(c);
+            set(cap->type, c);
             prop = nullptr;
             param = nullptr;
-        } else if (name == "VerCT") {
-            current_cap().version = text(c);
-        } else if (name == "FieldLevel") {
+        } else if (name == T::VerCT) {
+            set(current_cap().version, c);
+        } else if (name == T::FieldLevel) {
             current_cap().field_level = true;
-        } else if (name == "Property") {
+        } else if (name == T::Property) {
             current_cap().properties.push_back(read_property(c));
             prop = nullptr;
             param = nullptr;
-        } else if (name == "PropName") {
+        } else if (name == T::PropName) {
             current_cap().properties.emplace_back();
             prop = &cap->properties.back();
-            prop->name = text(c);
+            set(prop->name, c);
             param = nullptr;
-        } else if (name == "ParamName" && prop) {
+        } else if (name == T::ParamName && prop) {
             prop->params.emplace_back();
             param = &prop->params.back();
-            param->name = text(c);
+            set(param->name, c);
         } else if (prop) {
             std::string value = text(c);
-            if (name == "ValEnum") (param ? param->val_enum : prop->val_enum).push_back(value);
-            else if (name == "DataType") (param ? param->data_type : prop->data_type) = value;
-            else if (name == "DisplayName") (param ? param->display_name : prop->display_name) = value;
-            else if ((name == "Size" || name == "MaxSize") && !param) prop->max_size = value;
-            else if (name == "MaxOccur" && !param) prop->max_occur = value;
-            else if (name == "NoTruncate" && !param) prop->no_truncate = true;
+            if (name == T::ValEnum) (param ? param->val_enum : prop->val_enum).push_back(value);
+            else if (name == T::DataType) (param ? param->data_type : prop->data_type) = value;
+            else if (name == T::DisplayName) (param ? param->display_name : prop->display_name) = value;
+            else if ((name == T::Size || name == T::DevMaxSize) && !param) prop->max_size = value;
+            else if (name == T::MaxOccur && !param) prop->max_occur = value;
+            else if (name == T::NoTruncate && !param) prop->no_truncate = true;
         }
     });
 }
 
-DataStore read_datastore(xml_node n) {
+DataStore read_datastore(Id n) {
     DataStore ds;
-    for_each_element(n, [&](xml_node c, std::string_view name) {
-        if (name == "SourceRef") ds.source_ref = text(c);
-        else if (name == "DisplayName") ds.display_name = text(c);
-        else if (name == "MaxGUIDSize") ds.max_guid_size = text(c);
-        else if (name == "Rx-Pref") ds.rx_pref = read_content_type(c);
-        else if (name == "Rx") ds.rx.push_back(read_content_type(c));
-        else if (name == "Tx-Pref") ds.tx_pref = read_content_type(c);
-        else if (name == "Tx") ds.tx.push_back(read_content_type(c));
-        else if (name == "CTCap") read_ctcaps(c, ds.ctcaps);
-        else if (name == "DSMem") {
+    for_each_element(n, [&](Id c, Tag name) {
+        if (name == T::SourceRef) set(ds.source_ref, c);
+        else if (name == T::DisplayName) set(ds.display_name, c);
+        else if (name == T::MaxGUIDSize) set(ds.max_guid_size, c);
+        else if (name == T::RxPref) ds.rx_pref = read_content_type(c);
+        else if (name == T::Rx) ds.rx.push_back(read_content_type(c));
+        else if (name == T::TxPref) ds.tx_pref = read_content_type(c);
+        else if (name == T::Tx) ds.tx.push_back(read_content_type(c));
+        else if (name == T::CTCap) read_ctcaps(c, ds.ctcaps);
+        else if (name == T::DSMem) {
             DSMem mem;
-            for_each_element(c, [&](xml_node e, std::string_view en) {
-                if (en == "SharedMem") mem.shared_mem = true;
-                else if (en == "MaxMem") mem.max_mem = text(e);
-                else if (en == "MaxID") mem.max_id = text(e);
+            for_each_element(c, [&](Id e, Tag en) {
+                if (en == T::SharedMem) mem.shared_mem = true;
+                else if (en == T::MaxMem) set(mem.max_mem, e);
+                else if (en == T::MaxID) set(mem.max_id, e);
             });
             ds.ds_mem = mem;
-        } else if (name == "SupportHierarchicalSync") ds.hierarchical_sync = true;
-        else if (name == "SyncCap") {
-            for_each_element(c, [&](xml_node e, std::string_view en) {
-                if (en == "SyncType") ds.sync_types.push_back(text(e));
+        } else if (name == T::SupportHierarchicalSync) ds.hierarchical_sync = true;
+        else if (name == T::SyncCap) {
+            for_each_element(c, [&](Id e, Tag en) {
+                if (en == T::SyncType) ds.sync_types.push_back(text(e));
             });
-        } else if (name == "Filter-Rx") ds.filter_rx.push_back(read_content_type(c));
-        else if (name == "FilterCap") {
+        } else if (name == T::FilterRx) ds.filter_rx.push_back(read_content_type(c));
+        else if (name == T::FilterCap) {
             FilterCap fc;
             fc.content_type = read_content_type(c);
-            for_each_element(c, [&](xml_node e, std::string_view en) {
-                if (en == "FilterKeyword") fc.keywords.push_back(text(e));
-                else if (en == "PropName") fc.prop_names.push_back(text(e));
+            for_each_element(c, [&](Id e, Tag en) {
+                if (en == T::FilterKeyword) fc.keywords.push_back(text(e));
+                else if (en == T::PropName) fc.prop_names.push_back(text(e));
             });
             ds.filter_caps.push_back(std::move(fc));
         }
@@ -212,28 +277,28 @@ DataStore read_datastore(xml_node n) {
     return ds;
 }
 
-DevInf read_devinf(xml_node n) {
+DevInf read_devinf(Id n) {
     DevInf d;
-    for_each_element(n, [&](xml_node c, std::string_view name) {
-        if (name == "VerDTD") d.ver_dtd = text(c);
-        else if (name == "Man") d.man = text(c);
-        else if (name == "Mod") d.mod = text(c);
-        else if (name == "OEM") d.oem = text(c);
-        else if (name == "FwV") d.fwv = text(c);
-        else if (name == "SwV") d.swv = text(c);
-        else if (name == "HwV") d.hwv = text(c);
-        else if (name == "DevID") d.dev_id = text(c);
-        else if (name == "DevTyp") d.dev_typ = text(c);
-        else if (name == "UTC") d.utc = true;
-        else if (name == "SupportLargeObjs") d.support_large_objs = true;
-        else if (name == "SupportNumberOfChanges") d.support_number_of_changes = true;
-        else if (name == "DataStore") d.datastores.push_back(read_datastore(c));
-        else if (name == "CTCap") read_ctcaps(c, d.ctcaps);
-        else if (name == "Ext") {
+    for_each_element(n, [&](Id c, Tag name) {
+        if (name == T::VerDTD) set(d.ver_dtd, c);
+        else if (name == T::Man) set(d.man, c);
+        else if (name == T::Mod) set(d.mod, c);
+        else if (name == T::OEM) set(d.oem, c);
+        else if (name == T::FwV) set(d.fwv, c);
+        else if (name == T::SwV) set(d.swv, c);
+        else if (name == T::HwV) set(d.hwv, c);
+        else if (name == T::DevID) set(d.dev_id, c);
+        else if (name == T::DevTyp) set(d.dev_typ, c);
+        else if (name == T::UTC) d.utc = true;
+        else if (name == T::SupportLargeObjs) d.support_large_objs = true;
+        else if (name == T::SupportNumberOfChanges) d.support_number_of_changes = true;
+        else if (name == T::DataStore) d.datastores.push_back(read_datastore(c));
+        else if (name == T::CTCap) read_ctcaps(c, d.ctcaps);
+        else if (name == T::Ext) {
             Ext ext;
-            for_each_element(c, [&](xml_node e, std::string_view en) {
-                if (en == "XNam") ext.name = text(e);
-                else if (en == "XVal") ext.values.push_back(text(e));
+            for_each_element(c, [&](Id e, Tag en) {
+                if (en == T::XNam) set(ext.name, e);
+                else if (en == T::XVal) ext.values.push_back(text(e));
             });
             d.exts.push_back(std::move(ext));
         }
@@ -243,112 +308,95 @@ DevInf read_devinf(xml_node n) {
 
 // ---- SyncML ----
 
-Location read_location(xml_node n) {
+Location read_location(Id n) {
     Location loc;
-    for_each_element(n, [&](xml_node c, std::string_view name) {
-        if (name == "LocURI") loc.uri = text(c);
-        else if (name == "LocName") loc.name = text(c);
+    for_each_element(n, [&](Id c, Tag name) {
+        if (name == T::LocURI) set(loc.uri, c);
+        else if (name == T::LocName) set(loc.name, c);
     });
     return loc;
 }
 
-Cred read_cred(xml_node n) {
+Cred read_cred(Id n) {
     Cred cred;
-    for_each_element(n, [&](xml_node c, std::string_view name) {
-        if (name == "Meta") cred.meta = read_meta(c);
-        else if (name == "Data") cred.data = text(c);
+    for_each_element(n, [&](Id c, Tag name) {
+        if (name == T::Meta) replace_meta(c, cred.meta);
+        else if (name == T::Data) set(cred.data, c);
     });
     return cred;
 }
 
-class MessageReader {
-public:
-    explicit MessageReader(const DecodeLimits& limits) : limits_(limits) {}
-
-    Message read(const pugi::xml_document& doc) {
-        xml_node root = doc.document_element();
-        if (!root) fail(doc, "no root element");
-        if (!is(root, "SyncML")) fail(root, "root element is <" + std::string(root.name()) + ">, not <SyncML>");
-        Message msg;
-        xml_node hdr, body;
-        for_each_element(root, [&](xml_node c, std::string_view name) {
-            if (name == "SyncHdr" && !hdr) hdr = c;
-            else if (name == "SyncBody" && !body) body = c;
-        });
-        if (!hdr) fail(root, "<SyncML> has no <SyncHdr>");
-        if (!body) fail(root, "<SyncML> has no <SyncBody>");
-        read_header(hdr, msg.header);
-        msg.body.reserve(count_commands(body));
-        for_each_element(body, [&](xml_node c, std::string_view name) {
-            if (name == "Final") msg.final = true;
-            else if (auto kind = command_from_name(name)) msg.body.push_back(read_command(c, *kind));
-        });
-        return msg;
-    }
-
-private:
-    [[noreturn]] void fail(xml_node at, const std::string& what) const {
-        std::ptrdiff_t offset = at.offset_debug();
+    [[noreturn]] void fail(Id at, const std::string& what) const {
+        std::int64_t offset = node(at).offset;
         throw DecodeError("SyncML: " + what, offset < 0 ? 0 : static_cast<std::size_t>(offset));
     }
 
-    void read_header(xml_node n, Header& h) {
+    void read_header(Id n, Header& h) {
         h.ver_dtd.clear();
         h.ver_proto.clear();
-        for_each_element(n, [&](xml_node c, std::string_view name) {
-            if (name == "VerDTD") h.ver_dtd = text(c);
-            else if (name == "VerProto") h.ver_proto = text(c);
-            else if (name == "SessionID") h.session_id = text(c);
-            else if (name == "MsgID") h.msg_id = text(c);
-            else if (name == "Target") h.target = read_location(c);
-            else if (name == "Source") h.source = read_location(c);
-            else if (name == "RespURI") h.resp_uri = text(c);
-            else if (name == "NoResp") h.no_resp = true;
-            else if (name == "Cred") h.cred = read_cred(c);
-            else if (name == "Meta") h.meta = read_meta(c);
+        for_each_element(n, [&](Id c, Tag name) {
+            if (name == T::VerDTD) set(h.ver_dtd, c);
+            else if (name == T::VerProto) set(h.ver_proto, c);
+            else if (name == T::SessionID) set(h.session_id, c);
+            else if (name == T::MsgID) set(h.msg_id, c);
+            else if (name == T::Target) h.target = read_location(c);
+            else if (name == T::Source) h.source = read_location(c);
+            else if (name == T::RespURI) set(h.resp_uri, c);
+            else if (name == T::NoResp) h.no_resp = true;
+            else if (name == T::Cred) h.cred = read_cred(c);
+            else if (name == T::Meta) replace_meta(c, h.meta);
         });
     }
 
-    Filter read_filter(xml_node n) {
+    Filter read_filter(Id n) {
         Filter f;
-        for_each_element(n, [&](xml_node c, std::string_view name) {
-            if (name == "Meta") f.meta = read_meta(c);
-            else if (name == "FilterType") f.filter_type = text(c);
-            else if (name == "Field" || name == "Record") {
-                auto& items = name == "Field" ? f.field : f.record;
-                for_each_element(c, [&](xml_node e, std::string_view en) {
-                    if (en == "Item") items.push_back(read_item(e));
+        for_each_element(n, [&](Id c, Tag name) {
+            if (name == T::Meta) replace_meta(c, f.meta);
+            else if (name == T::FilterType) set(f.filter_type, c);
+            else if (name == T::Field || name == T::Record) {
+                auto& items = name == T::Field ? f.field : f.record;
+                for_each_element(c, [&](Id e, Tag en) {
+                    if (en == T::Item) items.push_back(read_item(e));
                 });
             }
         });
         return f;
     }
 
-    Item read_item(xml_node n) {
+    Item read_item(Id n) {
         Item item;
-        for_each_element(n, [&](xml_node c, std::string_view name) {
-            if (name == "Target") {
-                item.target = read_location(c);
-                for_each_element(c, [&](xml_node e, std::string_view en) {
-                    if (en == "Filter") item.target_filter.push_back(read_filter(e));
-                });
-            } else if (name == "Source") item.source = read_location(c);
-            else if (name == "SourceParent") item.source_parent = read_location(c);
-            else if (name == "TargetParent") item.target_parent = read_location(c);
-            else if (name == "Meta") item.meta = read_meta(c);
-            else if (name == "MoreData") item.more_data = true;
-            else if (name == "Data") read_item_data(c, item);
-        });
+        read_item(n, item);
         return item;
     }
 
-    void read_item_data(xml_node data, Item& item) {
-        item.has_data = true;
-        for_each_element(data, [&](xml_node c, std::string_view name) {
-            if (name == "DevInf" && !item.devinf) item.devinf = read_devinf(c);
-            else if (name == "Anchor" && !item.data_anchor) item.data_anchor = read_meta(data).anchor;
+    // `item` is default-constructed.
+    void read_item(Id n, Item& item) {
+        bool have_meta = false;
+        for_each_element(n, [&](Id c, Tag name) {
+            if (name == T::Target) {
+                item.target = read_location(c);
+                for_each_element(c, [&](Id e, Tag en) {
+                    if (en == T::Filter) item.target_filter.push_back(read_filter(e));
+                });
+            } else if (name == T::Source) item.source = read_location(c);
+            else if (name == T::SourceParent) item.source_parent = read_location(c);
+            else if (name == T::TargetParent) item.target_parent = read_location(c);
+            else if (name == T::Meta) replace_meta(c, item.meta, have_meta);
+            else if (name == T::MoreData) item.more_data = true;
+            else if (name == T::Data) read_item_data(c, item);
         });
-        if (!item.devinf && !item.data_anchor) item.data = raw_text(data);
+    }
+
+    void read_item_data(Id data, Item& item) {
+        item.has_data = true;
+        for_each_element(data, [&](Id c, Tag name) {
+            if (name == T::DevInf && !item.devinf) item.devinf = read_devinf(c);
+            else if (name == T::Anchor && !item.data_anchor) item.data_anchor = read_meta(data).anchor;
+        });
+        if (!item.devinf && !item.data_anchor) {
+            std::string_view v = raw_text(data);
+            item.data.assign(v.data(), v.size());
+        }
     }
 
     // A DevInf sent as escaped text (or CDATA) instead of as elements.
@@ -364,73 +412,73 @@ private:
         } catch (const DecodeError&) {
             return;  // not a DevInf after all: the data stays as it was sent
         }
-        xml_node root = doc.document_element();
-        if (!root || !is(root, "DevInf")) return;
-        item.devinf = read_devinf(root);
+        ElementTree tree;
+        tree.from_pugi(doc);
+        Id root = tree.document_element();
+        if (root == npos || tree.node(root).tag != T::DevInf) return;
+        item.devinf = Reader(tree, limits_).read_devinf(root);
         item.data.clear();
     }
 
     // Children are counted first so that a Sync of hundreds of commands fills
     // its vector in one allocation instead of moving them on every growth.
-    static std::size_t count_commands(xml_node n) {
+    std::size_t count_commands(Id n) const {
         std::size_t count = 0;
-        for_each_element(n, [&](xml_node, std::string_view name) { count += command_from_name(name).has_value(); });
+        for_each_element(n, [&](Id, Tag name) { count += command_of(name).has_value(); });
         return count;
     }
 
-    Command read_command(xml_node n, CommandKind kind) {
-        Command cmd;
+    void read_command(Id n, CommandKind kind, Command& cmd) {
         cmd.kind = kind;
         if (kind == CommandKind::Sync || kind == CommandKind::Atomic || kind == CommandKind::Sequence)
             cmd.children.reserve(count_commands(n));
-        bool have_source = false;
-        for_each_element(n, [&](xml_node c, std::string_view name) {
-            if (name == "CmdID") cmd.cmd_id = text(c);
-            else if (name == "NoResp") cmd.no_resp = true;
-            else if (name == "NoResults") cmd.no_results = true;
-            else if (name == "Archive") cmd.archive = true;
-            else if (name == "SftDel") cmd.sft_del = true;
-            else if (name == "Cred") cmd.cred = read_cred(c);
-            else if (name == "Chal") cmd.chal = read_cred(c);
-            else if (name == "Lang") cmd.lang = text(c);
-            else if (name == "Meta") cmd.meta = read_meta(c);
-            else if (name == "Target") cmd.target = read_location(c);
-            else if (name == "Source") {
+        bool have_source = false, have_meta = false;
+        for_each_element(n, [&](Id c, Tag name) {
+            if (name == T::CmdID) set(cmd.cmd_id, c);
+            else if (name == T::NoResp) cmd.no_resp = true;
+            else if (name == T::NoResults) cmd.no_results = true;
+            else if (name == T::Archive) cmd.archive = true;
+            else if (name == T::SftDel) cmd.sft_del = true;
+            else if (name == T::Cred) cmd.cred = read_cred(c);
+            else if (name == T::Chal) cmd.chal = read_cred(c);
+            else if (name == T::Lang) set(cmd.lang, c);
+            else if (name == T::Meta) replace_meta(c, cmd.meta, have_meta);
+            else if (name == T::Target) cmd.target = read_location(c);
+            else if (name == T::Source) {
                 if (have_source) cmd.more_sources.push_back(read_location(c));
                 else cmd.source = read_location(c);
                 have_source = true;
-            } else if (name == "Data") cmd.data = text(c);
-            else if (name == "Correlator") cmd.correlator = text(c);
-            else if (name == "NumberOfChanges") cmd.number_of_changes = text(c);
-            else if (name == "MsgRef") cmd.msg_ref = text(c);
-            else if (name == "CmdRef") cmd.cmd_ref = text(c);
-            else if (name == "Cmd") cmd.cmd = text(c);
-            else if (name == "TargetRef") cmd.target_refs.push_back(text(c));
-            else if (name == "SourceRef") cmd.source_refs.push_back(text(c));
-            else if (name == "Item") cmd.items.push_back(read_item(c));
-            else if (name == "MapItem") {
+            } else if (name == T::Data) set(cmd.data, c);
+            else if (name == T::Correlator) set(cmd.correlator, c);
+            else if (name == T::NumberOfChanges) set(cmd.number_of_changes, c);
+            else if (name == T::MsgRef) set(cmd.msg_ref, c);
+            else if (name == T::CmdRef) set(cmd.cmd_ref, c);
+            else if (name == T::Cmd) set(cmd.cmd, c);
+            else if (name == T::TargetRef) cmd.target_refs.push_back(text(c));
+            else if (name == T::SourceRef) cmd.source_refs.push_back(text(c));
+            else if (name == T::Item) read_item(c, cmd.items.emplace_back());
+            else if (name == T::MapItem) {
                 MapItem mi;
-                for_each_element(c, [&](xml_node e, std::string_view en) {
-                    if (en == "Target") mi.target = read_location(e);
-                    else if (en == "Source") mi.source = read_location(e);
+                for_each_element(c, [&](Id e, Tag en) {
+                    if (en == T::Target) mi.target = read_location(e);
+                    else if (en == T::Source) mi.source = read_location(e);
                 });
                 cmd.map_items.push_back(std::move(mi));
-            } else if (auto child = command_from_name(name)) {
-                cmd.children.push_back(read_command(c, *child));
+            } else if (auto child = command_of(name)) {
+                read_command(c, *child, cmd.children.emplace_back());
             }
         });
         if (kind == CommandKind::Put || kind == CommandKind::Results)
             for (Item& item : cmd.items) read_devinf_text(item, cmd.meta);
-        return cmd;
     }
 
+    const ElementTree& t_;
     const DecodeLimits& limits_;
+    std::string scratch_;
 };
 
 }  // namespace
 
-Message read_message(const pugi::xml_document& doc, const DecodeLimits& limits) {
-    return MessageReader(limits).read(doc);
-}
+Message read_message(const ElementTree& tree, const DecodeLimits& limits) { return Reader(tree, limits).read(); }
 
 }  // namespace smk::wire

@@ -60,10 +60,16 @@ constexpr std::array<TagInfo, static_cast<std::size_t>(Tag::Count_)> kTags = {{
 // token -> name, one table per vocabulary, built once from kTags.
 struct TokenTables {
     std::array<std::array<const char*, 64>, 3> names{};
+    std::array<std::array<Tag, 64>, 3> tags{};
     TokenTables() {
-        for (const TagInfo& t : kTags)
-            if (t.name != std::string_view("MaxSize"))  // 0x1C is "Size" unless DevInf 1.2
+        for (auto& page : tags) page.fill(Tag::Count_);
+        for (std::size_t i = 0; i < kTags.size(); ++i) {
+            const TagInfo& t = kTags[i];
+            if (t.name != std::string_view("MaxSize")) {  // 0x1C is "Size" unless DevInf 1.2
                 names[static_cast<std::size_t>(t.ns)][t.token] = t.name;
+                tags[static_cast<std::size_t>(t.ns)][t.token] = static_cast<Tag>(i);
+            }
+        }
     }
 };
 
@@ -108,6 +114,12 @@ std::optional<DocLanguage> language_from_fpi(std::string_view fpi) {
 }
 
 const TagInfo& tag_info(Tag tag) { return kTags[static_cast<std::size_t>(tag)]; }
+
+Tag tag_of_token(Ns ns, std::uint8_t token, bool devinf_v12) {
+    if (token >= 64) return Tag::Count_;
+    if (ns == Ns::devinf && token == 0x1C && devinf_v12) return Tag::DevMaxSize;
+    return token_tables().tags[static_cast<std::size_t>(ns)][token];
+}
 
 const char* tag_name(Ns ns, std::uint8_t token, bool devinf_v12) {
     if (token >= 64) return nullptr;

@@ -62,5 +62,7 @@ std::optional<DocLanguage> language_from_fpi(std::string_view fpi);
 /// The element name of a WBXML token; nullptr for a token the vocabulary lacks.
 /// `devinf_v12` picks "MaxSize" over "Size" for DevInf token 0x1C.
 const char* tag_name(Ns ns, std::uint8_t token, bool devinf_v12);
+/// The Tag of a WBXML token (the one tag_name names); Tag::Count_ for none.
+Tag tag_of_token(Ns ns, std::uint8_t token, bool devinf_v12);
 
 }  // namespace smk::wire

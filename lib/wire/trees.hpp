@@ -1,6 +1,7 @@
-// The first stage of decoding: bytes to an element tree (pugixml), checked
-// against the DecodeLimits. Both encodings end in the same tree, which
-// model_reader turns into a Message and render_xml prints.
+// Bytes to a pugixml tree, checked against the DecodeLimits: render_xml
+// prints these; decode() reads XML this way when the plain parser of
+// element_tree.hpp leaves a message to pugixml. Both encodings end in the
+// same tree.
 #pragma once
 
 #include <pugixml.hpp>
@@ -22,9 +23,5 @@ void parse_wbxml_tree(std::string_view bytes, const DecodeLimits& limits, pugi::
 
 /// Parses a standalone DevInf XML document (DevInf sent as escaped text).
 void parse_devinf_xml_tree(std::string_view text, const DecodeLimits& limits, pugi::xml_document& doc);
-
-/// Turns a tree from either parser into the model. Throws DecodeError when
-/// the tree is not a SyncML message.
-Message read_message(const pugi::xml_document& doc, const DecodeLimits& limits);
 
 }  // namespace smk::wire

@@ -1,5 +1,5 @@
-// WBXML (WAP Binary XML) to element tree, for the SyncML and DevInf
-// vocabularies. Written here rather than taken from libwbxml2: Debian ships
+// WBXML (WAP Binary XML) to element tree (element_tree.hpp), for the SyncML
+// and DevInf vocabularies. Written here rather than taken from libwbxml2: Debian ships
 // only its conversion API, which goes through XML text (breaking binary
 // OPAQUE data), rewrites line ends, recurses once per nesting level, and
 // decodes a nested DevInf only when its Meta Type says so. This decoder is
@@ -10,6 +10,7 @@
 
 #include "tags.hpp"
 #include "text.hpp"
+#include "element_tree.hpp"
 #include "trees.hpp"
 
 namespace smk::wire {
@@ -27,12 +28,13 @@ class WbxmlParser {
 public:
     // `base` is where `in` starts inside the outermost input (for error
     // offsets); `depth_base` the nesting level the document starts at.
-    WbxmlParser(std::string_view in, const DecodeLimits& limits, std::size_t base, std::size_t depth_base)
-        : in_(in), limits_(limits), base_(base), depth_base_(depth_base) {}
+    WbxmlParser(std::string_view in, const DecodeLimits& limits, ElementTree& tree, std::size_t base,
+                std::size_t depth_base)
+        : in_(in), limits_(limits), tree_(tree), tags_(tag_table()), base_(base), depth_base_(depth_base) {}
 
     // Parses the whole document and appends its root element to `parent`.
     // Returns the document's language.
-    DocLanguage parse(pugi::xml_node parent, std::optional<DocKind> expected) {
+    DocLanguage parse(std::uint32_t parent, std::optional<DocKind> expected) {
         read_header(expected);
         read_body(parent);
         return lang_;
@@ -119,53 +121,88 @@ private:
         fail("SyncML has no code page " + std::to_string(page));
     }
 
-    // Appends decoded text to the pending text of the open element.
+    // Appends decoded text to the pending text of the open element. A single
+    // piece that needs no conversion stays a view of the input.
     void append_text(std::string_view s) {
         if (open_.empty()) fail("text outside any element");
-        if (charset_ == kCharsetLatin1)
+        if (charset_ == kCharsetLatin1) {
+            materialize();
             append_latin1_as_utf8(pending_, s);
-        else
-            pending_.append(s);
+        } else {
+            append_pending(s);
+        }
     }
 
+    void append_pending(std::string_view s) {
+        if (!pending_is_ref_ && pending_.empty()) {
+            pending_ref_ = s;
+            pending_is_ref_ = true;
+            return;
+        }
+        materialize();
+        pending_.append(s);
+    }
+
+    void materialize() {
+        if (!pending_is_ref_) return;
+        pending_.assign(pending_ref_.data(), pending_ref_.size());
+        pending_is_ref_ = false;
+    }
+
+    std::string_view pending() const { return pending_is_ref_ ? pending_ref_ : std::string_view(pending_); }
+
+    std::string_view name_of(std::uint32_t node) const { return tree_.view(tree_.node(node)); }
+
     void flush_text() {
-        if (pending_.empty()) return;
-        pugi::xml_node owner = open_.back().node;
+        std::string_view text = pending();
+        if (text.empty()) {
+            pending_is_ref_ = false;
+            return;
+        }
+        std::uint32_t owner = open_.back().node;
         // Item payloads read best as CDATA, as the XML encoding sends them.
-        bool is_data = std::strcmp(owner.name(), "Data") == 0 && std::strcmp(owner.parent().name(), "Item") == 0;
-        if (pending_.find('\0') != std::string::npos) fail("text with NUL bytes in <" + std::string(owner.name()) + ">");
-        owner.append_child(is_data ? pugi::node_cdata : pugi::node_pcdata).set_value(pending_.data(), pending_.size());
+        bool is_data = name_of(owner) == "Data" && name_of(tree_.node(owner).parent) == "Item";
+        if (text.find('\0') != std::string_view::npos)
+            fail("text with NUL bytes in <" + std::string(name_of(owner)) + ">");
+        auto kind = is_data ? ElementTree::Kind::cdata : ElementTree::Kind::pcdata;
+        if (pending_is_ref_) tree_.append_text_ref(owner, text, kind);
+        else tree_.append_text_copy(owner, text, kind);
         pending_.clear();
+        pending_is_ref_ = false;
     }
 
     void on_opaque(std::string_view bytes) {
         if (open_.empty()) fail("OPAQUE data outside any element");
-        pugi::xml_node owner = open_.back().node;
-        std::string_view name = owner.name();
+        std::uint32_t owner = open_.back().node;
+        std::string_view name = name_of(owner);
         if (name == "Data" && try_nested_devinf(owner, bytes)) return;
         // Binary credentials and nonces are sent raw by some phones; XML
         // carries them as base64, so the tree does too.
-        bool binary_field = (name == "NextNonce" || (name == "Data" && std::strcmp(owner.parent().name(), "Cred") == 0));
+        bool binary_field = (name == "NextNonce" || (name == "Data" && name_of(tree_.node(owner).parent) == "Cred"));
         if (binary_field && !is_printable_text(bytes)) {
+            materialize();
             pending_ += base64_encode(bytes);
             return;
         }
-        pending_.append(bytes);  // opaque bytes are never charset-converted
+        append_pending(bytes);  // opaque bytes are never charset-converted
     }
 
     // A DevInf sent as a WBXML document inside OPAQUE Data. Anything that
-    // does not decode as one stays opaque data.
-    bool try_nested_devinf(pugi::xml_node data, std::string_view bytes) {
+    // does not decode as one stays opaque data. The document is parsed under
+    // a parent of its own and linked in once it decoded.
+    bool try_nested_devinf(std::uint32_t data, std::string_view bytes) {
         if (bytes.size() < 4 || static_cast<std::uint8_t>(bytes[0]) > 0x03) return false;
-        pugi::xml_document nested;
+        ElementTree::Mark mark = tree_.mark();
+        std::uint32_t detached = tree_.append_element(ElementTree::npos, {}, Tag::Count_);
         try {
-            WbxmlParser parser(bytes, limits_, base_ + pos_ - bytes.size(), depth_base_ + open_.size());
-            parser.parse(nested, DocKind::devinf);
+            WbxmlParser parser(bytes, limits_, tree_, base_ + pos_ - bytes.size(), depth_base_ + open_.size());
+            parser.parse(detached, DocKind::devinf);
         } catch (const DecodeError&) {
+            tree_.rollback(mark);
             return false;
         }
         flush_text();
-        data.append_copy(nested.document_element());
+        tree_.adopt_children(detached, data);
         return true;
     }
 
@@ -183,7 +220,7 @@ private:
         }
     }
 
-    void read_body(pugi::xml_node parent) {
+    void read_body(std::uint32_t parent) {
         std::uint8_t page = 0;
         bool root_done = false;
         while (pos_ < in_.size()) {
@@ -199,6 +236,7 @@ private:
                     continue;
                 case ENTITY:  // a code point: no charset conversion
                     if (open_.empty()) fail("ENTITY outside any element");
+                    materialize();
                     pending_ += utf8_encode(read_mb_uint32());
                     continue;
                 case STR_I: append_text(read_inline_string()); continue;
@@ -212,29 +250,34 @@ private:
             read_tag(t, page, parent);
             root_done = open_.empty();
         }
-        if (!open_.empty()) fail("unexpected end of data inside <" + std::string(open_.back().node.name()) + ">");
+        if (!open_.empty()) fail("unexpected end of data inside <" + std::string(name_of(open_.back().node)) + ">");
         if (!root_done) fail("no root element");
     }
 
-    void read_tag(std::uint8_t t, std::uint8_t page, pugi::xml_node parent) {
+    void read_tag(std::uint8_t t, std::uint8_t page, std::uint32_t parent) {
         std::uint8_t id = t & 0x3F;
         Ns ns = page_namespace(page);
-        std::string name;
+        std::string_view name;
+        Tag tag;
         if (id == LITERAL) {
-            name = std::string(table_string(read_mb_uint32()));
+            name = table_string(read_mb_uint32());
+            tag = tags_.find(local_part(name));
         } else {
-            const char* known = tag_name(ns, id, lang_.kind == DocKind::devinf && lang_.version == Version::v1_2);
-            if (!known) fail_at("unknown tag token " + hex_byte(id) + " on code page " + std::to_string(page), pos_ - 1);
-            name = known;
+            bool devinf_v12 = lang_.kind == DocKind::devinf && lang_.version == Version::v1_2;
+            tag = tags_.canonical(tag_of_token(ns, id, devinf_v12));
+            if (tag == Tag::Count_)
+                fail_at("unknown tag token " + hex_byte(id) + " on code page " + std::to_string(page), pos_ - 1);
+            name = tags_.name(tag);  // a canonical Tag has the token's name
         }
         flush_text();
-        pugi::xml_node node = (open_.empty() ? parent : open_.back().node).append_child(name.c_str());
+        std::uint32_t node = tree_.append_element(open_.empty() ? parent : open_.back().node, name, tag);
         if (open_.empty()) {
-            node.append_attribute("xmlns") = lang_.kind == DocKind::devinf
-                                                 ? "syncml:devinf"
-                                                 : (std::string("SYNCML:SYNCML") + version_string(lang_.version)).c_str();
+            tree_.node(node).xmlns = lang_.kind == DocKind::devinf ? "syncml:devinf"
+                                     : lang_.version == Version::v1_0 ? "SYNCML:SYNCML1.0"
+                                     : lang_.version == Version::v1_1 ? "SYNCML:SYNCML1.1"
+                                                                      : "SYNCML:SYNCML1.2";
         } else if (ns != open_.back().ns) {
-            node.append_attribute("xmlns") = ns == Ns::metinf ? "syncml:metinf" : "syncml:devinf";
+            tree_.node(node).xmlns = ns == Ns::metinf ? "syncml:metinf" : "syncml:devinf";
         }
         if (t & 0x80) skip_attributes();
         if (t & 0x40) {
@@ -245,12 +288,14 @@ private:
     }
 
     struct Open {
-        pugi::xml_node node;
+        std::uint32_t node;
         Ns ns;
     };
 
     std::string_view in_;
     const DecodeLimits& limits_;
+    ElementTree& tree_;
+    const TagTable& tags_;
     std::size_t base_;
     std::size_t depth_base_;
     std::size_t pos_ = 0;
@@ -259,18 +304,27 @@ private:
     DocLanguage lang_{DocKind::syncml, Version::v1_2};
     std::vector<Open> open_;
     std::string pending_;
+    std::string_view pending_ref_;
+    bool pending_is_ref_ = false;
 };
 
 }  // namespace
 
-void parse_wbxml_tree(std::string_view bytes, const DecodeLimits& limits, pugi::xml_document& doc) {
+void parse_wbxml(std::string_view bytes, const DecodeLimits& limits, ElementTree& tree) {
     if (bytes.size() > limits.max_bytes)
         throw DecodeError("message of " + std::to_string(bytes.size()) + " bytes exceeds the limit of " +
                               std::to_string(limits.max_bytes),
                           0);
-    WbxmlParser parser(bytes, limits, 0, 0);
+    tree.clear();
+    WbxmlParser parser(bytes, limits, tree, 0, 0);
     // No expectation: a DevInf document here is refused by read_message.
-    parser.parse(doc, std::nullopt);
+    parser.parse(0, std::nullopt);
+}
+
+void parse_wbxml_tree(std::string_view bytes, const DecodeLimits& limits, pugi::xml_document& doc) {
+    ElementTree tree;
+    parse_wbxml(bytes, limits, tree);
+    tree.to_pugi(doc);
 }
 
 }  // namespace smk::wire
