@@ -7,11 +7,17 @@
 // "every generated item could be read": a benchmark of the error path would
 // mislead.
 //
-//     pim_bench [N [min_seconds]]      (defaults: 1000 items, 1 s per row)
+//     pim_bench [--json] [--only WORD] [N [min_seconds]]   (defaults: 1000 items, 1 s per row)
+//
+// --json prints only a JSON array of rows (issue 12's one table); --only runs
+// the rows whose corpus label holds WORD ("vcard30", "vcal10", ...), for a
+// profiler.
 #include <libical/ical.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
@@ -133,14 +139,33 @@ double seconds_per_pass(const std::function<void()>& batch, double min_seconds) 
     return elapsed / static_cast<double>(passes);
 }
 
+bool json = false;          // --json: rows go to `json_rows`, printed at the end
+std::string json_rows;
+
 void header() {
+    if (json) return;
     std::printf("%-40s %7s %10s %9s %11s %8s\n", "operation", "items", "bytes", "us/item", "items/s", "MB/s");
 }
 
-void row(const std::string& what, std::size_t items, std::size_t bytes, double seconds) {
+// `metric` names the row in the JSON table ("read vCard 3.0"); `target` is
+// items/s, 0 for none.
+void row(const std::string& what, const std::string& metric, double target, std::size_t items, std::size_t bytes,
+         double seconds) {
     double n = static_cast<double>(items);
-    std::printf("%-40s %7zu %10zu %9.1f %11.0f %8.1f\n", what.c_str(), items, bytes, seconds / n * 1e6,
-                n / seconds, static_cast<double>(bytes) / seconds / 1e6);
+    if (!json) {
+        std::printf("%-40s %7zu %10zu %9.1f %11.0f %8.1f\n", what.c_str(), items, bytes, seconds / n * 1e6,
+                    n / seconds, static_cast<double>(bytes) / seconds / 1e6);
+        return;
+    }
+    char buf[512];
+    char target_text[32] = "null";
+    if (target > 0) std::snprintf(target_text, sizeof target_text, "%.0f", target);
+    std::snprintf(buf, sizeof buf,
+                  "%s\n  {\"bench\": \"pim\", \"metric\": \"%s\", \"value\": %.0f, \"unit\": \"items/s\", "
+                  "\"target\": %s, \"better\": \"higher\", \"note\": \"%zu generated items, %.1f us/item, %zu bytes\"}",
+                  json_rows.empty() ? "" : ",", metric.c_str(), n / seconds, target_text, items, seconds / n * 1e6,
+                  bytes);
+    json_rows += buf;
 }
 
 std::size_t total_size(const std::vector<std::string>& texts) {
@@ -151,6 +176,8 @@ std::size_t total_size(const std::vector<std::string>& texts) {
 
 struct Corpus {
     std::string label;
+    std::string name;  // in the JSON metric: "vCard 3.0"
+    double target;     // items/s read and written, 0 for none
     pim::Format format;
     std::vector<std::string> texts;
     std::vector<pim::Item> items;  // the texts as read, for the write rows
@@ -170,7 +197,9 @@ bool read_all(Corpus& corpus) {
         }
         corpus.items.push_back(std::move(*r.item));
     }
-    if (warnings) std::printf("note: %s: %zu warnings on reading the generated items\n", corpus.label.c_str(), warnings);
+    if (warnings)
+        std::fprintf(json ? stderr : stdout, "note: %s: %zu warnings on reading the generated items\n",
+                     corpus.label.c_str(), warnings);
     return true;
 }
 
@@ -180,7 +209,7 @@ void measure_read(const Corpus& c, double min_seconds) {
     double s = seconds_per_pass([&] {
         for (const std::string& t : c.texts) sink += pim::read(t, c.format).warnings.size() + 1;
     }, min_seconds);
-    row("SyncMLKit read  " + c.label, c.texts.size(), total_size(c.texts), s);
+    row("SyncMLKit read  " + c.label, "read " + c.name, c.target, c.texts.size(), total_size(c.texts), s);
 }
 
 void measure_write(const Corpus& c, double min_seconds) {
@@ -189,7 +218,7 @@ void measure_write(const Corpus& c, double min_seconds) {
     double s = seconds_per_pass([&] {
         for (const pim::Item& item : c.items) sink += pim::write(item, c.format).size();
     }, min_seconds);
-    row("SyncMLKit write " + c.label, c.items.size(), bytes, s);
+    row("SyncMLKit write " + c.label, "write " + c.name, c.target, c.items.size(), bytes, s);
 }
 
 // libical's parser on the same text: parse into its component tree and free
@@ -210,16 +239,31 @@ bool measure_libical(const Corpus& ical, double min_seconds) {
             icalcomponent_free(c);
         }
     }, min_seconds);
-    row("libical icalparser_parse_string " + ical.label.substr(0, ical.label.find(' ')), ical.texts.size(),
-        total_size(ical.texts), s);
+    row("libical icalparser_parse_string " + ical.label.substr(0, ical.label.find(' ')),
+        "libical read " + ical.name, 0, ical.texts.size(), total_size(ical.texts), s);
     return true;
 }
 
-Corpus generate(const char* label, pim::Format format, std::size_t n, std::string (*make)(std::size_t)) {
-    Corpus c{label, format, {}, {}};
+Corpus generate(const char* label, const char* name, double target, pim::Format format, std::size_t n,
+                std::string (*make)(std::size_t)) {
+    Corpus c{label, name, target, format, {}, {}};
     c.texts.reserve(n);
     for (std::size_t i = 0; i < n; ++i) c.texts.push_back(make(i));
     return c;
+}
+
+const char* kUsage =
+    "usage: pim_bench [--json] [--only WORD] [N [min_seconds]]\n"
+    "  N            generated items per format (default 1000)\n"
+    "  min_seconds  time each row at least this long (default 1)\n"
+    "  --json       print only a JSON array of rows (items/s per format, read and write)\n"
+    "  --only WORD  only the formats whose label holds WORD: vcard30, vcard21, ical20, vcal10\n";
+
+// A count or a number of seconds; false when `text` is not a number >= 0.
+bool parse_number(const char* text, double& out) {
+    char* end = nullptr;
+    out = std::strtod(text, &end);
+    return end != text && *end == '\0' && out >= 0;
 }
 
 }  // namespace
@@ -227,26 +271,55 @@ Corpus generate(const char* label, pim::Format format, std::size_t n, std::strin
 int main(int argc, char** argv) {
     std::size_t n = 1000;
     double min_seconds = 1.0;
-    if (argc > 1) n = std::stoul(argv[1]);
-    if (argc > 2) min_seconds = std::stod(argv[2]);
+    std::string only;
+    int positional = 0;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        double v = 0;
+        if (a == "--help" || a == "-h") {
+            std::printf("%s", kUsage);
+            return 0;
+        } else if (a == "--json") {
+            json = true;
+        } else if (a == "--only" && i + 1 < argc) {
+            only = argv[++i];
+        } else if (a[0] != '-' && positional < 2 && parse_number(argv[i], v)) {
+            if (positional++ == 0) n = static_cast<std::size_t>(v);
+            else min_seconds = v;
+        } else {
+            std::fprintf(stderr, "pim_bench: bad argument \"%s\"\n%s", argv[i], kUsage);
+            return 2;
+        }
+    }
     if (n == 0) n = 1;
 
     std::vector<Corpus> corpora;
-    corpora.push_back(generate("vcard30 contacts", pim::Format::vcard30, n, contact_30));
-    corpora.push_back(generate("vcard21 contacts", pim::Format::vcard21, n, contact_21));
-    corpora.push_back(generate("ical20 events", pim::Format::ical20, n, event_ical));
-    corpora.push_back(generate("vcal10 events", pim::Format::vcal10, n, event_vcal));
+    corpora.push_back(generate("vcard30 contacts", "vCard 3.0", 200000, pim::Format::vcard30, n, contact_30));
+    corpora.push_back(generate("vcard21 contacts", "vCard 2.1", 200000, pim::Format::vcard21, n, contact_21));
+    corpora.push_back(generate("ical20 events", "iCalendar 2.0", 0, pim::Format::ical20, n, event_ical));
+    corpora.push_back(generate("vcal10 events", "vCalendar 1.0", 0, pim::Format::vcal10, n, event_vcal));
+    if (!only.empty()) {
+        corpora.erase(std::remove_if(corpora.begin(), corpora.end(),
+                                     [&](const Corpus& c) { return c.label.find(only) == std::string::npos; }),
+                      corpora.end());
+        if (corpora.empty()) {
+            std::fprintf(stderr, "pim_bench: no format matches \"%s\"\n", only.c_str());
+            return 2;
+        }
+    }
     for (Corpus& c : corpora)
         if (!read_all(c)) return 1;
 
-    std::printf("SyncMLKit %s PIM conversion benchmark: %zu items per format, generic profile, "
-                "at least %.2g s per row\n\n", smk::version(), n, min_seconds);
+    if (!json)
+        std::printf("SyncMLKit %s PIM conversion benchmark: %zu items per format, generic profile, "
+                    "at least %.2g s per row\n\n", smk::version(), n, min_seconds);
     header();
     for (const Corpus& c : corpora) {
         measure_read(c, min_seconds);
         measure_write(c, min_seconds);
         if (c.format == pim::Format::ical20 && !measure_libical(c, min_seconds)) return 1;
     }
-    std::printf("\n(bytes: input for reads, output for writes; checksum %zu)\n", sink % 10);
+    if (json) std::printf("[%s\n]\n", json_rows.c_str());
+    else std::printf("\n(bytes: input for reads, output for writes; checksum %zu)\n", sink % 10);
     return 0;
 }

@@ -147,31 +147,60 @@ std::string encode_quoted_printable(std::string_view bytes, std::size_t column) 
     return out;
 }
 
-ContentLine without_nokia_junk(const ContentLine& cl, std::vector<Warning>* warnings) {
-    ContentLine fixed = cl;
+bool has_nokia_junk(const ContentLine& cl) {
     bool qp = false;
     for (const RawParam& p : cl.params)
-        qp |= (p.name.empty() || p.name == "ENCODING") && wire::equals_ignore_case(p.value, "QUOTED-PRINTABLE");
-    std::size_t at = qp ? fixed.value.find("==0A=0D") : std::string::npos;
-    if (at == std::string::npos) return fixed;
+        qp |= (p.name.empty() || p.name == "ENCODING") && iequals(p.value, "QUOTED-PRINTABLE");
+    return qp && cl.value.find("==0A=0D") != std::string::npos;
+}
+
+ContentLine without_nokia_junk(const ContentLine& cl, std::vector<Warning>* warnings) {
+    ContentLine fixed = cl;
+    if (!has_nokia_junk(cl)) return fixed;
+    std::size_t at = fixed.value.find("==0A=0D");
     for (; at != std::string::npos; at = fixed.value.find("==0A=0D", at)) fixed.value.replace(at, 7, "=0D=0A");
     if (warnings) warnings->push_back({cl.line, cl.name + ": \"==0A=0D\" (Nokia) read as a line break"});
     return fixed;
 }
 
-DecodedValue decode_value(const ContentLine& cl, std::vector<Warning>* warnings) {
-    std::string encoding, charset;
+namespace {
+
+// A line's transfer encoding and charset as written; the last of each wins.
+void encoding_and_charset(const ContentLine& cl, std::string_view& encoding, std::string_view& charset) {
     for (const RawParam& p : cl.params) {
-        std::string v = wire::to_upper(p.value);
-        if (p.name.empty() && (v == "QUOTED-PRINTABLE" || v == "BASE64" || v == "B" || v == "8BIT" || v == "7BIT"))
+        std::string_view v = p.value;
+        if (p.name.empty() && (iequals(v, "QUOTED-PRINTABLE") || iequals(v, "BASE64") || iequals(v, "B") ||
+                               iequals(v, "8BIT") || iequals(v, "7BIT")))
             encoding = v;
         else if (p.name == "ENCODING")
             encoding = v;
         else if (p.name == "CHARSET")
-            charset = p.value;
+            charset = v;
     }
+}
+
+}  // namespace
+
+void decode_value(const ContentLine& cl, std::vector<Warning>* warnings, DecodedView& out) {
+    std::string_view encoding, charset;
+    encoding_and_charset(cl, encoding, charset);
+    if (!iequals(encoding, "BASE64") && !iequals(encoding, "B") && !iequals(encoding, "QUOTED-PRINTABLE") &&
+        is_utf8_name(charset) && valid_utf8(cl.value)) {
+        out.text = cl.value;  // what decode_value would copy
+        out.binary = false;
+        return;
+    }
+    DecodedValue v = decode_value(cl, warnings);
+    out.storage = std::move(v.text);
+    out.text = out.storage;
+    out.binary = v.binary;
+}
+
+DecodedValue decode_value(const ContentLine& cl, std::vector<Warning>* warnings) {
+    std::string_view encoding, charset;
+    encoding_and_charset(cl, encoding, charset);
     DecodedValue out;
-    if (encoding == "BASE64" || encoding == "B") {
+    if (iequals(encoding, "BASE64") || iequals(encoding, "B")) {
         std::string compact;
         for (char c : cl.value)
             if (!std::isspace(static_cast<unsigned char>(c))) compact += c;
@@ -184,50 +213,81 @@ DecodedValue decode_value(const ContentLine& cl, std::vector<Warning>* warnings)
         out.text = compact;
         return out;
     }
-    std::string bytes = encoding == "QUOTED-PRINTABLE" ? decode_quoted_printable(cl.value) : cl.value;
-    out.text = to_utf8(bytes, charset, cl.line, warnings);
+    if (!iequals(encoding, "QUOTED-PRINTABLE")) {
+        out.text = to_utf8(cl.value, charset, cl.line, warnings);
+        return out;
+    }
+    std::string bytes = decode_quoted_printable(cl.value);
+    if (is_utf8_name(charset) && valid_utf8(bytes)) out.text = std::move(bytes);  // what to_utf8 would copy
+    else out.text = to_utf8(bytes, charset, cl.line, warnings);
     return out;
 }
 
-std::vector<std::string> split_unescape(std::string_view value, char separator, Dialect dialect, int line,
-                                        std::vector<Warning>* warnings) {
+namespace {
+
+// split_unescape's loop: calls `part(text)` for each piece of a part's text
+// and `next()` at each unescaped separator.
+template <typename Piece, typename Next>
+void unescape_pieces(std::string_view value, char separator, Dialect dialect, int line,
+                     std::vector<Warning>* warnings, Piece&& piece, Next&& next) {
     const bool new_dialect = dialect == Dialect::new_mime_dir;
-    std::vector<std::string> parts(1);
+    std::size_t run = 0;  // start of the plain text not yet handed on
     for (std::size_t i = 0; i < value.size(); ++i) {
         char c = value[i];
+        if (c != '\\' && c != '\r' && (separator == '\0' || c != separator)) continue;
+        piece(value.substr(run, i - run));
+        run = i + 1;
         if (c == '\\' && i + 1 < value.size()) {
             char n = value[++i];
+            run = i + 1;
             if (new_dialect) {
                 if (n == 'n' || n == 'N') {
-                    parts.back() += '\n';
+                    piece("\n");
                 } else if (n == '\\' || n == ';' || n == ',') {
-                    parts.back() += n;
+                    piece(std::string_view(&value[i], 1));
                 } else if (n == ':') {
-                    parts.back() += n;  // Google's "http\://": harmless, read as ':'
+                    piece(std::string_view(&value[i], 1));  // Google's "http\://": harmless, read as ':'
                 } else {
                     if (warnings) warnings->push_back({line, std::string("unknown escape \\") + n + ": kept"});
-                    parts.back() += '\\';
-                    parts.back() += n;
+                    piece(value.substr(i - 1, 2));
                 }
             } else if (n == '\\' || n == ';') {
-                parts.back() += n;
+                piece(std::string_view(&value[i], 1));
             } else {
-                parts.back() += '\\';  // 2.1 escapes only \\ and \;: "C:\new" is text
-                parts.back() += n;
+                piece(value.substr(i - 1, 2));  // 2.1 escapes only \\ and \;: "C:\new" is text
             }
             continue;
         }
-        if (separator != '\0' && c == separator) {
-            parts.emplace_back();
+        if (c == '\\') {
+            piece(std::string_view(&value[i], 1));  // a backslash at the very end
             continue;
         }
-        if (c == '\r') continue;
-        parts.back() += c;
+        if (separator != '\0' && c == separator) next();
+        // '\r' is dropped
     }
+    piece(value.substr(run));
+}
+
+}  // namespace
+
+std::vector<std::string> split_unescape(std::string_view value, char separator, Dialect dialect, int line,
+                                        std::vector<Warning>* warnings) {
+    std::vector<std::string> parts(1);
+    unescape_pieces(
+        value, separator, dialect, line, warnings, [&](std::string_view s) { parts.back().append(s); },
+        [&] { parts.emplace_back(); });
     return parts;
 }
 
-std::string unescape(std::string_view value, Dialect dialect) { return split_unescape(value, '\0', dialect).front(); }
+std::string unescape(std::string_view value, Dialect dialect, int line, std::vector<Warning>* warnings) {
+    std::string out;
+    out.reserve(value.size());
+    unescape_pieces(
+        value, '\0', dialect, line, warnings, [&](std::string_view s) { out.append(s); }, [] {});
+    return out;
+}
+
+std::string unescape(std::string_view value, Dialect dialect) { return unescape(value, dialect, 0, nullptr); }
 
 std::string escape(std::string_view text, Dialect dialect, bool compound) {
     std::string out;
@@ -388,15 +448,16 @@ void write_extra(std::string& out, const ExtraProperty& p, const LineStyle& styl
     write_property(out, p.group, p.name, p.params, value, style);
 }
 
-ExtraProperty to_extra(const ContentLine& cl, Dialect dialect, std::vector<Warning>* warnings) {
+ExtraProperty to_extra(const ContentLine& cl, Dialect dialect, std::string_view text, bool binary) {
     ExtraProperty p;
     for (char c : cl.group) p.group += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     p.name = cl.name;
     for (const RawParam& raw : cl.params) {
-        std::string name = raw.name;
-        std::string upper = wire::to_upper(raw.value);
+        std::string_view name = raw.name;
         if (name.empty()) {
-            if (upper == "QUOTED-PRINTABLE" || upper == "BASE64" || upper == "B" || upper == "8BIT" || upper == "7BIT")
+            std::string_view v = raw.value;
+            if (iequals(v, "QUOTED-PRINTABLE") || iequals(v, "BASE64") || iequals(v, "B") || iequals(v, "8BIT") ||
+                iequals(v, "7BIT"))
                 continue;
             name = "TYPE";
         }
@@ -405,15 +466,20 @@ ExtraProperty to_extra(const ContentLine& cl, Dialect dialect, std::vector<Warni
         for (Param& q : p.params)
             if (q.name == name) existing = &q;
         if (!existing) {
-            p.params.push_back({name, {}});
+            p.params.push_back({std::string(name), {}});
             existing = &p.params.back();
         }
         existing->values.push_back(raw.value);
     }
-    DecodedValue v = decode_value(cl, warnings);
-    p.binary = v.binary;
-    p.value = v.binary || dialect == Dialect::new_mime_dir ? v.text : escaped_old_to_new(v.text);
+    p.binary = binary;
+    p.value = binary || dialect == Dialect::new_mime_dir ? std::string(text) : escaped_old_to_new(text);
     return p;
+}
+
+ExtraProperty to_extra(const ContentLine& cl, Dialect dialect, std::vector<Warning>* warnings) {
+    // The value decoded first: its warnings come before any of the caller's next ones either way.
+    DecodedValue v = decode_value(cl, warnings);
+    return to_extra(cl, dialect, v.text, v.binary);
 }
 
 }  // namespace smk::pim::codec

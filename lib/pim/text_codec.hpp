@@ -27,10 +27,23 @@ struct DecodedValue {
 /// an unknown charset is read as Windows-1252 with a warning.
 DecodedValue decode_value(const ContentLine& line, std::vector<Warning>* warnings);
 
+/// decode_value() without copying a value that needs no decoding (no
+/// transfer encoding, UTF-8 and valid): `text` views the line's value then,
+/// else `storage`. The same text, flag and warnings as decode_value().
+struct DecodedView {
+    std::string_view text;
+    bool binary = false;
+    std::string storage;
+};
+void decode_value(const ContentLine& line, std::vector<Warning>* warnings, DecodedView& out);
+
 /// Nokia's N9 ends a quoted-printable line with "==0A=0D=": a stray '=' and
 /// a line break written LF CR. The line with that read as one line break,
 /// with a warning; other lines unchanged.
 ContentLine without_nokia_junk(const ContentLine& line, std::vector<Warning>* warnings);
+/// Whether without_nokia_junk() would change `line` (most lines: no, and
+/// then no copy is needed).
+bool has_nokia_junk(const ContentLine& line);
 
 /// Bytes in `charset` (any name ICU knows; ISO-8859-1 is read as its
 /// superset Windows-1252) to UTF-8. Invalid UTF-8 input is read as
@@ -53,6 +66,8 @@ std::string encode_quoted_printable(std::string_view bytes, std::size_t column);
 std::vector<std::string> split_unescape(std::string_view value, char separator, Dialect dialect,
                                         int line = 0, std::vector<Warning>* warnings = nullptr);
 std::string unescape(std::string_view value, Dialect dialect);
+/// split_unescape(value, '\0', ...).front() without the vector.
+std::string unescape(std::string_view value, Dialect dialect, int line, std::vector<Warning>* warnings);
 
 /// Escapes text for a value: new dialect \\ \, \n always and \; when
 /// `compound` (the value has ';'-separated components); old dialect \\ and
@@ -90,5 +105,7 @@ void write_binary_property(std::string& out, std::string_view group, std::string
 void write_extra(std::string& out, const ExtraProperty& p, const LineStyle& style);
 /// A content line kept as an ExtraProperty (decoded, escapes in 3.0 form).
 ExtraProperty to_extra(const ContentLine& line, Dialect dialect, std::vector<Warning>* warnings);
+/// The same with the line's value already decoded (decode_value).
+ExtraProperty to_extra(const ContentLine& line, Dialect dialect, std::string_view decoded, bool binary);
 
 }  // namespace smk::pim::codec

@@ -100,6 +100,19 @@ bool is_empty_agent(std::string_view line) {
            (upper.size() == name_start + 6 || upper[name_start + 5] == ';');
 }
 
+// Whether some line of `text` is an empty AGENT followed by BEGIN:VCARD;
+// without one, cut_nested_cards() would give the same lines back.
+bool holds_nested_card(std::string_view text) {
+    PhysicalLineCursor lines(text);
+    bool previous_is_agent = false;
+    while (!lines.at_end()) {
+        std::string_view line = lines.take();
+        if (previous_is_agent && is_line(line, "BEGIN:VCARD")) return true;
+        previous_is_agent = is_empty_agent(line);
+    }
+    return false;
+}
+
 // Cuts nested cards out of `text`, leaving their lines empty so that line
 // numbers stay those of the input.
 std::string cut_nested_cards(std::string_view text, std::vector<NestedCard>& nested) {
@@ -179,7 +192,11 @@ bool is_value_word(std::string_view upper) {
 // A TYPE value is a token ("WORK", "X-INTERN", "IMAGE/JPEG"): anything else
 // would not survive 2.1's bare parameters.
 bool is_type_token(std::string_view t) {
-    return t.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_/.+") == std::string_view::npos;
+    for (char c : t)
+        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '/' || c == '.' ||
+              c == '+'))
+            return false;
+    return true;
 }
 
 void add_type(Params& p, std::string_view raw, const ContentLine& cl, std::vector<Warning>* warnings) {
@@ -225,30 +242,42 @@ std::string caret_encode(std::string_view s) {
 Params parse_params(const ContentLine& cl, Version version, std::vector<Warning>* warnings) {
     Params p;
     for (const RawParam& raw : cl.params) {
-        std::string upper = wire::to_upper(raw.value);
-        if (raw.name.empty()) {
+        const std::string_view name = raw.name;
+        if (name.empty()) {
+            std::string upper = wire::to_upper(raw.value);
             if (is_encoding_word(upper)) p.base64 |= upper == "BASE64" || upper == "B";
             else if (is_value_word(upper)) p.value_type = upper;
             else add_type(p, upper, cl, warnings);
-        } else if (raw.name == "TYPE") {
-            for (const std::string& t : codec::split_unescape(raw.value, ',', Dialect::old_mime_dir))
-                add_type(p, t, cl, warnings);
-        } else if (raw.name == "PREF") {
+        } else if (name == "TYPE") {
+            if (raw.value.find_first_of("\\\r") == std::string::npos) {
+                // Nothing to unescape: the ','-separated pieces as they stand.
+                std::string_view v = raw.value;
+                for (std::size_t start = 0;;) {
+                    std::size_t comma = v.find(',', start);
+                    add_type(p, v.substr(start, comma == std::string_view::npos ? comma : comma - start), cl, warnings);
+                    if (comma == std::string_view::npos) break;
+                    start = comma + 1;
+                }
+            } else {
+                for (const std::string& t : codec::split_unescape(raw.value, ',', Dialect::old_mime_dir))
+                    add_type(p, t, cl, warnings);
+            }
+        } else if (name == "PREF") {
             std::string_view v = wire::trim(raw.value);
             int n = all_digits(v) && v.size() <= 3 ? to_int(v) : 0;
             if (n >= 1 && n <= 100) p.pref = n;
             else warn(warnings, cl.line, cl.name + ": PREF=" + raw.value + " is not 1..100: ignored");
-        } else if (raw.name == "VALUE") {
-            p.value_type = upper;
-        } else if (raw.name == "ENCODING") {
-            p.base64 |= upper == "BASE64" || upper == "B";
-        } else if (raw.name == "MEDIATYPE") {
+        } else if (name == "VALUE") {
+            p.value_type = wire::to_upper(raw.value);
+        } else if (name == "ENCODING") {
+            p.base64 |= iequals(raw.value, "BASE64") || iequals(raw.value, "B");
+        } else if (name == "MEDIATYPE") {
             p.media_type = lower(raw.value);
-        } else if (raw.name == "LABEL") {
+        } else if (name == "LABEL") {
             p.label = version == Version::v40 ? caret_decode(raw.value) : raw.value;
-        } else if (raw.name == "X-APPLE-OMIT-YEAR") {
+        } else if (name == "X-APPLE-OMIT-YEAR") {
             p.omit_year = raw.value;
-        } else if (raw.name != "CHARSET") {
+        } else if (name != "CHARSET") {
             p.ignored.push_back(raw.name);
         }
     }
@@ -335,12 +364,31 @@ public:
     Contact finish();
 
 private:
-    std::string text(const ContentLine& cl) { return components(cl, '\0').front(); }
-    std::vector<std::string> components(const ContentLine& cl, char separator) {
-        return codec::split_unescape(codec::decode_value(cl, warnings_).text, separator, dialect_, cl.line, warnings_);
+    // The line's value decoded, with the warnings decoding gives (again at
+    // each call, as decoding it again would); the line read() is at is
+    // decoded once.
+    struct Decoded {
+        std::string_view text;
+        bool binary;
+    };
+    Decoded decoded(const ContentLine& cl) {
+        if (&cl != current_) {
+            scratch_ = codec::decode_value(cl, warnings_);
+            return {scratch_.text, scratch_.binary};
+        }
+        if (warnings_) warnings_->insert(warnings_->end(), current_warnings_.begin(), current_warnings_.end());
+        return {current_decoded_.text, current_decoded_.binary};
     }
-    void keep_as_extra(const ContentLine& cl) { contact_.extra.push_back(codec::to_extra(cl, dialect_, warnings_)); }
-    bool first_time(const std::string& name);
+    std::string text(const ContentLine& cl) { return codec::unescape(decoded(cl).text, dialect_, cl.line, warnings_); }
+    std::vector<std::string> components(const ContentLine& cl, char separator) {
+        return codec::split_unescape(decoded(cl).text, separator, dialect_, cl.line, warnings_);
+    }
+    void keep_as_extra(const ContentLine& cl) {
+        Decoded d = decoded(cl);
+        contact_.extra.push_back(codec::to_extra(cl, dialect_, d.text, d.binary));
+    }
+    void read_line(const ContentLine& cl);
+    bool first_time(std::string_view name);
     static void set_typed(Typed& item, const ContentLine& cl, const Params& p);
     void report_ignored(const ContentLine& cl, const Params& p);
 
@@ -366,11 +414,15 @@ private:
     std::vector<std::string> seen_;
     std::vector<std::pair<ContentLine, Params>> labels_;  // LABEL, attached to an ADR at the end
     std::vector<ContentLine> apple_labels_;               // X-ABLABEL, attached to its group at the end
+    const ContentLine* current_ = nullptr;                // the line read() is at
+    codec::DecodedView current_decoded_;
+    std::vector<Warning> current_warnings_;
+    codec::DecodedValue scratch_;
 };
 
-bool CardReader::first_time(const std::string& name) {
+bool CardReader::first_time(std::string_view name) {
     if (std::find(seen_.begin(), seen_.end(), name) != seen_.end()) return false;
-    seen_.push_back(name);
+    seen_.emplace_back(name);
     return true;
 }
 
@@ -449,7 +501,8 @@ void CardReader::read_date(const ContentLine& cl, const Params& p, std::optional
 }
 
 void CardReader::read_photo(const ContentLine& cl, const Params& p) {
-    codec::DecodedValue v = codec::decode_value(cl, warnings_);
+    Decoded d = decoded(cl);
+    codec::DecodedValue v{std::string(d.text), d.binary};
     if (p.base64 && !v.binary) {
         warn(warnings_, cl.line, "PHOTO: not valid base64: kept as an unknown property");
         contact_.extra.push_back(codec::to_extra(cl, dialect_, nullptr));
@@ -498,34 +551,50 @@ bool CardReader::read_agent(const ContentLine& cl) {
     return false;
 }
 
+// A property name of letters, digits, '-' and '_' (upper case already).
+bool plain_name(std::string_view name) {
+    for (char c : name)
+        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) return false;
+    return true;
+}
+
 void CardReader::read(const ContentLine& line) {
-    const ContentLine cl = codec::without_nokia_junk(line, warnings_);
-    const std::string& name = cl.name;
+    if (!codec::has_nokia_junk(line)) return read_line(line);
+    const ContentLine fixed = codec::without_nokia_junk(line, warnings_);
+    read_line(fixed);
+}
+
+void CardReader::read_line(const ContentLine& cl) {
+    const std::string_view name = cl.name;
     if (name == "BEGIN" || name == "END" || name == "VERSION") return;
     if (name == "AGENT" && read_agent(cl)) return;
     if (dialect_ == Dialect::new_mime_dir)
         for (const RawParam& raw : cl.params)
-            if ((raw.name.empty() || raw.name == "ENCODING") && wire::equals_ignore_case(raw.value, "BASE64"))
+            if ((raw.name.empty() || raw.name == "ENCODING") && iequals(raw.value, "BASE64"))
                 warn(warnings_, cl.line,
-                     name + ": 2.1's BASE64 in a " + version_text(version_) + " card: read as base64");
-    if (name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != std::string::npos)
-        warn(warnings_, cl.line, "odd property name \"" + name + "\": kept as an unknown property");
+                     cl.name + ": 2.1's BASE64 in a " + version_text(version_) + " card: read as base64");
+    if (!plain_name(name))
+        warn(warnings_, cl.line, "odd property name \"" + cl.name + "\": kept as an unknown property");
 
-    codec::DecodedValue raw = codec::decode_value(cl, nullptr);
+    current_warnings_.clear();
+    codec::decode_value(cl, &current_warnings_, current_decoded_);
+    const codec::DecodedView& raw = current_decoded_;
     if (raw.binary ? raw.text.empty() : is_blank_value(raw.text)) {
         if (std::find(contact_.sent_empty.begin(), contact_.sent_empty.end(), name) == contact_.sent_empty.end())
-            contact_.sent_empty.push_back(name);
+            contact_.sent_empty.emplace_back(name);
         return;
     }
+    current_ = &cl;
     Params p = parse_params(cl, version_, warnings_);
     const std::size_t extras_before = contact_.extra.size();
     dispatch(cl, p);
+    current_ = nullptr;
     // What went to a field lost the parameters the model has no place for.
     if (contact_.extra.size() == extras_before) report_ignored(cl, p);
 }
 
 void CardReader::dispatch(const ContentLine& cl, const Params& p) {
-    const std::string& name = cl.name;
+    const std::string_view name = cl.name;
     auto single = [&](std::string& field) {
         if (first_time(name)) field = text(cl);
         else keep_as_extra(cl);
@@ -599,7 +668,8 @@ struct VersionFound {
 
 VersionFound find_version(std::string_view text) {
     VersionFound found;
-    for (const ContentLine& cl : lex_content_lines(text, Dialect::new_mime_dir, nullptr)) {
+    ContentLineLexer lexer(text, Dialect::new_mime_dir, nullptr);
+    for (ContentLine cl; lexer.next(cl);) {
         if (cl.name != "VERSION") continue;
         std::string_view v = wire::trim(cl.value);
         found.line = cl.line;
@@ -965,7 +1035,9 @@ namespace detail {
 
 std::optional<Contact> read_vcard(std::string_view text, const Profile& profile, std::vector<Warning>* warnings) {
     std::vector<NestedCard> nested;
-    std::string card = cut_nested_cards(text, nested);
+    std::string cut;
+    std::string_view card = text;
+    if (holds_nested_card(text)) card = cut = cut_nested_cards(text, nested);
     VersionFound version = find_version(card);
     if (!version.declared)
         warn(warnings, version.line,
@@ -991,7 +1063,8 @@ std::string write_vcard(const Contact& contact, Format format, const Profile& pr
 // ------------------------------------------- the older vCard 2.1/3.0 API --
 
 VCardVersion vcard_version(std::string_view vcard) {
-    for (const ContentLine& cl : lex_content_lines(vcard, Dialect::new_mime_dir, nullptr))
+    ContentLineLexer lexer(vcard, Dialect::new_mime_dir, nullptr);
+    for (ContentLine cl; lexer.next(cl);)
         if (cl.name == "VERSION") return cl.value.rfind("2.1", 0) == 0 ? VCardVersion::v2_1 : VCardVersion::v3_0;
     return VCardVersion::v3_0;
 }
