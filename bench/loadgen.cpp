@@ -104,6 +104,8 @@ smaller, each thread plays several devices one after the other.
                         host's RSS at each count, e.g. 0,500,1000; prints the
                         memory per idle session (kB). Needs --httpd or
                         --host-pid
+  --idle-close          with --idle: each client closes its connection once
+                        answered (the session alone, without a connection)
   --json                print only a JSON array of rows (issue 12's table)
   -h, --help            this text
 
@@ -124,6 +126,7 @@ struct Config {
     Encoding enc = Encoding::wbxml;
     std::vector<unsigned> idle;
     std::vector<std::string> host_args;
+    bool idle_close = false;
     bool json = false;
 };
 
@@ -747,6 +750,19 @@ std::vector<std::string> host_args(const Config& cfg) {
     return args;
 }
 
+// Tells this run's devices and cards from those of earlier runs against the
+// same host (their names carry it).
+const std::string& run_tag() {
+    static const std::string tag = [] {
+        std::mt19937 rng(std::random_device{}());
+        const char* digits = "0123456789abcdefghijklmnopqrstuvwxyz";
+        std::string t;
+        for (int i = 0; i < 5; ++i) t += digits[rng() % 36];
+        return t;
+    }();
+    return tag;
+}
+
 std::string user_name(const Config& cfg, unsigned u) { return cfg.users_prefix + std::to_string(u); }
 
 std::string users_text(const Config& cfg, unsigned users) {
@@ -817,7 +833,7 @@ int idle_mode(const Config& cfg, std::vector<Row>& rows) {
         devices[i].index = i;
         devices[i].user = user_name(cfg, i / per_user);
         devices[i].password = "pw-" + devices[i].user;
-        devices[i].id = "idle-" + std::to_string(i);
+        devices[i].id = "idle-" + run_tag() + "-" + std::to_string(i);
         run.client(devices[i]);
     }
     // Each user syncs once first, so that the baseline already has the
@@ -828,7 +844,7 @@ int idle_mode(const Config& cfg, std::vector<Row>& rows) {
         warm[u].index = most + u;
         warm[u].user = user_name(cfg, u);
         warm[u].password = "pw-" + warm[u].user;
-        warm[u].id = "warm-" + std::to_string(u);
+        warm[u].id = "warm-" + run_tag() + "-" + std::to_string(u);
     }
     run_threads(std::min(16u, users), users, [&](unsigned u) {
         bool think = false;
@@ -857,6 +873,7 @@ int idle_mode(const Config& cfg, std::vector<Row>& rows) {
                     break;
                 }
             });
+            if (cfg.idle_close) d.conn->close();
         });
         open = target;
         std::this_thread::sleep_for(std::chrono::seconds(1));  // let the host settle
@@ -870,15 +887,16 @@ int idle_mode(const Config& cfg, std::vector<Row>& rows) {
                       static_cast<double>(rss.back().first - rss.front().first);
     unsigned long errors = figures.errors();
     if (!cfg.json) {
-        std::printf("memory per idle session: %.1f kB (RSS from %u to %u sessions, each with its open connection); "
-                    "errors %lu\n",
-                    per_session, rss.front().first, rss.back().first, errors);
+        std::printf("memory per idle session: %.1f kB (RSS from %u to %u sessions, %s); errors %lu\n", per_session,
+                    rss.front().first, rss.back().first,
+                    cfg.idle_close ? "their connections closed" : "each with its open connection", errors);
         for (const auto& s : figures.samples) std::printf("  error: %s\n", s.c_str());
     }
     std::string note = "host RSS";
     for (auto& [n, kb] : rss) note += " " + std::to_string(kb / 1024) + " MB at " + std::to_string(n) + ",";
     note.pop_back();
-    note += " idle sessions (logged in, Alert answered, connection kept open)";
+    note += cfg.idle_close ? " idle sessions (logged in, Alert answered, connection closed)"
+                           : " idle sessions (logged in, Alert answered, connection kept open)";
     rows.push_back({"memory per idle session", per_session, "kB", "null", "lower", note});
     if (errors) rows.push_back({"errors", static_cast<double>(errors), "count", "0", "lower", "idle sessions"});
     host.stop();
@@ -906,7 +924,7 @@ int load_mode(const Config& cfg, std::vector<Row>& rows) {
         d.index = i;
         d.user = user_name(cfg, i % cfg.users);  // a user's devices spread over the threads
         d.password = "pw-" + d.user;
-        d.id = "load-" + std::to_string(i / cfg.users) + "-" + d.user;
+        d.id = "load-" + run_tag() + "-" + std::to_string(i / cfg.users) + "-" + d.user;
     }
     auto started = Clock::now();
     const double host_cpu_before = pid > 0 ? proc_cpu_seconds(pid) : 0, own_cpu_before = own_cpu_seconds();
@@ -1038,6 +1056,7 @@ int main(int argc, char** argv) {
             else if (a == "--timeout") cfg.timeout_s = std::max(1u, number());
             else if (a == "--xml") cfg.enc = Encoding::xml;
             else if (a == "--json") cfg.json = true;
+            else if (a == "--idle-close") cfg.idle_close = true;
             else if (a == "--idle") {
                 std::string list = value();
                 std::stringstream ss(list);
