@@ -181,6 +181,8 @@ struct ConnectError : std::runtime_error {
 struct TimeoutError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
+// Closed by the host before a byte of the reply came.
+struct StaleConnection {};
 struct HttpError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
@@ -245,13 +247,29 @@ public:
                 ++figures_.reconnects;
             }
         }
+        const bool reused = fd_ >= 0;
         if (fd_ < 0) connect();
         std::string head = "POST " + url_target(req.url) + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port_) +
                            "\r\nContent-Type: " + req.content_type + "\r\nContent-Length: " +
                            std::to_string(req.body.size()) + "\r\nUser-Agent: smk-loadgen\r\n\r\n";
         head += req.body;
-        send_all(head);
-        return read_reply();
+        try {
+            send_all(head);
+            return read_reply();
+        } catch (const StaleConnection&) {
+            // The host closed the kept-alive connection as the request went
+            // out (its idle timeout): nothing of it was answered, so it is
+            // sent again on a new connection, as HTTP clients do.
+            if (!reused) throw ConnectError("connection closed before the reply");
+            ++figures_.reconnects;
+            connect();
+            try {
+                send_all(head);
+                return read_reply();
+            } catch (const StaleConnection&) {
+                throw ConnectError("connection closed before the reply");
+            }
+        }
     }
 
 private:
@@ -294,8 +312,10 @@ private:
             if (n < 0) {
                 std::string e = std::strerror(errno);
                 bool timeout = errno == EAGAIN || errno == EWOULDBLOCK;
+                bool reset = errno == EPIPE || errno == ECONNRESET;
                 close();
                 if (timeout) throw TimeoutError("send timed out");
+                if (reset) throw StaleConnection();
                 throw ConnectError("send: " + e);
             }
             done += static_cast<std::size_t>(n);
@@ -311,8 +331,10 @@ private:
             if (n < 0) {
                 std::string e = std::strerror(errno);
                 bool timeout = errno == EAGAIN || errno == EWOULDBLOCK;
+                bool stale = errno == ECONNRESET && buf_.empty();
                 close();
                 if (timeout) throw TimeoutError("no reply within " + std::to_string(timeout_s_) + " s");
+                if (stale) throw StaleConnection();
                 throw ConnectError("recv: " + e);
             }
             if (n == 0) return false;
@@ -327,7 +349,8 @@ private:
         while ((end = buf_.find("\r\n\r\n")) == std::string::npos) {
             if (!fill()) {
                 close();
-                throw ConnectError("connection closed before the reply");
+                if (buf_.empty()) throw StaleConnection();
+                throw ConnectError("connection closed within the reply's header");
             }
         }
         std::string head = buf_.substr(0, end);
