@@ -289,6 +289,7 @@ Response Session::handle_authenticated(const Message& in, Reply& reply) {
             for (; open_before < tasks_.size(); ++open_before) tasks_[open_before]->db().begin();
         }
         after_commands(in, reply);
+        for (auto& task : tasks_) task->end_of_message();
         for (auto& task : tasks_) task->db().commit();
     } catch (const std::exception& e) {
         for (auto& task : tasks_) {
@@ -741,7 +742,7 @@ void Session::on_map(const Command& cmd, const std::string& msg_ref, Reply& repl
         s.data = "404";
     } else {
         // Idempotent: Funambol repeats MapItems it already had acknowledged.
-        for (const MapItem& mi : cmd.map_items) task->map(mi.target.uri, mi.source.uri);
+        task->map_all(cmd.map_items);
     }
     reply.add_status(std::move(s));
 }

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "engine/auth.hpp"
 #include "engine/item_format.hpp"
 #include "engine/item_identity.hpp"
 #include "engine/item_text.hpp"
@@ -57,6 +58,16 @@ void OpenDatabase::rollback() {
 }
 
 namespace {
+
+std::string hex_bytes(const std::string& bytes) {
+    static const char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : bytes) {
+        out += kHex[c >> 4];
+        out += kHex[c & 0xF];
+    }
+    return out;
+}
 
 // A new server anchor: the time, which only grows (clients compare anchors
 // byte for byte, so any string that differs from the last one will do).
@@ -113,6 +124,9 @@ SyncTask::SyncTask(DatabaseName name, std::string server_uri, std::string client
 
 SyncTask::Negotiation SyncTask::negotiate(int requested, const Anchor& client_anchor) {
     client_anchor_ = client_anchor;
+    // Adds of a session that stopped before their Map (the server with it)
+    // await their Map in rows of their own from now on.
+    db_.state->recover_sent_adds(device_);
     std::optional<state::Anchors> stored = db_.state->anchors(device_);
     server_last_ = stored ? stored->server_next : "";
     server_next_ = new_anchor();
@@ -168,7 +182,13 @@ SyncTask::Negotiation SyncTask::negotiate(int requested, const Anchor& client_an
     std::optional<std::string> snapshot;
     if (mode_ == SyncMode::refresh_from_client && !fallback_refresh_)
         snapshot = db_.store->snapshot("refresh-from-client");
-    if (full_exchange()) db_.pairing->clear_claims(device_);  // claims of an exchange that broke off
+    if (full_exchange()) {
+        db_.pairing->clear_claims(device_);  // claims of an exchange that broke off
+        // Without rows now, every row at the exchange's end is one it made.
+        auto rows = db_.state->items(device_);
+        state::ClientItem row;
+        client_had_rows_ = rows->next(row);
+    }
     return {status, mode_, snapshot};
 }
 
@@ -700,14 +720,17 @@ int SyncTask::check_object_size(const Command& cmd, const Item& item, const std:
 void SyncTask::end_of_client_changes() {
     if (resumed_client_done_) return;  // a resume after all had come: ended in the interrupted session
     if (!full_exchange()) return;
-    // What the client did not send this time, it no longer holds.
-    std::vector<std::string> stale;
-    auto cursor = db_.state->items(device_);
-    state::ClientItem row;
-    while (cursor->next(row))
-        if (!db_.pairing->claimed(device_, row.guid)) stale.push_back(row.guid);
-    cursor.reset();
-    for (const std::string& guid : stale) db_.state->erase(device_, guid);
+    // What the client did not send this time, it no longer holds (rows of
+    // this exchange are all claimed: only older ones are looked at).
+    if (client_had_rows_) {
+        std::vector<std::string> stale;
+        auto cursor = db_.state->items(device_);
+        state::ClientItem row;
+        while (cursor->next(row))
+            if (!db_.pairing->claimed(device_, row.guid)) stale.push_back(row.guid);
+        cursor.reset();
+        for (const std::string& guid : stale) db_.state->erase(device_, guid);
+    }
     if (mode_ == SyncMode::refresh_from_client && !fallback_refresh_) {
         // The client's data replaces the server's (a snapshot was taken).
         std::vector<std::string> gone;
@@ -722,32 +745,119 @@ void SyncTask::end_of_client_changes() {
     db_.pairing->clear_claims(device_);
 }
 
+namespace {
+
+// Outbox entries per page (SyncState::queue_page): a page is what fill()
+// holds in memory.
+constexpr std::size_t kOutboxPage = 512;
+
+}  // namespace
+
 void SyncTask::prepare_outbox() {
     state::SyncState& st = *db_.state;
     st.clear_outbox(device_);
     last_sent_seq_ = 0;
     sent_sync_ = false;
+    out_page_.clear();
+    out_pos_ = 0;
+    out_page_no_ = 0;
+    out_pages_ = 0;
+    out_count_ = 0;
     if (!server_sends(mode_)) return;
-    auto items = db_.store->list();
-    ItemVersion v;
-    while (items->next(v)) {
-        auto row = st.by_guid(device_, v.guid);
-        if (!row || row->luid.empty())
-            st.queue(device_, {0, state::OutOp::add, v.guid, ""});
-        else if (row->revision != v.revision)
-            st.queue(device_, {0, state::OutOp::replace, v.guid, row->luid});
-    }
-    items.reset();
+    // What the client holds, against what the store holds: both listed in
+    // GUID order (bytewise, as SQLite's BINARY and std::string compare), one
+    // pass over each. A store that does not list in that order is looked up
+    // item by item instead.
     std::vector<state::ClientItem> gone;
-    auto rows = st.items(device_);
-    state::ClientItem row;
-    while (rows->next(row))
-        if (!db_.store->revision(row.guid)) gone.push_back(row);
-    rows.reset();
+    if (!merge_outbox(gone)) {
+        out_page_.clear();
+        out_pages_ = 0;
+        out_count_ = 0;
+        gone.clear();
+        st.clear_outbox(device_);
+        auto items = db_.store->list();
+        ItemVersion v;
+        while (items->next(v)) {
+            auto row = st.by_guid(device_, v.guid);
+            if (!row || row->luid.empty())
+                queue_out({0, state::OutOp::add, v.guid, ""});
+            else if (row->revision != v.revision)
+                queue_out({0, state::OutOp::replace, v.guid, row->luid});
+        }
+        items.reset();
+        auto rows = st.items(device_);
+        state::ClientItem row;
+        while (rows->next(row))
+            if (!db_.store->revision(row.guid)) gone.push_back(row);
+    }
     for (const state::ClientItem& r : gone) {
         if (r.luid.empty()) st.erase(device_, r.guid);  // never mapped: nothing to delete on the client
-        else st.queue(device_, {0, state::OutOp::remove, r.guid, r.luid});
+        else queue_out({0, state::OutOp::remove, r.guid, r.luid});
     }
+    // One page stays in memory alone; of more, the last is written too and
+    // fill() reads them back from the first.
+    if (out_pages_ > 0) {
+        if (!out_page_.empty()) st.queue_page(device_, out_pages_++, out_page_);
+        out_page_.clear();
+        out_page_no_ = -1;
+    } else {
+        out_pages_ = 1;
+    }
+}
+
+// The outbox by one pass over the store's listing and the client's rows,
+// both in GUID order; the rows whose item is gone into `gone`. False when
+// the store's listing is not in that order (nothing is usable then).
+bool SyncTask::merge_outbox(std::vector<state::ClientItem>& gone) {
+    auto items = db_.store->list();
+    auto rows = db_.state->items(device_);
+    ItemVersion v;
+    state::ClientItem row;
+    bool has_item = items->next(v), has_row = rows->next(row);
+    std::string previous;
+    bool first = true;
+    while (has_item || has_row) {
+        if (has_item && !first && v.guid <= previous) return false;
+        if (has_item && (!has_row || v.guid < row.guid)) {
+            queue_out({0, state::OutOp::add, v.guid, ""});  // the client does not hold it
+        } else if (has_row && (!has_item || row.guid < v.guid)) {
+            gone.push_back(std::move(row));
+            has_row = rows->next(row);
+            continue;
+        } else {
+            if (row.luid.empty())
+                queue_out({0, state::OutOp::add, v.guid, ""});  // sent before, its Map never came
+            else if (row.revision != v.revision)
+                queue_out({0, state::OutOp::replace, v.guid, row.luid});
+            has_row = rows->next(row);
+        }
+        previous.swap(v.guid);
+        first = false;
+        has_item = items->next(v);
+    }
+    return true;
+}
+
+void SyncTask::queue_out(state::OutboxEntry entry) {
+    out_page_.push_back(std::move(entry));
+    ++out_count_;
+    if (out_page_.size() < kOutboxPage) return;
+    db_.state->queue_page(device_, out_pages_++, out_page_);
+    out_page_.clear();
+}
+
+const state::OutboxEntry* SyncTask::next_out() {
+    while (out_page_no_ < 0 || out_pos_ >= out_page_.size()) {
+        if (out_page_no_ + 1 >= out_pages_) return nullptr;
+        out_page_ = db_.state->queued_page(device_, ++out_page_no_);
+        out_pos_ = 0;
+    }
+    return &out_page_[out_pos_];
+}
+
+void SyncTask::advance_out() {
+    ++out_pos_;
+    last_sent_seq_ = out_page_no_ * static_cast<std::int64_t>(kOutboxPage) + static_cast<std::int64_t>(out_pos_);
 }
 
 namespace {
@@ -814,14 +924,12 @@ bool SyncTask::send_chunk(Reply& reply, Command& sync, bool alone) {
 
 bool SyncTask::fill(Reply& reply, bool large_objects) {
     if (!server_sends(mode_)) return true;
-    state::SyncState& st = *db_.state;
-    auto next = st.next_queued(device_, last_sent_seq_);
-    if (!next && sent_sync_ && !outgoing_chunks_) return true;
+    if (!next_out() && sent_sync_ && !outgoing_chunks_) return true;
     Command sync;
     sync.kind = CommandKind::Sync;
     sync.target.uri = client_uri_;
     sync.source.uri = server_uri_;
-    if (!sent_sync_) sync.number_of_changes = std::to_string(st.queued_count(device_));
+    if (!sent_sync_) sync.number_of_changes = std::to_string(out_count_);
     std::size_t sync_size = reply.size_of(sync);
     if (sync_size > reply.room() && reply.has_commands()) return false;
     reply.add_command(std::move(sync));
@@ -833,75 +941,87 @@ bool SyncTask::fill(Reply& reply, bool large_objects) {
     bool alone = reply.command_count() == 1;
     if (outgoing_chunks_ && !send_chunk(reply, target, alone)) return false;
     bool any = !target.children.empty();
-    while (next) {
+    while (const state::OutboxEntry* next = next_out()) {
         if (!resumed_out_guid_.empty() && next->guid == resumed_out_guid_) {  // continued in chunks above
-            last_sent_seq_ = next->seq;
-            next = st.next_queued(device_, last_sent_seq_);
+            advance_out();
             continue;
         }
+        const state::OutOp out_op = next->op;
+        const std::string guid = next->guid;
         Command op;
-        Item item;
         std::string revision;
-        if (next->op == state::OutOp::remove) {
-            op.kind = CommandKind::Delete;
-            item.target.uri = next->luid;
+        std::size_t size = 0;
+        if (held_ && held_->guid == guid) {
+            // The item that did not fit the last message: built and sized then.
+            op = std::move(held_->op);
+            revision = std::move(held_->revision);
+            size = held_->size;
+            held_.reset();
         } else {
-            auto stored = db_.store->read(next->guid);
-            if (!stored) {  // deleted since the outbox was made
-                last_sent_seq_ = next->seq;
-                next = st.next_queued(device_, last_sent_seq_);
+            held_.reset();
+            Item item;
+            if (out_op == state::OutOp::remove) {
+                op.kind = CommandKind::Delete;
+                item.target.uri = next->luid;
+            } else {
+                auto stored = db_.store->read(guid);
+                if (!stored) {  // deleted since the outbox was made
+                    advance_out();
+                    continue;
+                }
+                op.kind = out_op == state::OutOp::add ? CommandKind::Add : CommandKind::Replace;
+                // A refresh or slow sync gives the client every item anew: past alarms stay home.
+                std::optional<std::int64_t> now;
+                if (mode_ == SyncMode::refresh_from_server || mode_ == SyncMode::slow) now = std::time(nullptr);
+                Outgoing out = engine::to_client(*stored, client_, now);
+                report(out.warnings, stored->guid);
+                item.data = std::move(out.data);
+                op.meta.type = std::move(out.type);
+                op.meta.format = std::move(out.encoding);
+                item.source.uri = std::move(stored->guid);
+                if (out_op == state::OutOp::replace) item.target.uri = next->luid;
+                item.has_data = true;
+                revision = std::move(stored->revision);
+            }
+            if (client_max_obj_size_ && item.data.size() > client_max_obj_size_) {
+                // Never more than the client takes: this session leaves it out,
+                // unrecorded, so a later one sends it (once the limit allows).
+                note("item " + guid + ": " + std::to_string(item.data.size()) +
+                     " bytes, more than the client's MaxObjSize of " + std::to_string(client_max_obj_size_) +
+                     "; not sent (due again next session)");
+                advance_out();
                 continue;
             }
-            op.kind = next->op == state::OutOp::add ? CommandKind::Add : CommandKind::Replace;
-            // A refresh or slow sync gives the client every item anew: past alarms stay home.
-            std::optional<std::int64_t> now;
-            if (mode_ == SyncMode::refresh_from_server || mode_ == SyncMode::slow) now = std::time(nullptr);
-            Outgoing out = engine::to_client(*stored, client_, now);
-            report(out.warnings, stored->guid);
-            item.data = std::move(out.data);
-            op.meta.type = std::move(out.type);
-            op.meta.format = std::move(out.encoding);
-            item.source.uri = stored->guid;
-            if (next->op == state::OutOp::replace) item.target.uri = next->luid;
-            item.has_data = true;
-            revision = std::move(stored->revision);
+            op.items.push_back(std::move(item));
+            size = reply.size_of(op);
         }
-        if (client_max_obj_size_ && item.data.size() > client_max_obj_size_) {
-            // Never more than the client takes: this session leaves it out,
-            // unrecorded, so a later one sends it (once the limit allows).
-            note("item " + next->guid + ": " + std::to_string(item.data.size()) +
-                 " bytes, more than the client's MaxObjSize of " + std::to_string(client_max_obj_size_) +
-                 "; not sent (due again next session)");
-            last_sent_seq_ = next->seq;
-            next = st.next_queued(device_, last_sent_seq_);
-            continue;
-        }
-        op.items.push_back(std::move(item));
-        std::size_t size = reply.size_of(op);
         bool too_big = size > reply.room();
-        if (too_big && any) break;  // next message
         // Too large for the room left: it waits for a message of its own
         // when others share this one, or (without large objects) when a
         // fresh message would hold it whole; once, then it goes anyway.
-        if (too_big && !deferred_whole_ && (!alone || (!large_objects && size <= reply.room_when_empty()))) {
-            deferred_whole_ = true;
+        // Either way it is kept as it is, not read again.
+        bool wait = too_big && (any || (!deferred_whole_ && (!alone || (!large_objects && size <= reply.room_when_empty()))));
+        if (wait) {
+            if (!any) deferred_whole_ = true;
+            held_ = Held{guid, std::move(op), std::move(revision), size};
             break;
         }
         deferred_whole_ = false;
-        // An Add is remembered at once, as awaiting its Map (sent again
-        // until the Map comes); a Replace or Delete only once the client's
-        // status confirms it (delivered()), so a reply lost with the
-        // connection or the process is sent again next time.
+        // An Add is remembered as awaiting its Map (sent again until the Map
+        // comes): its row is written once, when the Map comes, or at the end
+        // of the client's next message without it (end_of_message()); a
+        // Replace or Delete only once the client's status confirms it
+        // (delivered()), so a reply lost with the connection or the process
+        // is sent again next time.
         if (op.kind == CommandKind::Add)
-            st.put(device_, {next->guid, "", revision});
+            sent_adds_[guid] = revision;
         else if (op.kind == CommandKind::Delete)
-            unconfirmed_["d\n" + next->luid] = Unconfirmed{next->guid, next->luid, ""};
+            unconfirmed_["d\n" + op.items.front().target.uri] = Unconfirmed{guid, op.items.front().target.uri, ""};
         else
-            unconfirmed_["r\n" + next->guid] = Unconfirmed{next->guid, next->luid, revision};
+            unconfirmed_["r\n" + guid] = Unconfirmed{guid, op.items.front().target.uri, revision};
         (op.kind == CommandKind::Add ? to_client_.added
                                      : op.kind == CommandKind::Replace ? to_client_.replaced : to_client_.deleted)++;
-        last_sent_seq_ = next->seq;
-        next = st.next_queued(device_, last_sent_seq_);
+        advance_out();
         any = true;
         if (too_big && large_objects && op.kind != CommandKind::Delete) {
             // Larger than the room left: in chunks, this message's room first.
@@ -918,7 +1038,7 @@ bool SyncTask::fill(Reply& reply, bool large_objects) {
         reply.account(size);
         target.children.push_back(std::move(op));
     }
-    return !next;
+    return !next_out();
 }
 
 void SyncTask::set_client_max_obj_size(std::size_t bytes, bool from_alert) {
@@ -959,6 +1079,9 @@ void SyncTask::stop_chunks(const std::string& guid) {
 }
 
 void SyncTask::not_taken(const std::string& guid) {
+    // An Add of this session whose row is not written: nothing to write.
+    sent_adds_.erase(guid);
+    awaiting_map_.erase(guid);
     auto row = db_.state->by_guid(device_, guid);
     if (!row) return;
     if (row->luid.empty()) {
@@ -990,7 +1113,62 @@ void SyncTask::delivered(const std::string& id, bool is_delete) {
     unconfirmed_.erase(it);
 }
 
-bool SyncTask::map(const std::string& guid, const std::string& luid) { return db_.state->set_luid(device_, guid, luid); }
+bool SyncTask::map(const std::string& guid, const std::string& luid) {
+    // The Map of an Add of our last message: its row, written once.
+    for (auto* adds : {&awaiting_map_, &sent_adds_}) {
+        auto it = adds->find(guid);
+        if (it == adds->end()) continue;
+        db_.state->put(device_, {guid, luid, it->second});
+        adds->erase(it);
+        return true;
+    }
+    return db_.state->set_luid(device_, guid, luid);
+}
+
+void SyncTask::map_all(const std::vector<MapItem>& items) {
+    // The rows of Adds awaiting their Map, written together.
+    std::vector<state::ClientItem> rows;
+    for (const MapItem& mi : items) {
+        const std::string& guid = mi.target.uri;
+        bool found = false;
+        for (auto* adds : {&awaiting_map_, &sent_adds_}) {
+            auto it = adds->find(guid);
+            if (it == adds->end()) continue;
+            rows.push_back({guid, mi.source.uri, std::move(it->second)});
+            adds->erase(it);
+            found = true;
+            break;
+        }
+        if (!found) {
+            db_.state->put_all(device_, rows);  // in the order the Map gives
+            rows.clear();
+            db_.state->set_luid(device_, guid, mi.source.uri);
+        }
+    }
+    db_.state->put_all(device_, rows);
+}
+
+void SyncTask::end_of_message() {
+    // Adds of the message before whose Map did not come with this one
+    // await it in rows of their own (sent again until it comes); those of
+    // this message are noted in one row until the client's next message.
+    if (awaiting_map_.empty() && sent_adds_.empty() && !sent_adds_saved_) return;
+    for (const auto& [guid, revision] : awaiting_map_) db_.state->put(device_, {guid, "", revision});
+    awaiting_map_.clear();
+    awaiting_map_.swap(sent_adds_);
+    std::vector<state::SyncState::SentAdd> adds;
+    adds.reserve(awaiting_map_.size());
+    for (const auto& [guid, revision] : awaiting_map_) adds.push_back({guid, revision});
+    if (sent_adds_key_.empty()) sent_adds_key_ = hex_bytes(random_bytes(8));
+    db_.state->save_sent_adds(device_, sent_adds_key_, adds);
+    sent_adds_saved_ = !adds.empty();
+}
+
+std::optional<std::string> SyncTask::awaiting_revision(const std::string& guid) const {
+    for (const auto* adds : {&awaiting_map_, &sent_adds_})
+        if (auto it = adds->find(guid); it != adds->end()) return it->second;
+    return std::nullopt;
+}
 
 void SyncTask::commit_anchors() {
     db_.state->save_anchors(device_, {client_anchor_.next, server_next_});

@@ -136,6 +136,8 @@ public:
     bool fill(Reply& reply, bool large_objects);
     /// A MapItem of the client: `luid` is its id for the server's `guid`.
     bool map(const std::string& guid, const std::string& luid);
+    /// map() of each MapItem of a Map (Target: our GUID, Source: its LUID).
+    void map_all(const std::vector<wire::MapItem>& items);
     /// The client refused an Add or Replace of ours: it does not hold that
     /// version, so the next sync sends it again.
     void not_taken(const std::string& guid);
@@ -148,6 +150,9 @@ public:
     void forget_unconfirmed();
     /// The session completed its part: the anchors become the Last ones.
     void commit_anchors();
+    /// The client's message has been handled, its reply is complete: what
+    /// the reply's Adds await is noted (before the commit).
+    void end_of_message();
 
     OpenDatabase& db() { return db_; }
     const SyncCounts& from_client() const { return from_client_; }
@@ -191,6 +196,7 @@ private:
     // without history: it adds and pairs, never deletes.
     bool fallback_refresh_ = false;
     bool pairing_index_fresh_ = false;
+    bool client_had_rows_ = true;  ///< the client held rows when this full exchange began
     std::size_t indexed_items_ = 0;  ///< the store's items when the index was brought up to date
     std::optional<bool> has_unmapped_;  ///< server Adds of an earlier session await their Map
     std::optional<std::string> unmapped_copy(const Format& format, const std::string& data);
@@ -228,6 +234,34 @@ private:
     ClientView client_;
     std::function<void(const std::string&)> warn_;
     std::int64_t last_sent_seq_ = 0;
+    // The outbox (prepare_outbox, fill): changes in pages of entries, the
+    // page being read in memory; when there are more than one, all are kept
+    // in the sync state (SyncState::queue_page) and read back in turn.
+    std::vector<state::OutboxEntry> out_page_;
+    std::size_t out_pos_ = 0;
+    std::int64_t out_page_no_ = 0, out_pages_ = 0;
+    std::size_t out_count_ = 0;
+    bool merge_outbox(std::vector<state::ClientItem>& gone);
+    void queue_out(state::OutboxEntry entry);
+    const state::OutboxEntry* next_out();  ///< nullptr when all are taken
+    void advance_out();
+    // The item that did not fit the last message, as built for it.
+    struct Held {
+        std::string guid;
+        wire::Command op;
+        std::string revision;
+        std::size_t size;
+    };
+    std::optional<Held> held_;
+    // Adds (GUID -> revision) of the reply being made, and of the last reply
+    // whose Map has not come: their rows are written when it comes
+    // (end_of_message(); SyncState::save_sent_adds keeps them meanwhile,
+    // under `sent_adds_key_`, this session's).
+    std::unordered_map<std::string, std::string> sent_adds_, awaiting_map_;
+    std::string sent_adds_key_;
+    bool sent_adds_saved_ = false;  ///< the sync state holds a list under that key
+    /// The revision an Add of this session whose row is not written yet sent.
+    std::optional<std::string> awaiting_revision(const std::string& guid) const;
     // Replaces (by GUID) and Deletes (by LUID) of our last message, until the
     // client's status for them arrives.
     struct Unconfirmed {

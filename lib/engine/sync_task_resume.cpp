@@ -165,7 +165,8 @@ void SyncTask::save_resume_point(const char* cause, bool client_done) {
         p.out_data = item.data;
         p.out_offset = out_confirmed_guid_ == item.source.uri ? out_confirmed_ : 0;
         if (op.kind == CommandKind::Add) {
-            if (auto row = db_.state->by_guid(device_, p.out_guid)) p.out_revision = row->revision;
+            if (auto revision = awaiting_revision(p.out_guid)) p.out_revision = *revision;
+            else if (auto row = db_.state->by_guid(device_, p.out_guid)) p.out_revision = row->revision;
         } else if (auto u = unconfirmed_.find("r\n" + p.out_guid); u != unconfirmed_.end()) {
             p.out_revision = u->second.revision;
         }

@@ -42,7 +42,26 @@ CREATE TABLE IF NOT EXISTS smk_outbox(
     guid   TEXT NOT NULL,
     luid   TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS smk_outbox_by_device ON smk_outbox(device, seq);
+CREATE TABLE IF NOT EXISTS smk_outbox_pages(
+    device  TEXT NOT NULL,
+    page    INTEGER NOT NULL,
+    entries BLOB NOT NULL,
+    PRIMARY KEY (device, page)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS smk_sent_adds(
+    device  TEXT NOT NULL,
+    session TEXT NOT NULL,
+    adds    BLOB NOT NULL,
+    PRIMARY KEY (device, session)) WITHOUT ROWID;
 )sql";
+
+// Rows put_all() writes a statement.
+constexpr std::size_t kRowsPerPut = 32;
+
+std::string upsert_items_sql(std::size_t rows) {
+    std::string sql = "INSERT INTO smk_client_items(device, guid, luid, revision) VALUES ";
+    for (std::size_t i = 0; i < rows; ++i) sql += i ? ", (?, ?, ?, ?)" : "(?, ?, ?, ?)";
+    return sql + " ON CONFLICT(device, guid) DO UPDATE SET luid = excluded.luid, revision = excluded.revision";
+}
 
 constexpr const char* kListItemsSql =
     "SELECT guid, luid, revision FROM smk_client_items WHERE device = ? ORDER BY guid";
@@ -63,6 +82,31 @@ OutOp op_from_name(const std::string& name) {
     if (name == "replace") return OutOp::replace;
     if (name == "remove") return OutOp::remove;
     throw std::runtime_error("unknown outbox operation \"" + name + "\"");
+}
+
+// Lists of strings as one blob: each string as its length (LEB128) and bytes.
+void put_string(std::string& out, const std::string& s) {
+    std::size_t n = s.size();
+    do {
+        unsigned char b = n & 0x7F;
+        n >>= 7;
+        out += static_cast<char>(n ? b | 0x80 : b);
+    } while (n);
+    out += s;
+}
+
+std::string get_string(const char*& p, const char* end) {
+    std::size_t n = 0;
+    for (int shift = 0;; shift += 7) {
+        if (p == end || shift > 56) throw std::runtime_error("sync state: a damaged list");
+        auto b = static_cast<unsigned char>(*p++);
+        n |= static_cast<std::size_t>(b & 0x7F) << shift;
+        if (!(b & 0x80)) break;
+    }
+    if (static_cast<std::size_t>(end - p) < n) throw std::runtime_error("sync state: a damaged list");
+    std::string s(p, n);
+    p += n;
+    return s;
 }
 
 // Columns guid, luid, revision of the current row.
@@ -132,7 +176,9 @@ constexpr const char* kClientsSql = R"sql(
 SELECT device, max(has_anchors), max(completed), sum(items) FROM (
     SELECT device, 1 AS has_anchors, completed, 0 AS items FROM smk_anchors
     UNION ALL SELECT device, 0, NULL, count(*) FROM smk_client_items GROUP BY device
-    UNION ALL SELECT DISTINCT device, 0, NULL, 0 FROM smk_outbox)
+    UNION ALL SELECT DISTINCT device, 0, NULL, 0 FROM smk_outbox
+    UNION ALL SELECT DISTINCT device, 0, NULL, 0 FROM smk_outbox_pages
+    UNION ALL SELECT DISTINCT device, 0, NULL, 0 FROM smk_sent_adds)
 GROUP BY device ORDER BY device
 )sql";
 
@@ -153,9 +199,8 @@ struct SyncState::Statements {
           select_by_luid(db,
                          "SELECT guid, luid, revision FROM smk_client_items INDEXED BY smk_client_items_by_luid "
                          "WHERE device = ? AND luid = ? ORDER BY guid LIMIT 1"),
-          upsert_item(db,
-                      "INSERT INTO smk_client_items(device, guid, luid, revision) VALUES (?, ?, ?, ?) "
-                      "ON CONFLICT(device, guid) DO UPDATE SET luid = excluded.luid, revision = excluded.revision"),
+          upsert_item(db, upsert_items_sql(1)),
+          upsert_items(db, upsert_items_sql(kRowsPerPut)),
           update_luid(db, "UPDATE smk_client_items SET luid = ? WHERE device = ? AND guid = ?"),
           delete_item(db, "DELETE FROM smk_client_items WHERE device = ? AND guid = ?"),
           delete_items(db, "DELETE FROM smk_client_items WHERE device = ?"),
@@ -167,12 +212,25 @@ struct SyncState::Statements {
                              "ORDER BY seq LIMIT 1"),
           count_queued(db, "SELECT count(*) FROM smk_outbox WHERE device = ?"),
           forget_anchors(db, "DELETE FROM smk_anchors WHERE device = ?"),
+          delete_pages(db, "DELETE FROM smk_outbox_pages WHERE device = ?"),
+          insert_page(db, "INSERT OR REPLACE INTO smk_outbox_pages(device, page, entries) VALUES (?, ?, ?)"),
+          select_page(db, "SELECT entries FROM smk_outbox_pages WHERE device = ? AND page = ?"),
+          select_sent_adds(db, "SELECT adds FROM smk_sent_adds WHERE device = ?"),
+          upsert_sent_adds(db, "INSERT OR REPLACE INTO smk_sent_adds(device, session, adds) VALUES (?, ?, ?)"),
+          delete_sent_adds(db, "DELETE FROM smk_sent_adds WHERE device = ?"),
+          delete_session_adds(db, "DELETE FROM smk_sent_adds WHERE device = ? AND session = ?"),
+          insert_unmapped(db,
+                          "INSERT INTO smk_client_items(device, guid, luid, revision) VALUES (?, ?, '', ?) "
+                          "ON CONFLICT(device, guid) DO UPDATE SET revision = excluded.revision WHERE luid = ''"),
           list_items(std::make_shared<SQLite::Statement>(db, kListItemsSql)) {}
 
     SQLite::Statement select_anchors, upsert_anchors;
-    SQLite::Statement select_by_guid, select_by_luid, upsert_item, update_luid, delete_item, delete_items, count_items;
+    SQLite::Statement select_by_guid, select_by_luid, upsert_item, upsert_items, update_luid, delete_item, delete_items,
+        count_items;
     SQLite::Statement delete_outbox, insert_outbox, select_next_queued, count_queued;
     SQLite::Statement forget_anchors;
+    SQLite::Statement delete_pages, insert_page, select_page;
+    SQLite::Statement select_sent_adds, upsert_sent_adds, delete_sent_adds, delete_session_adds, insert_unmapped;
     std::shared_ptr<SQLite::Statement> list_items;  // lent to one cursor at a time
 };
 
@@ -216,7 +274,8 @@ void SyncState::forget_anchors(const std::string& device) {
 void SyncState::forget(const std::string& device) {
     guarded("forgetting a device", db_, [&] {
         for (SQLite::Statement* s :
-             {&statements_->forget_anchors, &statements_->delete_items, &statements_->delete_outbox}) {
+             {&statements_->forget_anchors, &statements_->delete_items, &statements_->delete_outbox,
+              &statements_->delete_pages, &statements_->delete_sent_adds}) {
             StatementInUse use(*s);
             use->bind(1, device);
             use->exec();
@@ -256,6 +315,26 @@ void SyncState::put(const std::string& device, const ClientItem& item) {
     });
 }
 
+void SyncState::put_all(const std::string& device, const std::vector<ClientItem>& items) {
+    std::size_t i = 0;
+    if (items.size() >= kRowsPerPut)
+        guarded("storing client items", db_, [&] {
+            for (; items.size() - i >= kRowsPerPut; i += kRowsPerPut) {
+                StatementInUse use(statements_->upsert_items);
+                for (std::size_t r = 0; r < kRowsPerPut; ++r) {
+                    const ClientItem& item = items[i + r];
+                    int p = static_cast<int>(r * 4);
+                    use->bindNoCopy(p + 1, device);
+                    use->bindNoCopy(p + 2, item.guid);
+                    use->bindNoCopy(p + 3, item.luid);
+                    use->bindNoCopy(p + 4, item.revision);
+                }
+                use->exec();
+            }
+        });
+    for (; i < items.size(); ++i) put(device, items[i]);
+}
+
 bool SyncState::set_luid(const std::string& device, const std::string& guid, const std::string& luid) {
     return guarded("mapping a LUID", db_, [&] {
         StatementInUse use(statements_->update_luid);
@@ -277,9 +356,11 @@ void SyncState::erase(const std::string& device, const std::string& guid) {
 
 void SyncState::erase_all(const std::string& device) {
     guarded("forgetting a device's items", db_, [&] {
-        StatementInUse use(statements_->delete_items);
-        use->bind(1, device);
-        use->exec();
+        for (SQLite::Statement* s : {&statements_->delete_items, &statements_->delete_sent_adds}) {
+            StatementInUse use(*s);
+            use->bind(1, device);
+            use->exec();
+        }
     });
 }
 
@@ -313,7 +394,104 @@ std::size_t SyncState::item_count(const std::string& device) {
 
 void SyncState::clear_outbox(const std::string& device) {
     guarded("clearing the outbox", db_, [&] {
-        StatementInUse use(statements_->delete_outbox);
+        for (SQLite::Statement* s : {&statements_->delete_outbox, &statements_->delete_pages}) {
+            StatementInUse use(*s);
+            use->bind(1, device);
+            use->exec();
+        }
+    });
+}
+
+void SyncState::queue_page(const std::string& device, std::int64_t page, const std::vector<OutboxEntry>& entries) {
+    std::string blob;
+    for (const OutboxEntry& e : entries) {
+        blob += e.op == OutOp::add ? 'a' : e.op == OutOp::replace ? 'r' : 'd';
+        put_string(blob, e.guid);
+        put_string(blob, e.luid);
+    }
+    guarded("queueing changes", db_, [&] {
+        StatementInUse use(statements_->insert_page);
+        use->bind(1, device);
+        use->bind(2, page);
+        use->bindNoCopy(3, blob.data(), static_cast<int>(blob.size()));
+        use->exec();
+    });
+}
+
+std::vector<OutboxEntry> SyncState::queued_page(const std::string& device, std::int64_t page) {
+    return guarded("reading the outbox", db_, [&] {
+        std::vector<OutboxEntry> out;
+        StatementInUse use(statements_->select_page);
+        use->bind(1, device);
+        use->bind(2, page);
+        if (!use->executeStep()) return out;
+        SQLite::Column c = use->getColumn(0);
+        const char* p = static_cast<const char*>(c.getBlob());
+        const char* end = p + c.getBytes();
+        while (p != end) {
+            OutboxEntry e;
+            char op = *p++;
+            e.op = op == 'a' ? OutOp::add : op == 'r' ? OutOp::replace : OutOp::remove;
+            e.guid = get_string(p, end);
+            e.luid = get_string(p, end);
+            out.push_back(std::move(e));
+        }
+        return out;
+    });
+}
+
+void SyncState::save_sent_adds(const std::string& device, const std::string& session,
+                               const std::vector<SentAdd>& adds) {
+    std::string blob;
+    for (const SentAdd& a : adds) {
+        put_string(blob, a.guid);
+        put_string(blob, a.revision);
+    }
+    guarded("noting the Adds sent", db_, [&] {
+        if (adds.empty()) {
+            StatementInUse use(statements_->delete_session_adds);
+            use->bind(1, device);
+            use->bind(2, session);
+            use->exec();
+            return;
+        }
+        StatementInUse use(statements_->upsert_sent_adds);
+        use->bind(1, device);
+        use->bind(2, session);
+        use->bindNoCopy(3, blob.data(), static_cast<int>(blob.size()));
+        use->exec();
+    });
+}
+
+void SyncState::recover_sent_adds(const std::string& device) {
+    std::vector<SentAdd> adds;
+    guarded("reading the Adds sent", db_, [&] {
+        StatementInUse use(statements_->select_sent_adds);
+        use->bind(1, device);
+        while (use->executeStep()) {
+            SQLite::Column c = use->getColumn(0);
+            const char* p = static_cast<const char*>(c.getBlob());
+            const char* end = p + c.getBytes();
+            while (p != end) {
+                SentAdd a;
+                a.guid = get_string(p, end);
+                a.revision = get_string(p, end);
+                adds.push_back(std::move(a));
+            }
+        }
+    });
+    if (adds.empty()) return;
+    guarded("recording the Adds sent", db_, [&] {
+        // A row mapped since (by a session of the device running beside
+        // the one that sent them) stays as it is.
+        for (const SentAdd& a : adds) {
+            StatementInUse use(statements_->insert_unmapped);
+            use->bind(1, device);
+            use->bind(2, a.guid);
+            use->bind(3, a.revision);
+            use->exec();
+        }
+        StatementInUse use(statements_->delete_sent_adds);
         use->bind(1, device);
         use->exec();
     });

@@ -86,6 +86,8 @@ public:
     std::optional<ClientItem> by_luid(const std::string& device, const std::string& luid);
     /// Inserts or updates the row of `guid`.
     void put(const std::string& device, const ClientItem& item);
+    /// put() of each of `items`, several rows a statement.
+    void put_all(const std::string& device, const std::vector<ClientItem>& items);
     /// Sets the LUID of a GUID (from a Map); false when the client holds no such GUID.
     bool set_luid(const std::string& device, const std::string& guid, const std::string& luid);
     void erase(const std::string& device, const std::string& guid);
@@ -106,6 +108,26 @@ public:
     /// The first entry after `after_seq`, or nullopt when none is left.
     std::optional<OutboxEntry> next_queued(const std::string& device, std::int64_t after_seq);
     std::size_t queued_count(const std::string& device);
+    /// The outbox in pages: a page of entries is one row (`page` numbers
+    /// them from 0), so queueing and taking cost a statement a page, not
+    /// one an entry. clear_outbox() drops them too.
+    void queue_page(const std::string& device, std::int64_t page, const std::vector<OutboxEntry>& entries);
+    /// The page's entries (seq left 0); empty when there is no such page.
+    std::vector<OutboxEntry> queued_page(const std::string& device, std::int64_t page);
+
+    /// Server Adds of a session's last message, not yet recorded as rows:
+    /// their rows are written once, with the LUID, when the client's Map
+    /// comes. Kept meanwhile as one row per session (`session` tells
+    /// sessions of one device apart), so that a session that stops before
+    /// the Map (dropped, or the server with it) loses nothing:
+    /// recover_sent_adds(), at the device's next session, records them as
+    /// awaiting their Map (rows with an empty LUID). save_sent_adds()
+    /// replaces the session's list (an empty list removes it).
+    struct SentAdd {
+        std::string guid, revision;
+    };
+    void save_sent_adds(const std::string& device, const std::string& session, const std::vector<SentAdd>& adds);
+    void recover_sent_adds(const std::string& device);
 
     /// Every device with any state here (anchors, items or outbox), in device order.
     std::vector<ClientSyncState> clients();
