@@ -67,6 +67,13 @@ DatastoreError failure(const std::string& what, const SQLite::Database& db, cons
     return DatastoreError(what + " (" + db.getFilename() + "): " + e.what() + more);
 }
 
+// At most kCacheKiB; a smaller cache set at open (an extension's) stays.
+void bound_page_cache(SQLite::Database& db) {
+    std::int64_t size = db.execAndGet("PRAGMA cache_size").getInt64();
+    std::int64_t kib = size < 0 ? -size : size * db.execAndGet("PRAGMA page_size").getInt64() / 1024;
+    if (kib > kCacheKiB) db.exec("PRAGMA cache_size=" + std::to_string(-kCacheKiB));
+}
+
 // Opens the file and creates the tables. WAL lets sessions read while another
 // writes; synchronous=NORMAL keeps a WAL file consistent through a crash and
 // may lose only the last commits on power loss, which a client recovers from
@@ -79,7 +86,7 @@ std::shared_ptr<SQLite::Database> open_store_file(const std::string& path) {
     auto db = std::make_shared<SQLite::Database>(
         path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX, kBusyTimeoutMs);
     db->exec("PRAGMA synchronous=NORMAL");  // first: the switch to WAL then syncs less
-    db->exec("PRAGMA cache_size=" + std::to_string(-kCacheKiB));
+    bound_page_cache(*db);
     sqlite::enable_wal(*db);
     db->exec("BEGIN IMMEDIATE");
     try {

@@ -182,6 +182,14 @@ TEST_CASE("GUIDs and revisions from transactions are unique across connections, 
     CHECK(revisions.size() == handed_out);
 }
 
+// SQLite's default page cache (2,000 KiB) fills on a large store and not on
+// a small one: peak memory would grow with the store's size.
+TEST_CASE("SqliteDatastore bounds SQLite's page cache per connection") {
+    TempDir dir;
+    SqliteDatastore store(dir.file("c.sqlite"), kVCard);
+    CHECK(store.database().execAndGet("PRAGMA cache_size").getInt64() == -512);
+}
+
 TEST_CASE("SqliteDatastore keeps data byte for byte") {
     TempDir dir;
     SqliteDatastore store(dir.file("c.sqlite"), kVCard);
