@@ -54,10 +54,44 @@ Command Reply::header_status(const Header& in, int code) {
     return s;
 }
 
+namespace {
+
+// Text written as it is in both encodings: no character XML escapes or
+// repairs, none WBXML treats apart (inline strings end at a NUL).
+bool plain(const std::string& s) {
+    for (unsigned char c : s)
+        if (c < 0x20 || c > 0x7E || c == '&' || c == '<' || c == '>' || c == '"' || c == '\'') return false;
+    return true;
+}
+
+}  // namespace
+
 std::size_t Reply::size_of(const Command& cmd) const {
     // CmdIDs are numbered at the end: count four digits for each command
     // (the ones in nested commands are within the 10% reserve).
-    return encoded_command_size(cmd, version_, encoding_) + (cmd.cmd_id.empty() ? 4 : 0);
+    std::size_t unnumbered = cmd.cmd_id.empty() ? 4 : 0;
+    // A Status of plain text fields is as long as another of the same
+    // fields (each empty or not), plus the difference of their lengths:
+    // encoded once per such shape and message, not once per status.
+    if (cmd.kind != CommandKind::Status || cmd.cred || cmd.chal || !cmd.items.empty() || !cmd.children.empty() ||
+        cmd.target_refs.size() > 1 || cmd.source_refs.size() > 1)
+        return encoded_command_size(cmd, version_, encoding_) + unnumbered;
+    const std::string* fields[] = {&cmd.cmd_id, &cmd.msg_ref, &cmd.cmd_ref, &cmd.cmd, &cmd.data,
+                                   cmd.target_refs.empty() ? nullptr : &cmd.target_refs.front(),
+                                   cmd.source_refs.empty() ? nullptr : &cmd.source_refs.front()};
+    unsigned shape = 0;
+    std::size_t length = 0;
+    for (const std::string* f : fields) {
+        shape = shape * 3 + (!f ? 0 : f->empty() ? 1 : 2);
+        if (!f) continue;
+        if (!plain(*f)) return encoded_command_size(cmd, version_, encoding_) + unnumbered;
+        length += f->size();
+    }
+    for (const StatusSize& known : status_sizes_)
+        if (known.shape == shape) return known.size + length - known.length + unnumbered;
+    std::size_t size = encoded_command_size(cmd, version_, encoding_);
+    status_sizes_.push_back({shape, size, length});
+    return size + unnumbered;
 }
 
 void Reply::add_status(Command status) {

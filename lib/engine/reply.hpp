@@ -82,6 +82,12 @@ private:
     std::vector<wire::Command> overflow_;
     std::vector<wire::Command> held_;
     std::size_t empty_size_ = 0;  ///< of the message with no body
+    // Encoded sizes of statuses by the shape of their fields (size_of()).
+    struct StatusSize {
+        unsigned shape;
+        std::size_t size, length;  ///< encoded, and of its text fields
+    };
+    mutable std::vector<StatusSize> status_sizes_;
     bool final_ = false;
 };
 
