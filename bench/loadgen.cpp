@@ -96,6 +96,8 @@ smaller, each thread plays several devices one after the other.
   -S, --syncs N         two-way syncs after it (default 2)
   -K, --changes N       changes per two-way sync (default 6)
   --think MS            think time between messages (default 1000)
+  --ramp S              start the clients evenly over S seconds instead of
+                        all at once (default 0: a burst, as at 9 a.m.)
   --per-message N       contacts per client message at most (default 200)
   --xml                 XML instead of WBXML
   --timeout S           seconds for one reply (default 30)
@@ -122,7 +124,7 @@ struct Config {
     long host_pid = 0;
     std::string users_prefix = "load";
     unsigned users = 250, devices = 4, clients = 0, items = 20, syncs = 2, changes = 6;
-    unsigned think_ms = 1000, per_message = 200, timeout_s = 30;
+    unsigned think_ms = 1000, per_message = 200, timeout_s = 30, ramp_s = 0;
     Encoding enc = Encoding::wbxml;
     std::vector<unsigned> idle;
     std::vector<std::string> host_args;
@@ -951,7 +953,11 @@ int load_mode(const Config& cfg, std::vector<Row>& rows) {
     }
     auto started = Clock::now();
     const double host_cpu_before = pid > 0 ? proc_cpu_seconds(pid) : 0, own_cpu_before = own_cpu_seconds();
-    run_threads(threads, total, [&](unsigned i) { run.play(devices[i]); });
+    run_threads(threads, total, [&](unsigned i) {
+        if (cfg.ramp_s && i < threads)
+            std::this_thread::sleep_until(started + std::chrono::milliseconds(1000ull * cfg.ramp_s * i / threads));
+        run.play(devices[i]);
+    });
     double seconds = std::chrono::duration<double>(Clock::now() - started).count();
     const double host_cpu = pid > 0 ? proc_cpu_seconds(pid) - host_cpu_before : 0;
     const double own_cpu = own_cpu_seconds() - own_cpu_before;
@@ -1010,8 +1016,9 @@ int load_mode(const Config& cfg, std::vector<Row>& rows) {
     char note[400];
     std::snprintf(note, sizeof note,
                   "%u clients at once, %u users x %u devices, %s, MD5; slow sync of %u then %u two-way syncs of %u "
-                  "changes; think %u ms",
-                  threads, cfg.users, cfg.devices, enc, cfg.items, cfg.syncs, cfg.changes, cfg.think_ms);
+                  "changes; think %u ms%s",
+                  threads, cfg.users, cfg.devices, enc, cfg.items, cfg.syncs, cfg.changes, cfg.think_ms,
+                  cfg.ramp_s ? ("; started over " + std::to_string(cfg.ramp_s) + " s").c_str() : "");
     if (!cfg.json) {
         std::printf("%s\n", note);
         std::printf("wall %.1f s: %lu sessions (%.1f/s), %lu messages (%.1f/s), most sessions open at once %ld\n",
@@ -1075,6 +1082,7 @@ int main(int argc, char** argv) {
             else if (a == "-S" || a == "--syncs") cfg.syncs = number();
             else if (a == "-K" || a == "--changes") cfg.changes = number();
             else if (a == "--think") cfg.think_ms = number();
+            else if (a == "--ramp") cfg.ramp_s = number();
             else if (a == "--per-message") cfg.per_message = std::max(1u, number());
             else if (a == "--timeout") cfg.timeout_s = std::max(1u, number());
             else if (a == "--xml") cfg.enc = Encoding::xml;
