@@ -23,7 +23,7 @@ namespace {
 
 bool has_encoding(const ContentLine& cl, std::string_view encoding) {
     for (const RawParam& p : cl.params)
-        if ((p.name.empty() || p.name == "ENCODING") && iequals(p.value, encoding)) return true;
+        if ((p.name.empty() || same(p.name, "ENCODING")) && iequals(p.value, encoding)) return true;
     return false;
 }
 

@@ -5,6 +5,7 @@
 // and "new" (vCard 3.0/4.0, iCalendar: CRLF + one space or tab is removed).
 #pragma once
 
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -89,6 +90,12 @@ inline bool iequals(std::string_view a, std::string_view b) {
         if (x != y) return false;
     }
     return true;
+}
+
+/// Exact equality, inline: a property or parameter name against a literal,
+/// many times a line (the size decides most comparisons).
+inline bool same(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 /// ASCII upper case in place (wire::to_upper without the copy).

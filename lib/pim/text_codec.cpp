@@ -4,6 +4,8 @@
 #include <unicode/unistr.h>
 
 #include <cctype>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 
 #include "wire/text.hpp"
@@ -21,6 +23,14 @@ int hex_value(char c) {
 bool valid_utf8(std::string_view s) {
     std::size_t i = 0;
     while (i < s.size()) {
+        if (i + 8 <= s.size()) {  // eight ASCII bytes at once
+            std::uint64_t word;
+            std::memcpy(&word, s.data() + i, 8);
+            if (!(word & 0x8080808080808080ull)) {
+                i += 8;
+                continue;
+            }
+        }
         unsigned char c = static_cast<unsigned char>(s[i]);
         std::size_t continuation = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 4;
         if (continuation == 4 || i + continuation >= s.size() + (continuation ? 0 : 1)) return false;
@@ -150,7 +160,7 @@ std::string encode_quoted_printable(std::string_view bytes, std::size_t column) 
 bool has_nokia_junk(const ContentLine& cl) {
     bool qp = false;
     for (const RawParam& p : cl.params)
-        qp |= (p.name.empty() || p.name == "ENCODING") && iequals(p.value, "QUOTED-PRINTABLE");
+        qp |= (p.name.empty() || same(p.name, "ENCODING")) && iequals(p.value, "QUOTED-PRINTABLE");
     return qp && cl.value.find("==0A=0D") != std::string::npos;
 }
 
@@ -172,9 +182,9 @@ void encoding_and_charset(const ContentLine& cl, std::string_view& encoding, std
         if (p.name.empty() && (iequals(v, "QUOTED-PRINTABLE") || iequals(v, "BASE64") || iequals(v, "B") ||
                                iequals(v, "8BIT") || iequals(v, "7BIT")))
             encoding = v;
-        else if (p.name == "ENCODING")
+        else if (same(p.name, "ENCODING"))
             encoding = v;
-        else if (p.name == "CHARSET")
+        else if (same(p.name, "CHARSET"))
             charset = v;
     }
 }
@@ -289,19 +299,28 @@ std::string unescape(std::string_view value, Dialect dialect, int line, std::vec
 
 std::string unescape(std::string_view value, Dialect dialect) { return unescape(value, dialect, 0, nullptr); }
 
+void escape_append(std::string& out, std::string_view text, Dialect dialect, bool compound, bool keep_commas) {
+    const bool new_dialect = dialect == Dialect::new_mime_dir;
+    std::size_t run = 0;  // start of the text not yet appended
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c != '\\' && c != ';' && c != '\r' && c != ',' && c != '\n') continue;
+        if (c == ';' && !compound) continue;
+        if (c == ',' && (keep_commas || !new_dialect)) continue;
+        if (c == '\n' && !new_dialect) continue;
+        out.append(text.substr(run, i - run));
+        run = i + 1;
+        if (c == '\r') continue;
+        if (c == '\n') out += "\\n";
+        else out += '\\', out += c;
+    }
+    out.append(text.substr(run));
+}
+
 std::string escape(std::string_view text, Dialect dialect, bool compound) {
     std::string out;
     out.reserve(text.size() + 8);
-    for (char c : text) {
-        if (dialect == Dialect::new_mime_dir) {
-            if (c == '\\' || c == ',' || (c == ';' && compound)) out += '\\', out += c;
-            else if (c == '\n') out += "\\n";
-            else if (c != '\r') out += c;
-        } else {
-            if (c == '\\' || (c == ';' && compound)) out += '\\';
-            if (c != '\r') out += c;
-        }
-    }
+    escape_append(out, text, dialect, compound);
     return out;
 }
 
@@ -350,8 +369,8 @@ std::string quote_param(std::string_view value) {
 
 namespace {
 
-std::string head(std::string_view group, std::string_view name, const std::vector<Param>& params, Dialect dialect) {
-    std::string line;
+void append_head(std::string& line, std::string_view group, std::string_view name, const std::vector<Param>& params,
+                 Dialect dialect) {
     if (!group.empty()) line.append(group).append(".");
     line.append(name);
     for (const Param& p : params) {
@@ -365,6 +384,11 @@ std::string head(std::string_view group, std::string_view name, const std::vecto
             line += dialect == Dialect::new_mime_dir ? quote_param(p.values[i]) : p.values[i];
         }
     }
+}
+
+std::string head(std::string_view group, std::string_view name, const std::vector<Param>& params, Dialect dialect) {
+    std::string line;
+    append_head(line, group, name, params, dialect);
     return line;
 }
 
@@ -399,17 +423,22 @@ bool needs_quoted_printable(std::string_view s) {
 
 void write_property(std::string& out, std::string_view group, std::string_view name, const std::vector<Param>& params,
                     std::string_view value, const LineStyle& style) {
+    if (style.dialect == Dialect::new_mime_dir || !needs_quoted_printable(value)) {
+        // Straight into `out`; only a line too long to stand is taken back and folded.
+        const std::size_t start = out.size();
+        append_head(out, group, name, params, style.dialect);
+        out += ':';
+        out.append(value);
+        if (style.dialect == Dialect::new_mime_dir && out.size() - start > 75) {
+            std::string line = out.substr(start);
+            out.resize(start);
+            fold_75(out, line);
+            return;
+        }
+        out += "\r\n";
+        return;
+    }
     std::string line = head(group, name, params, style.dialect);
-    if (style.dialect == Dialect::new_mime_dir) {
-        line += ':';
-        line.append(value);
-        fold_75(out, line);
-        return;
-    }
-    if (!needs_quoted_printable(value)) {
-        out.append(line).append(":").append(value).append("\r\n");
-        return;
-    }
     std::string bytes(value);
     std::string charset = style.charset.empty() ? "UTF-8" : style.charset;
     bool has_8bit = false;
@@ -461,7 +490,7 @@ ExtraProperty to_extra(const ContentLine& cl, Dialect dialect, std::string_view 
                 continue;
             name = "TYPE";
         }
-        if (name == "ENCODING" || name == "CHARSET") continue;  // undone by decoding
+        if (same(name, "ENCODING") || same(name, "CHARSET")) continue;  // undone by decoding
         Param* existing = nullptr;
         for (Param& q : p.params)
             if (q.name == name) existing = &q;

@@ -73,6 +73,9 @@ std::string unescape(std::string_view value, Dialect dialect, int line, std::vec
 /// `compound` (the value has ';'-separated components); old dialect \\ and
 /// (when compound) \; — a line break stays a line break, for QP to carry.
 std::string escape(std::string_view text, Dialect dialect, bool compound);
+/// escape() appended to `out`; `keep_commas`: ',' stays a separator (a
+/// list of values escaped one by one and joined with ',').
+void escape_append(std::string& out, std::string_view text, Dialect dialect, bool compound, bool keep_commas = false);
 
 /// An ExtraProperty's value (3.0 escaped form) in the old dialect's form.
 std::string escaped_new_to_old(std::string_view value);

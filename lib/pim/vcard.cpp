@@ -28,6 +28,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 
 #include "pim/content_line.hpp"
 #include "pim/formats.hpp"
@@ -248,7 +249,7 @@ Params parse_params(const ContentLine& cl, Version version, std::vector<Warning>
             if (is_encoding_word(upper)) p.base64 |= upper == "BASE64" || upper == "B";
             else if (is_value_word(upper)) p.value_type = upper;
             else add_type(p, upper, cl, warnings);
-        } else if (name == "TYPE") {
+        } else if (same(name, "TYPE")) {
             if (raw.value.find_first_of("\\\r") == std::string::npos) {
                 // Nothing to unescape: the ','-separated pieces as they stand.
                 std::string_view v = raw.value;
@@ -262,22 +263,22 @@ Params parse_params(const ContentLine& cl, Version version, std::vector<Warning>
                 for (const std::string& t : codec::split_unescape(raw.value, ',', Dialect::old_mime_dir))
                     add_type(p, t, cl, warnings);
             }
-        } else if (name == "PREF") {
+        } else if (same(name, "PREF")) {
             std::string_view v = wire::trim(raw.value);
             int n = all_digits(v) && v.size() <= 3 ? to_int(v) : 0;
             if (n >= 1 && n <= 100) p.pref = n;
             else warn(warnings, cl.line, cl.name + ": PREF=" + raw.value + " is not 1..100: ignored");
-        } else if (name == "VALUE") {
+        } else if (same(name, "VALUE")) {
             p.value_type = wire::to_upper(raw.value);
-        } else if (name == "ENCODING") {
+        } else if (same(name, "ENCODING")) {
             p.base64 |= iequals(raw.value, "BASE64") || iequals(raw.value, "B");
-        } else if (name == "MEDIATYPE") {
+        } else if (same(name, "MEDIATYPE")) {
             p.media_type = lower(raw.value);
-        } else if (name == "LABEL") {
+        } else if (same(name, "LABEL")) {
             p.label = version == Version::v40 ? caret_decode(raw.value) : raw.value;
-        } else if (name == "X-APPLE-OMIT-YEAR") {
+        } else if (same(name, "X-APPLE-OMIT-YEAR")) {
             p.omit_year = raw.value;
-        } else if (name != "CHARSET") {
+        } else if (!same(name, "CHARSET")) {
             p.ignored.push_back(raw.name);
         }
     }
@@ -441,13 +442,14 @@ void CardReader::read_name(const ContentLine& cl) {
     if (parts.size() > 5)
         warn(warnings_, cl.line, "N has " + std::to_string(parts.size()) + " components: the first 5 kept");
     parts.resize(5);
-    contact_.name = {parts[0], parts[1], parts[2], parts[3], parts[4]};
+    contact_.name = {std::move(parts[0]), std::move(parts[1]), std::move(parts[2]), std::move(parts[3]),
+                     std::move(parts[4])};
 }
 
 void CardReader::read_org(const ContentLine& cl) {
     std::vector<std::string> parts = components(cl, ';');
-    contact_.organization = parts.front();
-    contact_.org_units.assign(parts.begin() + 1, parts.end());
+    contact_.organization = std::move(parts.front());
+    contact_.org_units.assign(std::make_move_iterator(parts.begin() + 1), std::make_move_iterator(parts.end()));
     while (!contact_.org_units.empty() && contact_.org_units.back().empty()) contact_.org_units.pop_back();
 }
 
@@ -480,8 +482,9 @@ void CardReader::read_address(const ContentLine& cl, const Params& p) {
     parts.resize(7);
     Address a;
     set_typed(a, cl, p);
-    a.po_box = parts[0], a.extended = parts[1], a.street = parts[2], a.locality = parts[3];
-    a.region = parts[4], a.postal_code = parts[5], a.country = parts[6];
+    a.po_box = std::move(parts[0]), a.extended = std::move(parts[1]), a.street = std::move(parts[2]);
+    a.locality = std::move(parts[3]), a.region = std::move(parts[4]), a.postal_code = std::move(parts[5]);
+    a.country = std::move(parts[6]);
     a.delivery_label = p.label;
     contact_.addresses.push_back(std::move(a));
 }
@@ -566,11 +569,11 @@ void CardReader::read(const ContentLine& line) {
 
 void CardReader::read_line(const ContentLine& cl) {
     const std::string_view name = cl.name;
-    if (name == "BEGIN" || name == "END" || name == "VERSION") return;
-    if (name == "AGENT" && read_agent(cl)) return;
+    if (same(name, "BEGIN") || same(name, "END") || same(name, "VERSION")) return;
+    if (same(name, "AGENT") && read_agent(cl)) return;
     if (dialect_ == Dialect::new_mime_dir)
         for (const RawParam& raw : cl.params)
-            if ((raw.name.empty() || raw.name == "ENCODING") && iequals(raw.value, "BASE64"))
+            if ((raw.name.empty() || same(raw.name, "ENCODING")) && iequals(raw.value, "BASE64"))
                 warn(warnings_, cl.line,
                      cl.name + ": 2.1's BASE64 in a " + version_text(version_) + " card: read as base64");
     if (!plain_name(name))
@@ -599,25 +602,25 @@ void CardReader::dispatch(const ContentLine& cl, const Params& p) {
         if (first_time(name)) field = text(cl);
         else keep_as_extra(cl);
     };
-    if (name == "FN") single(contact_.formatted_name);
-    else if (name == "N" && first_time(name)) read_name(cl);
-    else if (name == "NICKNAME") read_list(cl, contact_.nicknames);
-    else if (name == "ORG" && first_time(name)) read_org(cl);
-    else if (name == "TITLE") single(contact_.title);
-    else if (name == "ROLE") single(contact_.role);
-    else if (name == "TEL") read_phone(cl, p);
-    else if (name == "EMAIL") read_email(cl, p);
-    else if (name == "URL") read_url(cl, p);
-    else if (name == "ADR") read_address(cl, p);
-    else if (name == "LABEL" && version_ != Version::v40) labels_.emplace_back(cl, p);
-    else if (name == "X-ABLABEL") apple_labels_.push_back(cl);
-    else if (name == "BDAY") read_date(cl, p, contact_.birthday);
-    else if (name == "ANNIVERSARY" || name == "X-ANNIVERSARY") read_date(cl, p, contact_.anniversary);
-    else if (name == "NOTE") single(contact_.note);
-    else if (name == "CATEGORIES") read_list(cl, contact_.categories);
-    else if (name == "PHOTO" && first_time(name)) read_photo(cl, p);
-    else if (name == "UID") single(contact_.uid);
-    else if (name == "REV") single(contact_.revision);
+    if (same(name, "FN")) single(contact_.formatted_name);
+    else if (same(name, "N") && first_time(name)) read_name(cl);
+    else if (same(name, "NICKNAME")) read_list(cl, contact_.nicknames);
+    else if (same(name, "ORG") && first_time(name)) read_org(cl);
+    else if (same(name, "TITLE")) single(contact_.title);
+    else if (same(name, "ROLE")) single(contact_.role);
+    else if (same(name, "TEL")) read_phone(cl, p);
+    else if (same(name, "EMAIL")) read_email(cl, p);
+    else if (same(name, "URL")) read_url(cl, p);
+    else if (same(name, "ADR")) read_address(cl, p);
+    else if (same(name, "LABEL") && version_ != Version::v40) labels_.emplace_back(cl, p);
+    else if (same(name, "X-ABLABEL")) apple_labels_.push_back(cl);
+    else if (same(name, "BDAY")) read_date(cl, p, contact_.birthday);
+    else if (same(name, "ANNIVERSARY") || same(name, "X-ANNIVERSARY")) read_date(cl, p, contact_.anniversary);
+    else if (same(name, "NOTE")) single(contact_.note);
+    else if (same(name, "CATEGORIES")) read_list(cl, contact_.categories);
+    else if (same(name, "PHOTO") && first_time(name)) read_photo(cl, p);
+    else if (same(name, "UID")) single(contact_.uid);
+    else if (same(name, "REV")) single(contact_.revision);
     else keep_as_extra(cl);
 }
 
@@ -702,15 +705,6 @@ std::string join(const std::vector<std::string>& values, std::string_view separa
     return out;
 }
 
-std::vector<std::string> split_on(std::string_view s, char separator) {
-    std::vector<std::string> parts(1);
-    for (char c : s) {
-        if (c == separator) parts.emplace_back();
-        else parts.back() += c;
-    }
-    return parts;
-}
-
 std::string formatted_name_from(const Contact& c) {
     std::vector<std::string> parts = {c.name.prefixes, c.name.given, c.name.additional, c.name.family, c.name.suffixes};
     std::string fn = join(non_empty(parts), " ");
@@ -789,7 +783,7 @@ std::vector<Param> CardWriter::typed_params(const Typed& t, std::string_view wha
     std::vector<std::string> types = t.types;
     if (version_ == Version::v40) {
         for (std::string& type : types) type = lower(type);
-        if (!types.empty()) params.push_back({"TYPE", types});
+        if (!types.empty()) params.push_back({"TYPE", std::move(types)});
         if (t.pref > 0) params.push_back({"PREF", {std::to_string(t.pref)}});
         return params;
     }
@@ -797,14 +791,14 @@ std::vector<Param> CardWriter::typed_params(const Typed& t, std::string_view wha
     else if (t.pref > 1)
         loss(std::string(what) + ": PREF=" + std::to_string(t.pref) + " has no equivalent in vCard " +
              version_text(version_) + ": left out");
-    if (!types.empty()) params.push_back({version_ == Version::v21 ? "" : "TYPE", types});
+    if (!types.empty()) params.push_back({version_ == Version::v21 ? "" : "TYPE", std::move(types)});
     return params;
 }
 
 void CardWriter::typed(std::string_view name, const Typed& t, std::string_view value, std::vector<Param> more) {
     std::vector<Param> params = typed_params(t, name);
-    params.insert(params.end(), more.begin(), more.end());
-    put(t.group, name, params, value);
+    for (Param& p : more) params.push_back(std::move(p));
+    put(t.group, name, std::move(params), value);
     if (!t.label.empty()) put(t.group, "X-ABLabel", {}, escaped(wrap_apple_label(t.label), false));
 }
 
@@ -828,25 +822,25 @@ void CardWriter::invent_groups(Contact& c) {
 }
 
 std::string CardWriter::list(const std::vector<std::string>& values, const char* what) {
-    std::vector<std::string> escaped_values;
-    for (const std::string& v : values) {
+    std::string out;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        const std::string& v = values[i];
         if (version_ == Version::v21 && v.find(',') != std::string::npos)
             loss(std::string(what) + ": \"" + v + "\" holds a ',', which separates values in vCard 2.1");
-        escaped_values.push_back(escaped(v, false));
+        if (i) out += ',';
+        codec::escape_append(out, v, style_.dialect, false);
     }
-    return join(escaped_values, ",");
+    return out;
 }
 
 void CardWriter::name(const Contact& c) {
     // Components are ','-lists in the model: their commas stay separators.
-    auto component = [&](const std::string& s) {
-        std::vector<std::string> items;
-        for (const std::string& item : split_on(s, ',')) items.push_back(escaped(item, true));
-        return join(items, ",");
-    };
     const Name& n = c.name;
-    std::string value = component(n.family) + ";" + component(n.given) + ";" + component(n.additional) + ";" +
-                        component(n.prefixes) + ";" + component(n.suffixes);
+    std::string value;
+    for (const std::string* part : {&n.family, &n.given, &n.additional, &n.prefixes, &n.suffixes}) {
+        if (part != &n.family) value += ';';
+        codec::escape_append(value, *part, style_.dialect, true, true);
+    }
     put("", "N", {}, value);
     std::string fn = c.formatted_name;
     if (fn.empty() && version_ != Version::v21) fn = formatted_name_from(c);
@@ -856,16 +850,20 @@ void CardWriter::name(const Contact& c) {
 void CardWriter::organization(const Contact& c) {
     if (c.organization.empty() && c.org_units.empty()) return;
     std::string value = escaped(c.organization, true);
-    for (const std::string& unit : c.org_units) value += ";" + escaped(unit, true);
+    for (const std::string& unit : c.org_units) {
+        value += ';';
+        codec::escape_append(value, unit, style_.dialect, true);
+    }
     put("", "ORG", {}, value);
 }
 
 void CardWriter::address(const Address& a) {
-    std::vector<std::string> parts;
+    std::string value;
     for (const std::string* part :
-         {&a.po_box, &a.extended, &a.street, &a.locality, &a.region, &a.postal_code, &a.country})
-        parts.push_back(escaped(*part, true));
-    std::string value = join(parts, ";");
+         {&a.po_box, &a.extended, &a.street, &a.locality, &a.region, &a.postal_code, &a.country}) {
+        if (part != &a.po_box) value += ';';
+        codec::escape_append(value, *part, style_.dialect, true);
+    }
     if (version_ == Version::v40 && !a.delivery_label.empty()) {
         typed("ADR", a, value, {{"LABEL", {caret_encode(a.delivery_label)}}});
         return;
@@ -959,8 +957,19 @@ void CardWriter::extra(const ExtraProperty& p) {
 }
 
 std::string CardWriter::write(const Contact& contact) {
-    Contact c = contact;
-    invent_groups(c);
+    // A copy only when a label needs a group invented for it.
+    auto needs_group = [](const auto& items) {
+        return std::any_of(items.begin(), items.end(),
+                           [](const Typed& t) { return !t.label.empty() && t.group.empty(); });
+    };
+    std::optional<Contact> with_groups;
+    if (needs_group(contact.phones) || needs_group(contact.emails) || needs_group(contact.addresses) ||
+        needs_group(contact.urls)) {
+        with_groups = contact;
+        invent_groups(*with_groups);
+    }
+    const Contact& c = with_groups ? *with_groups : contact;
+    out_.reserve(1024);
     out_ = "BEGIN:VCARD\r\nVERSION:";
     out_ += version_text(version_);
     out_ += "\r\n";
