@@ -308,12 +308,19 @@ DevInf read_devinf(Id n) {
 
 // ---- SyncML ----
 
-Location read_location(Id n) {
-    Location loc;
+// Equal to loc = read_location(n), read in place.
+void read_location(Id n, Location& loc) {
+    loc.uri.clear();
+    loc.name.clear();
     for_each_element(n, [&](Id c, Tag name) {
         if (name == T::LocURI) set(loc.uri, c);
         else if (name == T::LocName) set(loc.name, c);
     });
+}
+
+Location read_location(Id n) {
+    Location loc;
+    read_location(n, loc);
     return loc;
 }
 
@@ -339,8 +346,8 @@ Cred read_cred(Id n) {
             else if (name == T::VerProto) set(h.ver_proto, c);
             else if (name == T::SessionID) set(h.session_id, c);
             else if (name == T::MsgID) set(h.msg_id, c);
-            else if (name == T::Target) h.target = read_location(c);
-            else if (name == T::Source) h.source = read_location(c);
+            else if (name == T::Target) read_location(c, h.target);
+            else if (name == T::Source) read_location(c, h.source);
             else if (name == T::RespURI) set(h.resp_uri, c);
             else if (name == T::NoResp) h.no_resp = true;
             else if (name == T::Cred) h.cred = read_cred(c);
@@ -374,13 +381,13 @@ Cred read_cred(Id n) {
         bool have_meta = false;
         for_each_element(n, [&](Id c, Tag name) {
             if (name == T::Target) {
-                item.target = read_location(c);
+                read_location(c, item.target);
                 for_each_element(c, [&](Id e, Tag en) {
                     if (en == T::Filter) item.target_filter.push_back(read_filter(e));
                 });
-            } else if (name == T::Source) item.source = read_location(c);
-            else if (name == T::SourceParent) item.source_parent = read_location(c);
-            else if (name == T::TargetParent) item.target_parent = read_location(c);
+            } else if (name == T::Source) read_location(c, item.source);
+            else if (name == T::SourceParent) read_location(c, item.source_parent);
+            else if (name == T::TargetParent) read_location(c, item.target_parent);
             else if (name == T::Meta) replace_meta(c, item.meta, have_meta);
             else if (name == T::MoreData) item.more_data = true;
             else if (name == T::Data) read_item_data(c, item);
@@ -443,10 +450,10 @@ Cred read_cred(Id n) {
             else if (name == T::Chal) cmd.chal = read_cred(c);
             else if (name == T::Lang) set(cmd.lang, c);
             else if (name == T::Meta) replace_meta(c, cmd.meta, have_meta);
-            else if (name == T::Target) cmd.target = read_location(c);
+            else if (name == T::Target) read_location(c, cmd.target);
             else if (name == T::Source) {
                 if (have_source) cmd.more_sources.push_back(read_location(c));
-                else cmd.source = read_location(c);
+                else read_location(c, cmd.source);
                 have_source = true;
             } else if (name == T::Data) set(cmd.data, c);
             else if (name == T::Correlator) set(cmd.correlator, c);
@@ -460,8 +467,8 @@ Cred read_cred(Id n) {
             else if (name == T::MapItem) {
                 MapItem mi;
                 for_each_element(c, [&](Id e, Tag en) {
-                    if (en == T::Target) mi.target = read_location(e);
-                    else if (en == T::Source) mi.source = read_location(e);
+                    if (en == T::Target) read_location(e, mi.target);
+                    else if (en == T::Source) read_location(e, mi.source);
                 });
                 cmd.map_items.push_back(std::move(mi));
             } else if (auto child = command_of(name)) {
