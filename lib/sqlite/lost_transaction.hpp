@@ -58,19 +58,33 @@ inline bool marked_lost(const SQLite::Database& db) {
 
 /// The failure that cost the connection's transaction; "" when it is not marked.
 inline std::string lost_cause(const SQLite::Database& db) {
-    if (!marked_lost(db)) return "";
-    detail::LostCauses& causes = detail::lost_causes();
-    std::lock_guard<std::mutex> lock(causes.mutex);
-    auto found = causes.by_connection.find(db.getHandle());
-    return found == causes.by_connection.end() ? "an earlier error" : found->second;
+    // Every marking notes a cause, so a connection without one is not
+    // marked, and the common case asks SQLite nothing (this runs at every
+    // commit). An entry may outlive a connection closed while marked; the
+    // pragma then tells the new connection at that address apart.
+    std::string cause;
+    {
+        detail::LostCauses& causes = detail::lost_causes();
+        std::lock_guard<std::mutex> lock(causes.mutex);
+        auto found = causes.by_connection.find(db.getHandle());
+        if (found == causes.by_connection.end()) return "";
+        cause = found->second;
+    }
+    return marked_lost(db) ? cause : "";
 }
 
 /// Unmarks the connection (after the rollback).
 inline void clear_lost(const SQLite::Database& db) {
+    // Only a connection with a noted cause can be marked. Setting the pragma
+    // costs more than it seems: like every flag pragma it expires all of the
+    // connection's prepared statements, so each would be compiled again at
+    // its next step; run at every begin(), that was a tenth of a message.
+    {
+        detail::LostCauses& causes = detail::lost_causes();
+        std::lock_guard<std::mutex> lock(causes.mutex);
+        if (causes.by_connection.erase(db.getHandle()) == 0) return;
+    }
     sqlite3_exec(db.getHandle(), "PRAGMA query_only = 0", nullptr, nullptr, nullptr);
-    detail::LostCauses& causes = detail::lost_causes();
-    std::lock_guard<std::mutex> lock(causes.mutex);
-    causes.by_connection.erase(db.getHandle());
 }
 
 /// For a statement that failed with `error` (what was being done and
