@@ -455,8 +455,8 @@ bool by_day_matches(const Recurrence& rule, const CivilDate& date, int weekday) 
     return false;
 }
 
-bool day_matches(const Recurrence& rule, std::int64_t day) {
-    const CivilDate date = civil_from_days(day);
+// `date` is civil_from_days(day), known to the caller.
+bool day_matches(const Recurrence& rule, std::int64_t day, const CivilDate& date) {
     if (!rule.by_month.empty() && !contains(rule.by_month, date.month)) return false;
     if (!rule.by_week_no.empty() && !week_number_matches(day, date.year, rule.week_start, rule.by_week_no))
         return false;
@@ -471,6 +471,17 @@ bool day_matches(const Recurrence& rule, std::int64_t day) {
     }
     if (!rule.by_day.empty() && !by_day_matches(rule, date, weekday_of(day))) return false;
     return true;
+}
+
+bool day_matches(const Recurrence& rule, std::int64_t day) { return day_matches(rule, day, civil_from_days(day)); }
+
+// The day after `date`.
+void next_civil_day(CivilDate& date) {
+    if (++date.day <= days_in_month(date.year, date.month)) return;
+    date.day = 1;
+    if (++date.month <= 12) return;
+    date.month = 1;
+    ++date.year;
 }
 
 // BYSETPOS picks from the sorted occurrences of one period.
@@ -651,8 +662,10 @@ private:
     }
 
     void add_matching_days(std::int64_t first, int length, std::vector<Moment>& out) const {
-        for (std::int64_t day = first; day < first + length; ++day) {
-            if (!day_matches(rule_, day)) continue;
+        // The date counted along with the day: no division per day.
+        CivilDate date = civil_from_days(first);
+        for (std::int64_t day = first; day < first + length; ++day, next_civil_day(date)) {
+            if (!day_matches(rule_, day, date)) continue;
             for (int h : rule_.by_hour)
                 for (int m : rule_.by_minute)
                     for (int s : rule_.by_second) out.push_back(day * kSecondsPerDay + h * 3600 + m * 60 + s);
