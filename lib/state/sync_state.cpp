@@ -497,6 +497,41 @@ void SyncState::recover_sent_adds(const std::string& device) {
     });
 }
 
+std::size_t SyncState::queued_total() {
+    return guarded("counting the outbox", db_, [&] {
+        std::size_t n = static_cast<std::size_t>(db_.execAndGet("SELECT count(*) FROM smk_outbox").getInt64());
+        SQLite::Statement pages(db_, "SELECT entries FROM smk_outbox_pages");
+        while (pages.executeStep()) {
+            SQLite::Column c = pages.getColumn(0);
+            const char* p = static_cast<const char*>(c.getBlob());
+            const char* end = p + c.getBytes();
+            for (; p != end; ++n) {
+                ++p;  // the operation
+                get_string(p, end);
+                get_string(p, end);
+            }
+        }
+        return n;
+    });
+}
+
+std::size_t SyncState::sent_adds_total() {
+    return guarded("counting the Adds sent", db_, [&] {
+        std::size_t n = 0;
+        SQLite::Statement lists(db_, "SELECT adds FROM smk_sent_adds");
+        while (lists.executeStep()) {
+            SQLite::Column c = lists.getColumn(0);
+            const char* p = static_cast<const char*>(c.getBlob());
+            const char* end = p + c.getBytes();
+            for (; p != end; ++n) {
+                get_string(p, end);
+                get_string(p, end);
+            }
+        }
+        return n;
+    });
+}
+
 void SyncState::queue(const std::string& device, const OutboxEntry& entry) {
     guarded("queueing a change", db_, [&] {
         StatementInUse use(statements_->insert_outbox);

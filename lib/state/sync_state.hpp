@@ -129,6 +129,11 @@ public:
     void save_sent_adds(const std::string& device, const std::string& session, const std::vector<SentAdd>& adds);
     void recover_sent_adds(const std::string& device);
 
+    /// For an administrator's check, over every device: the entries of the
+    /// outbox (rows and pages), and the Adds noted by save_sent_adds().
+    std::size_t queued_total();
+    std::size_t sent_adds_total();
+
     /// Every device with any state here (anchors, items or outbox), in device order.
     std::vector<ClientSyncState> clients();
 

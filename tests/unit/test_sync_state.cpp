@@ -221,6 +221,29 @@ TEST_CASE("SyncState outbox hands out entries in the order they were queued") {
     CHECK(state.next_queued("phone", 0)->seq > taken[2].seq);
 }
 
+TEST_CASE("SyncState counts every device's outbox pages and noted Adds for the administrator") {
+    TempDatabase t;
+    SyncState state(*t.db);
+    CHECK(state.queued_total() == 0);
+    CHECK(state.sent_adds_total() == 0);
+
+    state.queue_page("phone", 0, {{0, OutOp::add, "g1", ""}, {0, OutOp::replace, "g2", "l2"}});
+    state.queue_page("phone", 1, {{0, OutOp::remove, "g3", "l3"}});
+    state.queue_page("laptop", 0, {{0, OutOp::add, "g1", ""}});
+    state.queue("tablet", {0, OutOp::add, "g7", ""});  // a row of the outbox without pages
+    CHECK(state.queued_total() == 5);
+
+    state.save_sent_adds("phone", "s1", {{"g1", "r1"}, {"g2", "r2"}});
+    state.save_sent_adds("laptop", "s2", {{"g5", "r5"}});
+    CHECK(state.sent_adds_total() == 3);
+    // At the device's next session they become rows awaiting their Map.
+    state.recover_sent_adds("phone");
+    CHECK(state.sent_adds_total() == 1);
+
+    state.clear_outbox("phone");
+    CHECK(state.queued_total() == 2);
+}
+
 TEST_CASE("SyncState keeps its tables across reopening") {
     TempDatabase t;
     {

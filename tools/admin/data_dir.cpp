@@ -123,6 +123,7 @@ std::string utc_time(std::int64_t unix_seconds) {
 CheckReport check(DataDir& data, const std::string& user, Category category) {
     auto store = data.open(user, category);
     SQLite::Database& db = store->database();
+    state::SyncState tables(db);
     CheckReport r;
     {
         SQLite::Statement q(db, "PRAGMA quick_check");
@@ -135,7 +136,8 @@ CheckReport check(DataDir& data, const std::string& user, Category category) {
     r.items = count(db, "SELECT count(*) FROM smk_items");
     r.devices = count(db,
                       "SELECT count(*) FROM (SELECT device FROM smk_anchors UNION SELECT device FROM smk_client_items "
-                      "UNION SELECT device FROM smk_outbox)");
+                      "UNION SELECT device FROM smk_outbox UNION SELECT device FROM smk_outbox_pages "
+                      "UNION SELECT device FROM smk_sent_adds)");
     std::int64_t without_items = count(db, "SELECT count(*) FROM smk_client_items WHERE guid NOT IN (SELECT guid FROM smk_items)");
     r.state_pointing_nowhere = count(db,
         "SELECT count(*) FROM smk_client_items WHERE guid NOT IN (SELECT guid FROM smk_items) AND NOT " + issued("guid"),
@@ -148,10 +150,13 @@ CheckReport check(DataDir& data, const std::string& user, Category category) {
         count(db, "SELECT count(*) FROM smk_items WHERE NOT " + issued("revision"), revisions) +
         count(db, "SELECT count(*) FROM smk_client_items WHERE revision <> '' AND NOT " + issued("revision"), revisions);
     r.items_without_state = count(db, "SELECT count(*) FROM smk_items WHERE guid NOT IN (SELECT guid FROM smk_client_items)");
-    r.awaiting_map = count(db, "SELECT count(*) FROM smk_client_items WHERE luid = ''");
+    // Rows awaiting their Map, and the Adds of a last message noted until
+    // the client's next one (or the device's next session) makes them rows.
+    r.awaiting_map = static_cast<std::size_t>(count(db, "SELECT count(*) FROM smk_client_items WHERE luid = ''")) +
+                     tables.sent_adds_total();
     r.unfinished_devices = count(db,
         "SELECT count(DISTINCT device) FROM smk_client_items WHERE device NOT IN (SELECT device FROM smk_anchors)");
-    r.queued = count(db, "SELECT count(*) FROM smk_outbox");
+    r.queued = tables.queued_total();
     return r;
 }
 
