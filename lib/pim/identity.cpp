@@ -15,9 +15,17 @@ namespace {
 // Case-folded (Unicode), spaces collapsed, ends trimmed.
 std::string folded(std::string_view text) {
     std::string lowered;
-    icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size())))
-        .foldCase()
-        .toUTF8String(lowered);
+    // ASCII (most names, every e-mail address) folds to its lower case;
+    // the rest goes through ICU, whose case folding agrees on ASCII.
+    if (std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+        lowered.assign(text);
+        for (char& c : lowered)
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    } else {
+        icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size())))
+            .foldCase()
+            .toUTF8String(lowered);
+    }
     std::string out;
     bool space = false;
     for (char c : lowered) {

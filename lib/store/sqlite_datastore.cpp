@@ -280,10 +280,11 @@ struct SqliteDatastore::Impl {
     // Binds guid, revision, format and data as ?1..?5 (the order of every write statement).
     static void bind_item(SQLite::Statement& statement, const std::string& guid, const std::string& revision,
                           const Format& format, std::string_view data) {
-        statement.bind(1, guid);
-        statement.bind(2, revision);
-        statement.bind(3, format.type);
-        statement.bind(4, format.version);
+        // Not copied: StatementInUse unbinds before the strings go.
+        statement.bindNoCopy(1, guid);
+        statement.bindNoCopy(2, revision);
+        statement.bindNoCopy(3, format.type);
+        statement.bindNoCopy(4, format.version);
         bind_data(statement, 5, data);
     }
 
@@ -402,7 +403,7 @@ std::unique_ptr<ItemCursor> SqliteDatastore::list() {
 std::optional<StoredItem> SqliteDatastore::read(const std::string& guid) {
     return guarded("reading an item", *impl_->db, [&]() -> std::optional<StoredItem> {
         StatementInUse use(impl_->select_item);
-        use->bind(1, guid);
+        use->bindNoCopy(1, guid);
         if (!use->executeStep()) return std::nullopt;
         return StoredItem{guid, use->getColumn(0).getString(),
                           Format{use->getColumn(1).getString(), use->getColumn(2).getString()},
@@ -413,7 +414,7 @@ std::optional<StoredItem> SqliteDatastore::read(const std::string& guid) {
 std::optional<std::string> SqliteDatastore::revision(const std::string& guid) {
     return guarded("reading a revision", *impl_->db, [&]() -> std::optional<std::string> {
         StatementInUse use(impl_->select_revision);
-        use->bind(1, guid);
+        use->bindNoCopy(1, guid);
         if (!use->executeStep()) return std::nullopt;
         return use->getColumn(0).getString();
     });
@@ -448,7 +449,7 @@ bool SqliteDatastore::remove(const std::string& guid) {
     return guarded("removing an item", *impl_->db, [&] {
         impl_->require_transaction("removing an item");
         StatementInUse use(impl_->delete_item);
-        use->bind(1, guid);
+        use->bindNoCopy(1, guid);
         return use->exec() > 0;
     });
 }
