@@ -2,7 +2,6 @@
 // builds the service (service.cpp), serves it with libmicrohttpd
 // (http_frontend.cpp) until SIGINT or SIGTERM.
 #include <filesystem>
-#include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -147,14 +146,6 @@ bool read_file(const std::string& path, std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    // glibc serves every allocation above 128 kB (its default, then adapted)
-    // with a fresh mmap and gives freed memory back at once, so a large
-    // message's buffers and model are faulted in page by page on every
-    // message: the codec ran five to ten times slower that way (README,
-    // "Benchmarks"). Keep such blocks on the heap instead.
-    mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
-    mallopt(M_TRIM_THRESHOLD, 128 * 1024 * 1024);
-
     // SIGINT and SIGTERM are blocked in every thread (threads inherit the
     // mask) and taken synchronously by the main thread below, which stops
     // the server: nothing runs in a signal handler.
