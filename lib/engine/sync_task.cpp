@@ -1153,7 +1153,7 @@ void SyncTask::end_of_message() {
     // await it in rows of their own (sent again until it comes); those of
     // this message are noted in one row until the client's next message.
     if (awaiting_map_.empty() && sent_adds_.empty() && !sent_adds_saved_) return;
-    for (const auto& [guid, revision] : awaiting_map_) db_.state->put(device_, {guid, "", revision});
+    for (const auto& [guid, revision] : awaiting_map_) db_.state->put_unmapped(device_, guid, revision);
     awaiting_map_.clear();
     awaiting_map_.swap(sent_adds_);
     std::vector<state::SyncState::SentAdd> adds;

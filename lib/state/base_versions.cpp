@@ -30,8 +30,14 @@ using sqlite::StatementInUse;
 
 struct BaseVersions::Statements {
     explicit Statements(SQLite::Database& db)
+        // Adds sent to a device whose Map has not come are noted in
+        // smk_sent_adds, not yet in rows (a list per session, not by GUID):
+        // while any are noted, the revision may be held by such a device,
+        // so a base is kept and none is pruned. Only extra bases, never a
+        // missing one; they go at the item's next pruning.
         : held_elsewhere(db,
-                         "SELECT 1 FROM smk_client_items WHERE guid = ? AND revision = ? AND device <> ? LIMIT 1"),
+                         "SELECT 1 FROM smk_client_items WHERE guid = ?1 AND revision = ?2 AND device <> ?3 "
+                         "UNION ALL SELECT 1 FROM smk_sent_adds WHERE device <> ?3 LIMIT 1"),
           insert(db, "INSERT OR IGNORE INTO smk_bases(guid, revision, type, version, data) VALUES (?, ?, ?, ?, ?)"),
           select(db, "SELECT type, version, data FROM smk_bases WHERE guid = ? AND revision = ?"),
           // The bases of one item, each with whether a device holds it:
@@ -40,7 +46,8 @@ struct BaseVersions::Statements {
           // on every call.
           bases_of(db,
                    "SELECT revision, EXISTS (SELECT 1 FROM smk_client_items c WHERE c.guid = ?1 "
-                   "AND c.revision = smk_bases.revision) FROM smk_bases WHERE guid = ?1"),
+                   "AND c.revision = smk_bases.revision) OR EXISTS (SELECT 1 FROM smk_sent_adds) "
+                   "FROM smk_bases WHERE guid = ?1"),
           remove(db, "DELETE FROM smk_bases WHERE guid = ? AND revision = ?") {}
 
     SQLite::Statement held_elsewhere, insert, select, bases_of, remove;

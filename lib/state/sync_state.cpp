@@ -463,6 +463,16 @@ void SyncState::save_sent_adds(const std::string& device, const std::string& ses
     });
 }
 
+void SyncState::put_unmapped(const std::string& device, const std::string& guid, const std::string& revision) {
+    guarded("recording an Add awaiting its Map", db_, [&] {
+        StatementInUse use(statements_->insert_unmapped);
+        use->bind(1, device);
+        use->bind(2, guid);
+        use->bind(3, revision);
+        use->exec();
+    });
+}
+
 void SyncState::recover_sent_adds(const std::string& device) {
     std::vector<SentAdd> adds;
     guarded("reading the Adds sent", db_, [&] {

@@ -86,6 +86,10 @@ public:
     std::optional<ClientItem> by_luid(const std::string& device, const std::string& luid);
     /// Inserts or updates the row of `guid`.
     void put(const std::string& device, const ClientItem& item);
+    /// A row awaiting its Map for `guid` at `revision`, unless the device
+    /// holds the GUID mapped already (by another session of the device):
+    /// a mapping is never overwritten by the lack of one.
+    void put_unmapped(const std::string& device, const std::string& guid, const std::string& revision);
     /// put() of each of `items`, several rows a statement.
     void put_all(const std::string& device, const std::vector<ClientItem>& items);
     /// Sets the LUID of a GUID (from a Map); false when the client holds no such GUID.

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -67,7 +68,9 @@ public:
     /// `vanish_before_map`, the client stores the server's items and is gone
     /// before its Map: its anchors stay, and it counts what it received as
     /// its own new items, as a client that never completed the session does.
-    Outcome sync(const std::string& code, bool vanish_before_map = false) {
+    /// `before_map` runs between the server's reply and the client's Map
+    /// (another client's session in that window).
+    Outcome sync(const std::string& code, bool vanish_before_map = false, const std::function<void()>& before_map = {}) {
         Outcome out;
         tc_.new_session();
         std::string next = "A" + std::to_string(++sessions_);
@@ -114,6 +117,7 @@ public:
             for (const MapItem& mi : map.map_items) added_.insert(mi.source.uri);
             return out;
         }
+        if (before_map) before_map();
         if (out.server_mode != "202" && out.server_mode != "203") {
             Message m = tc_.message();
             m.body = tc_.statuses_for(pkg4);
@@ -434,6 +438,36 @@ TEST_CASE("items a client stored but never mapped are paired when it sends them 
     CHECK(ts.logger->contains("paired, not added"));
     a.sync("200");
     CHECK(a.items.size() == 15);
+}
+
+TEST_CASE("an item changed elsewhere while its Add awaits a client's Map keeps its base: a later conflict merges") {
+    // b is sent Kim; before b's Map comes, a's session changes Kim's phone.
+    // The version b was sent must be kept as the base of a later conflict:
+    // b then changes Kim's e-mail, and the three-way merge keeps both
+    // changes in one item. Without the base the two phones would clash
+    // and both versions be kept as two items.
+    TestServer ts(150000, [](ServerConfig& c) {
+        c.conflict_policy = [](const std::string&, Category) { return ConflictPolicy::merge; };
+    });
+    SimClient a(*ts.server, "dev-a"), b(*ts.server, "dev-b");
+    a.add(card("Kim", "Lee", "TEL:+1 555 0001\r\nEMAIL:lee@old.example\r\n"));
+    a.sync("200");
+    auto out = b.sync("200", false, [&] {
+        a.change(a.luid_of("Kim"), card("Kim", "Lee", "TEL:+1 555 0002\r\nEMAIL:lee@old.example\r\n"));
+        a.sync("200");
+    });
+    REQUIRE(out.adds == 1);
+    b.change(b.luid_of("Kim"), card("Kim", "Lee", "TEL:+1 555 0001\r\nEMAIL:lee@new.example\r\n"));
+    out = b.sync("200");
+    auto server = ts.items("alice", Category::contacts);
+    CHECK(server.size() == 1);
+    CHECK(count_in(server, "+1 555 0002") == 1);
+    CHECK(count_in(server, "lee@new.example") == 1);
+    CHECK(b.items.size() == 1);
+    CHECK(b.count("+1 555 0002") == 1);
+    a.sync("200");
+    CHECK(a.items.size() == 1);
+    CHECK(a.count("lee@new.example") == 1);
 }
 
 TEST_CASE("the mass-delete guard refuses a client's deletes of most of a store, and the client gets them back") {
