@@ -440,7 +440,7 @@ TEST_CASE("items a client stored but never mapped are paired when it sends them 
     CHECK(a.items.size() == 15);
 }
 
-TEST_CASE("an item changed elsewhere while its Add awaits a client's Map keeps its base: a later conflict merges") {
+TEST_CASE("an Add awaiting a client's Map keeps its base: a later conflict merges") {
     // b is sent Kim; before b's Map comes, a's session changes Kim's phone.
     // The version b was sent must be kept as the base of a later conflict:
     // b then changes Kim's e-mail, and the three-way merge keeps both
