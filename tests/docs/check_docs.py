@@ -31,6 +31,7 @@ LABEL_CONDITIONS = {
     "bindings": "not with SMK_SANITIZE: an instrumented library cannot be loaded into an uninstrumented Python",
     "readme": "not with SMK_SANITIZE: it tests the README's own Release build, not the build at hand",
     "bench": "not with SMK_BUILD_BENCH=OFF (the sanitizer build): it runs the benchmark programs",
+    "load": "not with SMK_BUILD_BENCH=OFF (the sanitizer build): it runs the load generator of bench/",
 }
 
 # Names of other projects' files that docs/ARCHITECTURE.md gives in backquotes.
