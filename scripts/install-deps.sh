@@ -26,6 +26,8 @@ packages=(
   libmicrohttpd-dev       # syncmlkit-httpd's HTTP(S) server (pkg-config libmicrohttpd, TLS through GnuTLS)
   libxml2-utils           # xmllint: an independent parser of the XML the server writes (test_text_safety)
   clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer with ASan/UBSan (SMK_FUZZ=ON needs clang)
+  libpq-dev               # lib/pg: sync state, sessions and items in PostgreSQL (--state postgresql://...)
+  postgresql              # the tests labelled postgres start a throwaway server (tests/support/pg_cluster.py)
 )
 
 missing=()
