@@ -24,6 +24,7 @@ packages=(
   openssl                 # syncmlkit-httpd's process test makes a throwaway TLS certificate
   gcovr                   # scripts/coverage.sh: line coverage of lib/pim/ (for people, not CI)
   libmicrohttpd-dev       # syncmlkit-httpd's HTTP(S) server (pkg-config libmicrohttpd, TLS through GnuTLS)
+  haproxy                 # tests/scale: the round-robin load balancer in front of three syncmlkit-httpd
   libxml2-utils           # xmllint: an independent parser of the XML the server writes (test_text_safety)
   clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer with ASan/UBSan (SMK_FUZZ=ON needs clang)
   libpq-dev               # lib/pg: sync state, sessions and items in PostgreSQL (--state postgresql://...)
