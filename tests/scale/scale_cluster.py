@@ -16,11 +16,11 @@ behind the same HAProxy, so that everything but the PostgreSQL parts can
 be tried, and the tests skip what needs several processes.
 
 PostgreSQL comes from tests/support/pg_cluster.py (`start DIR` prints a
-conninfo URL, `stop DIR`) when the checkout has it; else from the minimal
-starter here (PgServer), in the same spirit: initdb into a directory of the
-work dir as an unprivileged user (`nobody` when run as root: PostgreSQL
-refuses root), listen on 127.0.0.1 only, a free port, the unix socket in
-that directory, fsync off (a test cluster).
+conninfo URL, `stop DIR`): initdb into work/postgres as an unprivileged user
+(`nobody` when run as root: PostgreSQL refuses root), 127.0.0.1 only, a free
+port, durability off (a test cluster). $SMK_TEST_PG (a URL) or
+$SMK_TEST_PG_FILE (a file holding one, as the ctest fixture `postgres`
+writes it) name a running server instead.
 
 The balancer's log (work/haproxy.log, one line a request, see LOG_FORMAT)
 names the process each message went to; each process's own log
@@ -34,10 +34,10 @@ Environment (set by ctest, tests/scale/CMakeLists.txt):
     SMK_SOURCE_DIR    the checkout (for tests/support/pg_cluster.py)
     SMK_SCALE_WORK    where logs and data go; wiped at the start, kept after
     SMK_TEST_PG       (optional) a PostgreSQL URL to use instead of starting one
+    SMK_TEST_PG_FILE  (optional) a file holding such a URL
 """
 
 import base64
-import glob
 import os
 import re
 import shutil
@@ -58,7 +58,6 @@ import syncevo  # noqa: E402
 STARTUP_TIMEOUT = 30     # seconds for PostgreSQL, HAProxy or a process to listen
 HAPROXY = "/usr/sbin/haproxy"
 PSQL = "/usr/bin/psql"
-UNPRIVILEGED = "nobody"  # PostgreSQL's user when the tests run as root
 
 # One line per request in HAProxy's log: the marker, the server that got it
 # (h1, h2, ... or <NOSRV>), the HTTP status, the reply's bytes, the total
@@ -89,114 +88,15 @@ def wait_port(port, proc=None, timeout=STARTUP_TIMEOUT):
 # PostgreSQL
 
 
-def _pg_bindir():
-    """Debian's server binaries (postgresql-15): the newest /usr/lib/postgresql/N/bin."""
-    dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda d: int(d.split("/")[-2]))
-    for d in reversed(dirs):
-        if os.access(os.path.join(d, "postgres"), os.X_OK):
-            return d
-    found = shutil.which("postgres")
-    if found:
-        return os.path.dirname(found)
-    raise FileNotFoundError("no PostgreSQL server binaries (Debian package postgresql-15)")
-
-
-def _as_unprivileged():
-    """preexec_fn: when root, become `nobody`; then die with the parent."""
-    if os.geteuid() == 0:
-        import pwd
-        pw = pwd.getpwnam(UNPRIVILEGED)
-        os.setgroups([])
-        os.setgid(pw.pw_gid)
-        os.setuid(pw.pw_uid)
-    # After the credential change, which clears the parent-death signal.
-    # SIGINT: PostgreSQL's fast shutdown (SIGTERM would wait for clients).
-    if interop_server._LIBC is not None:
-        interop_server._LIBC.prctl(interop_server.PR_SET_PDEATHSIG, signal.SIGINT, 0, 0, 0)
-
-
-class PgServer:
-    """A throwaway PostgreSQL cluster in `directory` (the minimal starter,
-    used when tests/support/pg_cluster.py is absent)."""
-
-    def __init__(self, directory):
-        self.dir = os.path.abspath(directory)
-        self.data = os.path.join(self.dir, "data")
-        self.sock = os.path.join(self.dir, "sock")
-        self.log_path = os.path.join(self.dir, "postgres.log")
-        self.proc = None
-        self.port = None
-
-    @property
-    def url(self):
-        return "postgresql://smk@127.0.0.1:%d/postgres" % self.port
-
-    def start(self):
-        bindir = _pg_bindir()
-        os.makedirs(self.sock, exist_ok=True)
-        if os.geteuid() == 0:
-            import pwd
-            pw = pwd.getpwnam(UNPRIVILEGED)
-            for d in (self.dir, self.sock):
-                os.chown(d, pw.pw_uid, pw.pw_gid)
-            # Every directory above must let the server's user through.
-            d = self.dir
-            while d != "/":
-                d = os.path.dirname(d)
-                mode = os.stat(d).st_mode
-                if not mode & 0o001:
-                    raise RuntimeError("PostgreSQL runs as %s, who cannot enter %s: put the work dir "
-                                       "elsewhere (SMK_SCALE_WORK)" % (UNPRIVILEGED, d))
-        with open(self.log_path, "ab") as log:
-            subprocess.run([os.path.join(bindir, "initdb"), "-D", self.data, "-U", "smk", "-A", "trust",
-                            "-E", "UTF8", "--locale=C", "--no-sync"],
-                           stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                           preexec_fn=_as_unprivileged, check=True, timeout=120)
-        for _ in range(3):
-            self.port = free_port()
-            with open(self.log_path, "ab") as log:
-                self.proc = subprocess.Popen(
-                    [os.path.join(bindir, "postgres"), "-D", self.data, "-p", str(self.port),
-                     "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=" + self.sock,
-                     "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                     "-c", "max_connections=200", "-c", "log_lock_waits=on", "-c", "deadlock_timeout=500ms"],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                    preexec_fn=_as_unprivileged)
-            if wait_port(self.port, self.proc) and self._ready():
-                return self.url
-            self.stop()
-        raise RuntimeError("PostgreSQL did not start:\n" + interop_server.tail(self.log_path))
-
-    def _ready(self):
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            r = subprocess.run([PSQL, self.url, "-Atc", "SELECT 1"], stdin=subprocess.DEVNULL,
-                               capture_output=True, timeout=30)
-            if r.returncode == 0:
-                return True
-            time.sleep(0.2)
-        return False
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)   # fast shutdown
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                syncevo.kill_group(self.proc, grace=2)
-        self.proc = None
-
-
 class Postgres:
-    """The test's PostgreSQL: $SMK_TEST_PG, or tests/support/pg_cluster.py,
-    or PgServer. `url` points at a database of the test's own."""
+    """The test's PostgreSQL: $SMK_TEST_PG, $SMK_TEST_PG_FILE, or one started
+    by tests/support/pg_cluster.py. `url` points at a database of the test's own."""
 
     def __init__(self, directory):
         self.dir = directory
         self.script = os.path.join(os.environ.get("SMK_SOURCE_DIR", os.path.join(HERE, "..", "..")),
                                    "tests", "support", "pg_cluster.py")
-        self.server = None        # a PgServer, when that is what runs
-        self.started_script = False
+        self.started = False
         self.base_url = None
         self.url = None
         self.how = ""
@@ -205,33 +105,30 @@ class Postgres:
         if os.environ.get("SMK_TEST_PG"):
             self.base_url = os.environ["SMK_TEST_PG"]
             self.how = "SMK_TEST_PG"
-        elif os.path.isfile(self.script):
+        elif os.environ.get("SMK_TEST_PG_FILE"):
+            with open(os.environ["SMK_TEST_PG_FILE"]) as f:
+                self.base_url = f.read().strip()
+            self.how = "SMK_TEST_PG_FILE"
+        else:
+            self.started = True  # stop() cleans up whatever part of it started
             r = subprocess.run([sys.executable, "-B", self.script, "start", self.dir], stdin=subprocess.DEVNULL,
                                capture_output=True, text=True, timeout=180)
-            if r.returncode != 0:
+            if r.returncode != 0 or not r.stdout.strip():
                 raise RuntimeError("pg_cluster.py start failed:\n" + r.stdout + r.stderr)
-            self.started_script = True
             self.base_url = r.stdout.strip().splitlines()[-1]
             self.how = "tests/support/pg_cluster.py"
-        else:
-            self.server = PgServer(self.dir)
-            self.base_url = self.server.start()
-            self.how = "the starter in tests/scale/scale_cluster.py"
-        # A database of our own, so that a shared server ($SMK_TEST_PG) or a
-        # rerun never meets another run's tables.
+        # A database of our own, so that a shared server or a rerun never
+        # meets another run's tables.
         name = "smk_scale_%s" % uuid.uuid4().hex[:12]
         self.psql(self.base_url, "CREATE DATABASE %s" % name)
         self.url = with_database(self.base_url, name)
         return self.url
 
     def stop(self):
-        if self.server:
-            self.server.stop()
-            self.server = None
-        if self.started_script:
+        if self.started:
             subprocess.run([sys.executable, "-B", self.script, "stop", self.dir], stdin=subprocess.DEVNULL,
                            capture_output=True, timeout=120)
-            self.started_script = False
+            self.started = False
 
     @staticmethod
     def psql(url, sql):
@@ -563,6 +460,11 @@ class Cluster:
 def prepare_work_dir():
     """$SMK_SCALE_WORK (or a new temporary dir), emptied; checks $SMK_CURLFIX."""
     work = os.environ.get("SMK_SCALE_WORK") or tempfile.mkdtemp(prefix="smk-scale-")
+    # A server a killed run left behind in it is stopped first.
+    if os.path.isdir(os.path.join(work, "postgres", "data")):
+        leftover = Postgres(os.path.join(work, "postgres"))
+        leftover.started = True
+        leftover.stop()
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     os.chmod(work, 0o755)
