@@ -44,6 +44,7 @@ BENCHES = [
      ["--httpd", "{httpd}", "-U", "4", "-D", "2", "-M", "5", "-S", "1", "-K", "2", "--think", "20"], 1800),
     ("load-idle", "bench/loadgen", ["--httpd", "{httpd}", "--idle", "0,500,1000"],
      ["--httpd", "{httpd}", "--idle", "0,20"], 600),
+    ("scale_out", "scale_out.py", ["--httpd", "{httpd}"], ["--httpd", "{httpd}", "--quick"], 1800),
     ("side_by_side", "side_by_side.py",
      ["--httpd", "{httpd}", "--curlfix", "{curlfix}", "--counts", "1000,10000", "--repeat", "3", "--xml"],
      ["--httpd", "{httpd}", "--curlfix", "{curlfix}", "--counts", "20", "--repeat", "1"], 7200),
