@@ -128,7 +128,7 @@ ProcessFn Service::process_fn(Console& console) {
 DevicesFn Service::devices_fn(Console& console) {
     DevicesBackend backend;
     smk::Server* srv = server.get();
-    std::shared_ptr<smk::SqliteStoreProvider> provider = stores;
+    std::shared_ptr<smk::BuiltinStoreProvider> provider = stores;
     backend.check_login = [srv](const std::string& user, const std::string& password, const std::string& peer) {
         return srv->check_login(user, password, peer);
     };

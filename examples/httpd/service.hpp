@@ -17,7 +17,7 @@
 namespace smk::httpd {
 
 struct Service {
-    std::shared_ptr<smk::SqliteStoreProvider> stores;
+    std::shared_ptr<smk::BuiltinStoreProvider> stores;  ///< SQLite under --data, or PostgreSQL (--store)
     std::unique_ptr<smk::Server> server;
     std::unique_ptr<MessageLog> message_log;  ///< with --log-dir
     std::size_t user_count = 0;

@@ -115,11 +115,6 @@ std::vector<std::string> SqliteStoreProvider::snapshots(const std::string& owner
     return out;
 }
 
-void SqliteStoreProvider::restore(const std::string& owner, Category category, const std::string& snapshot) {
-    ItemCounts ignored;
-    restore(owner, category, snapshot, ignored);
-}
-
 fs::path SqliteStoreProvider::Impl::snapshot_file(const std::string& owner, Category category,
                                                   const std::string& name) const {
     std::string stem = std::string(category_name(category)) + "-";
@@ -272,11 +267,6 @@ std::shared_ptr<Datastore> SqliteStoreProvider::open_global_address_book() {
     std::error_code ec;
     if (!fs::exists(file, ec)) return nullptr;
     return std::make_shared<store::SqliteDatastore>(file.string(), native_format(Category::contacts));
-}
-
-std::size_t SqliteStoreProvider::import_global_address_book(std::istream& vcf) {
-    ItemCounts ignored;
-    return import_global_address_book(vcf, ignored);
 }
 
 std::size_t SqliteStoreProvider::import_global_address_book(std::istream& vcf, ItemCounts& counts) {
