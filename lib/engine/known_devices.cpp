@@ -1,8 +1,6 @@
 // smk::known_devices: the device registry of a state directory as a host's
 // status page or an admin tool shows it, DevInf reduced to make and model.
-#include <filesystem>
-
-#include "state/device_registry.hpp"
+#include "state/state_backend.hpp"
 #include "syncmlkit/server.hpp"
 #include "syncmlkit/wire.hpp"
 
@@ -25,8 +23,7 @@ std::pair<std::string, std::string> make_and_model(const std::string& devinf_xml
 
 std::vector<KnownDevice> known_devices(const std::string& state_dir, const std::string& user) {
     std::vector<KnownDevice> out;
-    for (state::RegisteredDevice& row :
-         state::read_registered_devices((std::filesystem::path(state_dir) / "devices.sqlite").string(), user)) {
+    for (state::RegisteredDevice& row : state::read_sqlite_devices(state_dir, user)) {
         KnownDevice d;
         d.device = std::move(row.device);
         if (row.devinf) std::tie(d.make, d.model) = make_and_model(*row.devinf);

@@ -206,9 +206,9 @@ Server::Server(ServerConfig config) : impl_(std::make_unique<Impl>()) {
     engine::ServerContext& ctx = impl_->ctx;
     ctx.config = std::move(config);
     ctx.supersede = [impl = impl_.get()](const engine::Session& newer) { impl->supersede(newer); };
-    ctx.devices = std::make_unique<state::DeviceRegistry>((fs::path(ctx.config.state_dir) / "devices.sqlite").string());
+    ctx.state = state::open_sqlite_state(ctx.config.state_dir);
     ctx.auth = std::make_unique<engine::Authenticator>(
-        *ctx.config.auth, *ctx.devices, ctx.config,
+        *ctx.config.auth, ctx.state->devices(), ctx.config,
         engine::server_secret((fs::path(ctx.config.state_dir) / "server.key").string()));
 }
 

@@ -1,14 +1,11 @@
 #include "engine/session.hpp"
-#include "sqlite/enable_wal.hpp"
 
 #include <algorithm>
-#include <filesystem>
 #include <functional>
 
 #include "engine/item_format.hpp"
 #include "engine/log_text.hpp"
 #include "engine/server_devinf.hpp"
-#include "store/sqlite_datastore.hpp"
 
 namespace smk::engine {
 using namespace smk::wire;
@@ -19,25 +16,6 @@ const char* kDevInfXml = "application/vnd.syncml-devinf+xml";
 const char* kDevInfWbxml = "application/vnd.syncml-devinf+wbxml";
 
 bool is_devinf_uri(const std::string& uri) { return uri.rfind("./devinf1", 0) == 0 || uri.rfind("devinf1", 0) == 0; }
-
-// A database owner as a file name: anything but letters, digits, '-', '_'
-// and '.' (not leading) is percent-encoded, so no name escapes the state dir.
-std::string path_component(const std::string& name) {
-    static const char kHex[] = "0123456789ABCDEF";
-    std::string out;
-    for (std::size_t i = 0; i < name.size(); ++i) {
-        auto c = static_cast<unsigned char>(name[i]);
-        bool plain = std::isalnum(c) || c == '-' || c == '_' || (c == '.' && i > 0);
-        if (plain) {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += kHex[c >> 4];
-            out += kHex[c & 0xF];
-        }
-    }
-    return out.empty() ? "%" : out;
-}
 
 // The session URL: the URL the client addressed, with our token as the
 // query parameter "s" (replacing one already there).
@@ -301,7 +279,7 @@ Response Session::handle_authenticated(const Message& in, Reply& reply) {
             // The store undid a message whose sync state is committed: the
             // client's next sync is a slow one, which pairs up what each side holds.
             if (task->db().state_ahead) try {
-                    task->db().state->forget_anchors(device_);
+                    task->db().state->sync().forget_anchors(device_);
                 } catch (const std::exception& again) {
                     ctx_.log(LogLevel::error, "session " + token_.substr(0, 8) + ": anchors not reset: " + again.what());
                 }
@@ -484,14 +462,14 @@ void Session::remember_devinf(const Item& item) {
     copy.has_data = true;
     put.items.push_back(std::move(copy));
     holder.body.push_back(std::move(put));
-    ctx_.devices->set_devinf(user_, device_, encode(holder, Encoding::xml));
+    ctx_.state->devices().set_devinf(user_, device_, encode(holder, Encoding::xml));
     devinf_received_ = true;
 }
 
 // The device's DevInf as the registry keeps it (sent in this session or an
 // earlier one); nullopt when the device never sent one.
 std::optional<DevInf> Session::client_devinf() {
-    std::optional<std::string> xml = ctx_.devices->devinf(user_, device_);
+    std::optional<std::string> xml = ctx_.state->devices().devinf(user_, device_);
     if (!xml) return std::nullopt;
     try {
         Message holder = decode(*xml, Encoding::xml);
@@ -503,7 +481,7 @@ std::optional<DevInf> Session::client_devinf() {
     return std::nullopt;
 }
 
-bool Session::devinf_known() { return devinf_received_ || ctx_.devices->devinf(user_, device_).has_value(); }
+bool Session::devinf_known() { return devinf_received_ || ctx_.state->devices().devinf(user_, device_).has_value(); }
 
 void Session::on_get(const Command& cmd, const std::string& msg_ref, Reply& reply) {
     const Item* item = cmd.items.empty() ? nullptr : &cmd.items.front();
@@ -545,27 +523,7 @@ std::optional<OpenDatabase> Session::open_database(const DatabaseName& name) {
         db.read_only = *access == Access::read_only;
     }
     if (!db.store) return std::nullopt;
-    SQLite::Database* state_db;
-    if (auto* own = dynamic_cast<store::SqliteDatastore*>(db.store.get())) {
-        state_db = &own->database();
-    } else {
-        namespace fs = std::filesystem;
-        fs::path dir = fs::path(ctx_.config.state_dir) / "sync" /
-                       (name.global_address_book ? std::string("_global") : path_component(name.owner));
-        fs::create_directories(dir);
-        db.own_state_db = std::make_unique<SQLite::Database>((dir / (std::string(category_name(name.category)) +
-                                                                      ".sqlite")).string(),
-                                                             SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-        // The busy timeout first: switching to WAL while another session's
-        // connection writes would otherwise fail at once ("database is locked").
-        db.own_state_db->exec("PRAGMA busy_timeout=5000");
-        sqlite::enable_wal(*db.own_state_db);
-        state_db = db.own_state_db.get();
-    }
-    db.state = std::make_unique<state::SyncState>(*state_db);
-    db.pairing = std::make_unique<state::PairingIndex>(*state_db);
-    db.bases = std::make_unique<state::BaseVersions>(*state_db);
-    db.resume = std::make_unique<state::ResumeState>(*state_db);
+    db.state = ctx_.state->open(name.global_address_book ? std::string() : name.owner, name.category, *db.store);
     return db;
 }
 

@@ -16,7 +16,7 @@
 #include "engine/auth.hpp"
 #include "engine/reply.hpp"
 #include "engine/sync_task.hpp"
-#include "state/device_registry.hpp"
+#include "state/state_backend.hpp"
 #include "syncmlkit/server.hpp"
 #include "syncmlkit/wire.hpp"
 
@@ -25,7 +25,8 @@ namespace smk::engine {
 /// What every session shares.
 struct ServerContext {
     ServerConfig config;
-    std::unique_ptr<state::DeviceRegistry> devices;
+    /// Sync state and device registry (open_sqlite_state by default).
+    std::unique_ptr<state::StateBackend> state;
     std::unique_ptr<Authenticator> auth;
     void log(LogLevel level, const std::string& message) const;
     /// Ends the other unfinished sessions of `newer`'s user and device (a

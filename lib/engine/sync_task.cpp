@@ -8,7 +8,6 @@
 #include "engine/item_identity.hpp"
 #include "engine/item_text.hpp"
 #include "engine/log_text.hpp"
-#include "sqlite/lost_transaction.hpp"
 #include "wire/text.hpp"
 
 namespace smk::engine {
@@ -26,34 +25,21 @@ bool server_sends(SyncMode m) {
 
 void OpenDatabase::begin() {
     store->begin();
-    if (own_state_db) own_state_db->exec("BEGIN IMMEDIATE");
+    if (state->has_own_transaction()) state->begin();
 }
 
 void OpenDatabase::commit() {
-    if (own_state_db) {
-        // After an I/O error or a full disk in the sync state the transaction
-        // lacks a write (or SQLite rolled it back): it is not committed.
-        if (std::string cause = sqlite::lost_cause(*own_state_db); !cause.empty())
-            throw DatastoreError("sync state (" + own_state_db->getFilename() + "): not committed after " + cause);
-        own_state_db->exec("COMMIT");
-    }
+    if (state->has_own_transaction()) state->commit();
     try {
         store->commit();
     } catch (const std::exception&) {
-        state_ahead = own_state_db != nullptr;
+        state_ahead = state->has_own_transaction();
         throw;
     }
 }
 
 void OpenDatabase::rollback() {
-    if (own_state_db) {
-        sqlite::clear_lost(*own_state_db);
-        try {
-            own_state_db->exec("ROLLBACK");
-        } catch (const std::exception&) {
-            // no transaction was open
-        }
-    }
+    if (state->has_own_transaction()) state->rollback();
     store->rollback();
 }
 
@@ -126,8 +112,8 @@ SyncTask::Negotiation SyncTask::negotiate(int requested, const Anchor& client_an
     client_anchor_ = client_anchor;
     // Adds of a session that stopped before their Map (the server with it)
     // await their Map in rows of their own from now on.
-    db_.state->recover_sent_adds(device_);
-    std::optional<state::Anchors> stored = db_.state->anchors(device_);
+    db_.state->sync().recover_sent_adds(device_);
+    std::optional<state::Anchors> stored = db_.state->sync().anchors(device_);
     server_last_ = stored ? stored->server_next : "";
     server_next_ = new_anchor();
     if (server_next_ == server_last_) server_next_ += "-1";  // two sessions in one second
@@ -143,8 +129,8 @@ SyncTask::Negotiation SyncTask::negotiate(int requested, const Anchor& client_an
     requested_ = requested;
     if (resume) {
         if (std::optional<Negotiation> resumed = resume_session(client_anchor)) return *resumed;
-    } else if (db_.resume) {
-        db_.resume->erase(device_);
+    } else {
+        db_.state->resume().erase(device_);
     }
     SyncMode asked;
     switch (requested) {
@@ -176,16 +162,16 @@ SyncTask::Negotiation SyncTask::negotiate(int requested, const Anchor& client_an
         else if (asked == SyncMode::one_way_from_server) asked = SyncMode::refresh_from_server, status = 508;
     }
     mode_ = asked;
-    if (mode_ == SyncMode::refresh_from_server) db_.state->erase_all(device_);  // the client wipes its copy
+    if (mode_ == SyncMode::refresh_from_server) db_.state->sync().erase_all(device_);  // the client wipes its copy
     // The client's data is about to replace the server's: users were told
     // to back up first, so the server does it for them.
     std::optional<std::string> snapshot;
     if (mode_ == SyncMode::refresh_from_client && !fallback_refresh_)
         snapshot = db_.store->snapshot("refresh-from-client");
     if (full_exchange()) {
-        db_.pairing->clear_claims(device_);  // claims of an exchange that broke off
+        db_.state->pairing().clear_claims(device_);  // claims of an exchange that broke off
         // Without rows now, every row at the exchange's end is one it made.
-        auto rows = db_.state->items(device_);
+        auto rows = db_.state->sync().items(device_);
         state::ClientItem row;
         client_had_rows_ = rows->next(row);
     }
@@ -235,11 +221,11 @@ void SyncTask::refresh_pairing_index() {
     ItemVersion v;
     while (cursor->next(v)) {
         ++indexed_items_;
-        if (db_.pairing->indexed_revision(v.guid) == v.revision) continue;
+        if (db_.state->pairing().indexed_revision(v.guid) == v.revision) continue;
         std::optional<StoredItem> stored = db_.store->read(v.guid);
         if (!stored) continue;
         pim::Identity id = identity(name_.category, stored->format, stored->data);
-        db_.pairing->put(stored->guid, stored->revision, id.key, id.details);
+        db_.state->pairing().put(stored->guid, stored->revision, id.key, id.details);
     }
 }
 
@@ -252,7 +238,7 @@ std::optional<std::string> SyncTask::matching_server_item(const Format& format, 
     return best_pair(format, data, [&](const state::PairingIndex::Candidate& c) -> std::optional<Details> {
         std::optional<std::string> revision = db_.store->revision(c.guid);
         if (!revision) {  // deleted since it was indexed
-            db_.pairing->erase(c.guid);
+            db_.state->pairing().erase(c.guid);
             return std::nullopt;
         }
         if (*revision != c.revision)  // changed during this session
@@ -272,7 +258,7 @@ std::optional<std::string> SyncTask::best_pair(
     if (id.key.empty()) return std::nullopt;
     std::optional<std::string> best;
     int best_score = 0;
-    for (const state::PairingIndex::Candidate& c : db_.pairing->candidates(device_, id.key)) {
+    for (const state::PairingIndex::Candidate& c : db_.state->pairing().candidates(device_, id.key)) {
         std::optional<Details> details = details_of(c);
         if (!details) continue;
         int score = pim::pairing_score(id.details, *details);
@@ -285,12 +271,12 @@ std::optional<std::string> SyncTask::best_pair(
 // as its own new items at its next two-way sync: each is paired with the
 // item we sent, not stored a second time (nor ours sent again).
 std::optional<std::string> SyncTask::unmapped_copy(const Format& format, const std::string& data) {
-    if (!has_unmapped_) has_unmapped_ = db_.state->has_unmapped(device_);
+    if (!has_unmapped_) has_unmapped_ = db_.state->sync().has_unmapped(device_);
     if (!*has_unmapped_) return std::nullopt;
     refresh_pairing_index();
     std::optional<std::string> best =
         best_pair(format, data, [&](const state::PairingIndex::Candidate& c) -> std::optional<Details> {
-            std::optional<state::ClientItem> row = db_.state->by_guid(device_, c.guid);
+            std::optional<state::ClientItem> row = db_.state->sync().by_guid(device_, c.guid);
             if (!row || !row->luid.empty()) return std::nullopt;  // not one of ours awaiting its Map
             return c.details;
         });
@@ -301,9 +287,9 @@ std::optional<std::string> SyncTask::unmapped_copy(const Format& format, const s
 }
 
 void SyncTask::record(const std::string& guid, const std::string& luid, const std::string& revision, bool added) {
-    db_.state->put(device_, {guid, luid, revision});
-    if (full_exchange()) db_.pairing->claim(device_, guid);
-    if (!added) db_.bases->prune(guid);
+    db_.state->sync().put(device_, {guid, luid, revision});
+    if (full_exchange()) db_.state->pairing().claim(device_, guid);
+    if (!added) db_.state->bases().prune(guid);
 }
 
 void SyncTask::log_loser(const std::string& guid, const std::string& luid, const std::string& what,
@@ -318,13 +304,13 @@ void SyncTask::log_loser(const std::string& guid, const std::string& luid, const
 
 int SyncTask::add_item(const Command& cmd, const Item& item, const std::string& data) {
     // Known already (a resent Add, or a slow sync's Add of a mapped item).
-    if (db_.state->by_luid(device_, item.source.uri)) return replace_item(cmd, item, data);
+    if (db_.state->sync().by_luid(device_, item.source.uri)) return replace_item(cmd, item, data);
     return store_unmapped(cmd, item, data);
 }
 
 int SyncTask::replace_item(const Command& cmd, const Item& item, const std::string& data) {
     const std::string& luid = item.source.uri;
-    if (auto row = db_.state->by_luid(device_, luid)) {
+    if (auto row = db_.state->sync().by_luid(device_, luid)) {
         if (std::optional<StoredItem> current = db_.store->read(row->guid)) {
             // Changed on the server too since this client last saw it. A
             // refresh from the client is the user's word: no conflict there.
@@ -333,7 +319,7 @@ int SyncTask::replace_item(const Command& cmd, const Item& item, const std::stri
             // What the client could not hold survives its Replace.
             Converted c = replace_in_store(*current, item_format(cmd, item), data, db_.store->native_format(), client_);
             report(c.warnings, luid);
-            db_.bases->keep_if_held(device_, *current);
+            db_.state->bases().keep_if_held(device_, *current);
             if (auto rev = db_.store->replace(row->guid, c.format, c.data)) {
                 record(row->guid, luid, *rev);
                 ++from_client_.replaced;
@@ -345,7 +331,7 @@ int SyncTask::replace_item(const Command& cmd, const Item& item, const std::stri
         if (warn_ && mode_ != SyncMode::slow)
             note("item " + row->guid + " (client " +
                   for_log(luid) + "): deleted on the server, changed on the client; the client's version is kept");
-        db_.state->erase(device_, row->guid);
+        db_.state->sync().erase(device_, row->guid);
     }
     // A Replace of an unknown item is an Add (Funambol sends a slow sync as
     // Replaces).
@@ -402,7 +388,7 @@ int SyncTask::pair(const std::string& guid, const std::string& luid, const Conve
         std::optional<pim::Format> native = pim::format_for_mime(current->format.type, current->format.version);
         std::string data = native ? pim::write(merged.item, *native, {}, &losses) : std::string();
         if (!data.empty()) {
-            db_.bases->keep_if_held(device_, *current);
+            db_.state->bases().keep_if_held(device_, *current);
             if (auto rev = db_.store->replace(guid, current->format, data)) revision = *rev;
             ++from_client_.replaced;
         }
@@ -414,7 +400,7 @@ int SyncTask::pair(const std::string& guid, const std::string& luid, const Conve
 // The client's version becomes an item of its own, mapped to the client's
 // LUID; the server's stays and goes to the client as a new item.
 int SyncTask::keep_both(const state::ClientItem& row, const Converted& client_version) {
-    db_.state->erase(device_, row.guid);
+    db_.state->sync().erase(device_, row.guid);
     ItemVersion added = db_.store->add(client_version.format, client_version.data);
     record(added.guid, row.luid, added.revision, true);
     ++from_client_.added;
@@ -430,7 +416,7 @@ int SyncTask::resolve_conflict(const Command& cmd, const Item& item, const std::
     report(theirs.warnings, luid);
     auto client_wins = [&] {
         log_loser(current.guid, luid, "the client's version kept", current.data);
-        db_.bases->keep_if_held(device_, current);
+        db_.state->bases().keep_if_held(device_, current);
         if (auto rev = db_.store->replace(current.guid, theirs.format, theirs.data)) {
             record(current.guid, luid, *rev);
             ++from_client_.replaced;
@@ -462,7 +448,7 @@ int SyncTask::resolve_conflict(const Command& cmd, const Item& item, const std::
         log_loser(current.guid, luid, "not mergeable, both kept, the client's as a new item", theirs.data);
         return keep_both(row, theirs);
     }
-    std::optional<StoredItem> base_item = db_.bases->find(current.guid, row.revision);
+    std::optional<StoredItem> base_item = db_.state->bases().find(current.guid, row.revision);
     std::optional<pim::Item> base = base_item ? read_model(base_item->format, base_item->data) : std::nullopt;
     pim::MergeOutcome merged = pim::merge_three_way(base ? &*base : nullptr, *server, *client);
     if (!merged.clashes.empty()) {
@@ -484,7 +470,7 @@ int SyncTask::resolve_conflict(const Command& cmd, const Item& item, const std::
         std::optional<pim::Format> native = pim::format_for_mime(current.format.type, current.format.version);
         std::string merged_data = native ? pim::write(merged.item, *native, {}, &losses) : std::string();
         if (merged_data.empty()) return keep_both(row, theirs);
-        db_.bases->keep_if_held(device_, current);
+        db_.state->bases().keep_if_held(device_, current);
         if (auto rev = db_.store->replace(current.guid, current.format, merged_data)) revision = *rev;
         ++from_client_.replaced;
     }
@@ -495,13 +481,13 @@ int SyncTask::resolve_conflict(const Command& cmd, const Item& item, const std::
 
 int SyncTask::delete_item(const Item& item) {
     const std::string& luid = item.source.uri.empty() ? item.target.uri : item.source.uri;
-    auto row = db_.state->by_luid(device_, luid);
+    auto row = db_.state->sync().by_luid(device_, luid);
     if (!row) return 211;
     if (refusing_deletes_) {
         // The mass-delete guard: the item stays, and the client gets it
         // back. 419, "the server's data wins": clients take it as a
         // resolved conflict (libsynthesis aborts the sync on a 403).
-        db_.state->erase(device_, row->guid);
+        db_.state->sync().erase(device_, row->guid);
         ++from_client_.refused_deletes;
         return 419;
     }
@@ -513,12 +499,12 @@ int SyncTask::delete_item(const Item& item) {
         if (warn_)
             note("item " + row->guid + " (client " +
                   for_log(luid) + "): deleted on the client, changed on the server; the item is kept (419)");
-        db_.state->erase(device_, row->guid);
+        db_.state->sync().erase(device_, row->guid);
         return 419;
     }
     bool removed = db_.store->remove(row->guid);
-    db_.state->erase(device_, row->guid);
-    db_.bases->prune(row->guid);
+    db_.state->sync().erase(device_, row->guid);
+    db_.state->bases().prune(row->guid);
     if (!removed) return 211;
     ++from_client_.deleted;
     return 200;
@@ -724,12 +710,12 @@ void SyncTask::end_of_client_changes() {
     // this exchange are all claimed: only older ones are looked at).
     if (client_had_rows_) {
         std::vector<std::string> stale;
-        auto cursor = db_.state->items(device_);
+        auto cursor = db_.state->sync().items(device_);
         state::ClientItem row;
         while (cursor->next(row))
-            if (!db_.pairing->claimed(device_, row.guid)) stale.push_back(row.guid);
+            if (!db_.state->pairing().claimed(device_, row.guid)) stale.push_back(row.guid);
         cursor.reset();
-        for (const std::string& guid : stale) db_.state->erase(device_, guid);
+        for (const std::string& guid : stale) db_.state->sync().erase(device_, guid);
     }
     if (mode_ == SyncMode::refresh_from_client && !fallback_refresh_) {
         // The client's data replaces the server's (a snapshot was taken).
@@ -737,12 +723,12 @@ void SyncTask::end_of_client_changes() {
         auto items = db_.store->list();
         ItemVersion v;
         while (items->next(v))
-            if (!db_.pairing->claimed(device_, v.guid)) gone.push_back(v.guid);
+            if (!db_.state->pairing().claimed(device_, v.guid)) gone.push_back(v.guid);
         items.reset();
         for (const std::string& guid : gone)
             if (db_.store->remove(guid)) ++from_client_.deleted;
     }
-    db_.pairing->clear_claims(device_);
+    db_.state->pairing().clear_claims(device_);
 }
 
 namespace {
@@ -754,7 +740,7 @@ constexpr std::size_t kOutboxPage = 512;
 }  // namespace
 
 void SyncTask::prepare_outbox() {
-    state::SyncState& st = *db_.state;
+    state::SyncState& st = db_.state->sync();
     st.clear_outbox(device_);
     last_sent_seq_ = 0;
     sent_sync_ = false;
@@ -810,7 +796,7 @@ void SyncTask::prepare_outbox() {
 // the store's listing is not in that order (nothing is usable then).
 bool SyncTask::merge_outbox(std::vector<state::ClientItem>& gone) {
     auto items = db_.store->list();
-    auto rows = db_.state->items(device_);
+    auto rows = db_.state->sync().items(device_);
     ItemVersion v;
     state::ClientItem row;
     bool has_item = items->next(v), has_row = rows->next(row);
@@ -842,14 +828,14 @@ void SyncTask::queue_out(state::OutboxEntry entry) {
     out_page_.push_back(std::move(entry));
     ++out_count_;
     if (out_page_.size() < kOutboxPage) return;
-    db_.state->queue_page(device_, out_pages_++, out_page_);
+    db_.state->sync().queue_page(device_, out_pages_++, out_page_);
     out_page_.clear();
 }
 
 const state::OutboxEntry* SyncTask::next_out() {
     while (out_page_no_ < 0 || out_pos_ >= out_page_.size()) {
         if (out_page_no_ + 1 >= out_pages_) return nullptr;
-        out_page_ = db_.state->queued_page(device_, ++out_page_no_);
+        out_page_ = db_.state->sync().queued_page(device_, ++out_page_no_);
         out_pos_ = 0;
     }
     return &out_page_[out_pos_];
@@ -1082,13 +1068,13 @@ void SyncTask::not_taken(const std::string& guid) {
     // An Add of this session whose row is not written: nothing to write.
     sent_adds_.erase(guid);
     awaiting_map_.erase(guid);
-    auto row = db_.state->by_guid(device_, guid);
+    auto row = db_.state->sync().by_guid(device_, guid);
     if (!row) return;
     if (row->luid.empty()) {
-        db_.state->erase(device_, guid);  // an Add: the client has nothing
+        db_.state->sync().erase(device_, guid);  // an Add: the client has nothing
     } else {
         row->revision.clear();  // a Replace: the client keeps its older version
-        db_.state->put(device_, *row);
+        db_.state->sync().put(device_, *row);
     }
 }
 
@@ -1107,9 +1093,9 @@ void SyncTask::delivered(const std::string& id, bool is_delete) {
     auto it = unconfirmed_.find((is_delete ? "d\n" : "r\n") + id);
     if (it == unconfirmed_.end()) return;  // an Add: recorded when sent, completed by the Map
     const Unconfirmed& u = it->second;
-    if (is_delete) db_.state->erase(device_, u.guid);
-    else db_.state->put(device_, {u.guid, u.luid, u.revision});
-    db_.bases->prune(u.guid);
+    if (is_delete) db_.state->sync().erase(device_, u.guid);
+    else db_.state->sync().put(device_, {u.guid, u.luid, u.revision});
+    db_.state->bases().prune(u.guid);
     unconfirmed_.erase(it);
 }
 
@@ -1118,11 +1104,11 @@ bool SyncTask::map(const std::string& guid, const std::string& luid) {
     for (auto* adds : {&awaiting_map_, &sent_adds_}) {
         auto it = adds->find(guid);
         if (it == adds->end()) continue;
-        db_.state->put(device_, {guid, luid, it->second});
+        db_.state->sync().put(device_, {guid, luid, it->second});
         adds->erase(it);
         return true;
     }
-    return db_.state->set_luid(device_, guid, luid);
+    return db_.state->sync().set_luid(device_, guid, luid);
 }
 
 void SyncTask::map_all(const std::vector<MapItem>& items) {
@@ -1140,12 +1126,12 @@ void SyncTask::map_all(const std::vector<MapItem>& items) {
             break;
         }
         if (!found) {
-            db_.state->put_all(device_, rows);  // in the order the Map gives
+            db_.state->sync().put_all(device_, rows);  // in the order the Map gives
             rows.clear();
-            db_.state->set_luid(device_, guid, mi.source.uri);
+            db_.state->sync().set_luid(device_, guid, mi.source.uri);
         }
     }
-    db_.state->put_all(device_, rows);
+    db_.state->sync().put_all(device_, rows);
 }
 
 void SyncTask::end_of_message() {
@@ -1153,14 +1139,14 @@ void SyncTask::end_of_message() {
     // await it in rows of their own (sent again until it comes); those of
     // this message are noted in one row until the client's next message.
     if (awaiting_map_.empty() && sent_adds_.empty() && !sent_adds_saved_) return;
-    for (const auto& [guid, revision] : awaiting_map_) db_.state->put_unmapped(device_, guid, revision);
+    for (const auto& [guid, revision] : awaiting_map_) db_.state->sync().put_unmapped(device_, guid, revision);
     awaiting_map_.clear();
     awaiting_map_.swap(sent_adds_);
     std::vector<state::SyncState::SentAdd> adds;
     adds.reserve(awaiting_map_.size());
     for (const auto& [guid, revision] : awaiting_map_) adds.push_back({guid, revision});
     if (sent_adds_key_.empty()) sent_adds_key_ = hex_bytes(random_bytes(8));
-    db_.state->save_sent_adds(device_, sent_adds_key_, adds);
+    db_.state->sync().save_sent_adds(device_, sent_adds_key_, adds);
     sent_adds_saved_ = !adds.empty();
 }
 
@@ -1171,8 +1157,8 @@ std::optional<std::string> SyncTask::awaiting_revision(const std::string& guid) 
 }
 
 void SyncTask::commit_anchors() {
-    db_.state->save_anchors(device_, {client_anchor_.next, server_next_});
-    if (db_.resume) db_.resume->erase(device_);  // completed: nothing left to resume
+    db_.state->sync().save_anchors(device_, {client_anchor_.next, server_next_});
+    db_.state->resume().erase(device_);  // completed: nothing left to resume
 }
 
 }  // namespace smk::engine

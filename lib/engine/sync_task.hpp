@@ -5,8 +5,6 @@
 
 #include "engine/item_format.hpp"
 
-#include <SQLiteCpp/Database.h>
-
 #include <memory>
 #include <functional>
 #include <optional>
@@ -16,10 +14,7 @@
 
 #include "engine/database_name.hpp"
 #include "engine/reply.hpp"
-#include "state/base_versions.hpp"
-#include "state/pairing_index.hpp"
-#include "state/resume_state.hpp"
-#include "state/sync_state.hpp"
+#include "state/state_backend.hpp"
 #include "syncmlkit/datastore.hpp"
 #include "syncmlkit/message.hpp"
 #include "syncmlkit/server.hpp"
@@ -39,18 +34,16 @@ enum class SyncMode {
 bool client_sends(SyncMode mode);
 bool server_sends(SyncMode mode);
 
-/// A store with the sync state that goes with it: in the store's own file for
-/// SyncMLKit's SQLite store (one transaction covers both), else in a file of
-/// its own under the state dir.
+/// A store with the sync state that goes with it: in the store's own
+/// database when the store offers it (one transaction covers both), else
+/// where the server's StateBackend keeps it, in a transaction of its own.
 struct OpenDatabase {
     std::shared_ptr<Datastore> store;
-    std::unique_ptr<SQLite::Database> own_state_db;
-    std::unique_ptr<state::SyncState> state;
-    std::unique_ptr<state::PairingIndex> pairing;  ///< in the same database as `state`
-    std::unique_ptr<state::BaseVersions> bases;    ///< likewise
+    /// The client's sync state, pairing index, base versions and where its
+    /// unfinished session stopped (resume). Declared after `store`, so
+    /// closed before it (it may use the store's connection).
+    std::unique_ptr<state::DatabaseState> state;
     bool read_only = false;
-    /// Where the client's unfinished session stopped, in the same file as `state`.
-    std::unique_ptr<state::ResumeState> resume;
 
     void begin();
     void commit();

@@ -51,12 +51,12 @@ std::optional<SyncTask::Negotiation> SyncTask::resume_session(const Anchor& clie
     auto say = [&](const std::string& m) {
         if (warn_) warn_(name_.owner + "/" + category_name(name_.category) + ": device " + device_ + ": " + m);
     };
-    std::optional<state::ResumePoint> p = db_.resume ? db_.resume->load(device_) : std::nullopt;
+    std::optional<state::ResumePoint> p = db_.state->resume().load(device_);
     if (!p) {
         say("resume asked, but no interrupted session is known (509, a normal sync instead)");
         return std::nullopt;
     }
-    std::optional<state::Anchors> stored = db_.state->anchors(device_);
+    std::optional<state::Anchors> stored = db_.state->sync().anchors(device_);
     std::string why;
     std::int64_t age = unix_now() - p->saved_at;
     if (age > kResumeLifetime || age < -60)
@@ -69,7 +69,7 @@ std::optional<SyncTask::Negotiation> SyncTask::resume_session(const Anchor& clie
     else if (!valid_mode(p->mode) || (db_.read_only && client_sends(static_cast<SyncMode>(p->mode))))
         why = "its mode " + std::to_string(p->mode) + " is not allowed";
     if (!why.empty()) {
-        db_.resume->erase(device_);
+        db_.state->resume().erase(device_);
         say("resume refused: " + why + " (509, a normal sync instead)");
         return std::nullopt;
     }
@@ -84,7 +84,7 @@ std::optional<SyncTask::Negotiation> SyncTask::resume_session(const Anchor& clie
     // A refresh from the client that stood in for a one-way sync without
     // history still only adds and pairs.
     fallback_refresh_ = mode_ == SyncMode::refresh_from_client && requested_ != 203;
-    db_.resume->erase(device_);  // taken now; a new interruption records anew
+    db_.state->resume().erase(device_);  // taken now; a new interruption records anew
     std::string chunks;
     if (!p->in_luid.empty()) {
         chunk_luid_ = p->in_luid;
@@ -117,7 +117,7 @@ std::optional<SyncTask::Negotiation> SyncTask::resume_session(const Anchor& clie
         if (p->out_op == 1) {
             // The Add awaits its Map, as when it was first sent (a refusal
             // since, 514 on suspend, may have dropped that).
-            if (!db_.state->by_guid(device_, p->out_guid)) db_.state->put(device_, {p->out_guid, "", p->out_revision});
+            if (!db_.state->sync().by_guid(device_, p->out_guid)) db_.state->sync().put(device_, {p->out_guid, "", p->out_revision});
             ++to_client_.added;
         } else {
             chunked_key_ = "r\n" + p->out_guid;
@@ -133,10 +133,9 @@ std::optional<SyncTask::Negotiation> SyncTask::resume_session(const Anchor& clie
 }
 
 void SyncTask::save_resume_point(const char* cause, bool client_done) {
-    if (!db_.resume) return;
     // A session of this device completed since this one began: nothing of
     // it is left to resume.
-    std::optional<state::Anchors> stored = db_.state->anchors(device_);
+    std::optional<state::Anchors> stored = db_.state->sync().anchors(device_);
     if ((stored ? stored->server_next : std::string()) != server_last_) return;
     state::ResumePoint p;
     p.mode = static_cast<int>(mode_);
@@ -166,12 +165,12 @@ void SyncTask::save_resume_point(const char* cause, bool client_done) {
         p.out_offset = out_confirmed_guid_ == item.source.uri ? out_confirmed_ : 0;
         if (op.kind == CommandKind::Add) {
             if (auto revision = awaiting_revision(p.out_guid)) p.out_revision = *revision;
-            else if (auto row = db_.state->by_guid(device_, p.out_guid)) p.out_revision = row->revision;
+            else if (auto row = db_.state->sync().by_guid(device_, p.out_guid)) p.out_revision = row->revision;
         } else if (auto u = unconfirmed_.find("r\n" + p.out_guid); u != unconfirmed_.end()) {
             p.out_revision = u->second.revision;
         }
     }
-    db_.resume->save(device_, p);
+    db_.state->resume().save(device_, p);
 }
 
 void SyncTask::chunk_confirmed() {
@@ -215,7 +214,7 @@ int SyncTask::continue_resumed_chunk(const Command& cmd, const Item& item) {
     if (pos && *pos > 0) {
         // The rest of an item of which nothing is kept: it arrived whole
         // before (our status was lost), or its start is gone.
-        if (!item.more_data && db_.state->by_luid(device_, luid)) {
+        if (!item.more_data && db_.state->sync().by_luid(device_, luid)) {
             if (warn_) warn_(what + "its last chunk again, after the resume: it arrived whole before; kept as it is");
             return 200;
         }

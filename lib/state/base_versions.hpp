@@ -4,9 +4,9 @@
 // ways, field by field, knowing which side changed what. A base is kept only
 // while a client's state names its revision; the store holds the current
 // version, so nothing is kept for items every client has seen as they are.
+// An interface: state/sqlite/base_versions.hpp implements it in SQLite, in
+// the same database as the SyncState whose rows it reads.
 #pragma once
-
-#include <SQLiteCpp/Database.h>
 
 #include <memory>
 #include <optional>
@@ -18,21 +18,14 @@ namespace smk::state {
 
 class BaseVersions {
 public:
-    /// Creates its table in `db` if missing; needs SyncState's tables there.
-    explicit BaseVersions(SQLite::Database& db);
-    ~BaseVersions();
+    virtual ~BaseVersions() = default;
 
     /// Keeps `item` as a base if a device other than `device` holds its
-    /// revision (smk_client_items); does nothing otherwise.
-    void keep_if_held(const std::string& device, const StoredItem& item);
-    std::optional<StoredItem> find(const std::string& guid, const std::string& revision);
+    /// revision (its SyncState holds the item at that revision); does nothing otherwise.
+    virtual void keep_if_held(const std::string& device, const StoredItem& item) = 0;
+    virtual std::optional<StoredItem> find(const std::string& guid, const std::string& revision) = 0;
     /// Drops the bases of `guid` that no device holds any more.
-    void prune(const std::string& guid);
-
-private:
-    struct Statements;
-    SQLite::Database& db_;
-    std::unique_ptr<Statements> statements_;
+    virtual void prune(const std::string& guid) = 0;
 };
 
 }  // namespace smk::state

@@ -2,9 +2,9 @@
 // client's resume (Alert 225, SyncML 1.2) can carry on from there: the sync
 // mode and anchors of that session, whether the client's changes had all
 // come, and a large object cut off in the middle, in either direction. One
-// row per device in smk_resume_points, in the same SQLite file as the
-// device's sync state (state/sync_state.hpp), so a record commits with the
-// message that made it.
+// record per device, kept with the device's sync state (state/sync_state.hpp)
+// in the same transaction, so a record commits with the message that made
+// it. An interface: state/sqlite/resume_state.hpp implements it in SQLite.
 //
 // A record is written when the client suspends (Alert 224) or its session
 // is dropped unfinished after its changes began (engine/session.cpp), and
@@ -12,10 +12,8 @@
 // refused a resume. Everything else a resumed session needs is in the sync
 // state already: each message commits on its own.
 //
-// SQLite failures are thrown as smk::DatastoreError, as SyncState does.
+// Failures are thrown as smk::DatastoreError, as SyncState does.
 #pragma once
-
-#include <SQLiteCpp/Database.h>
 
 #include <cstdint>
 #include <optional>
@@ -50,18 +48,13 @@ struct ResumePoint {
 
 class ResumeState {
 public:
-    /// Creates its tables in `db` if missing (outside a transaction, as
-    /// SyncState). `db` must outlive this object.
-    explicit ResumeState(SQLite::Database& db);
+    virtual ~ResumeState() = default;
 
-    std::optional<ResumePoint> load(const std::string& device);
+    virtual std::optional<ResumePoint> load(const std::string& device) = 0;
     /// Replaces the device's record.
-    void save(const std::string& device, const ResumePoint& point);
+    virtual void save(const std::string& device, const ResumePoint& point) = 0;
     /// Forgets the device's record; true when there was one.
-    bool erase(const std::string& device);
-
-private:
-    SQLite::Database& db_;
+    virtual bool erase(const std::string& device) = 0;
 };
 
 }  // namespace smk::state

@@ -1,26 +1,18 @@
-// Per-client sync state of one database, in SQLite: for each client device
-// the anchors of its last completed session and, for each item the client
+// Per-client sync state of one database: for each client device the
+// anchors of its last completed session and, for each item the client
 // holds, its LUID and the item's revision as the client last saw it. A
 // client's changes are derived from these and the store's revisions, so no
 // store needs a change log.
 //
-// The state lives in the SQLite database it is given: for SyncMLKit's own
-// store that is the store's file, so an item written from a client message
-// and its mapping commit in one transaction (the caller's begin/commit on the
-// store). For a host's store it is a file of its own under the state dir.
-//
-// Every statement is prepared once, in the constructor. SQLite failures are
-// thrown as smk::DatastoreError (the engine treats them like the store's:
-// 510 and a rollback of the message). An I/O error or a full disk inside
-// the caller's transaction (after which SQLite may have rolled it back by
-// itself) marks the connection read-only, so that no later write of the
-// message commits on its own or without the failed one; whoever owns the
-// transaction rolls back and clears the mark (sqlite/lost_transaction.hpp;
-// SqliteDatastore::rollback() does).
+// An interface: SQLite implements it (state/sqlite/sync_state.hpp), in the
+// store's own file for SyncMLKit's SQLite store or in a file of its own for
+// a host's store; the DatabaseState that hands it out (state_backend.hpp)
+// says which transaction it writes in. Failures are thrown as
+// smk::DatastoreError (the engine treats them like the store's: 510 and a
+// rollback of the message). A write that fails inside the message's
+// transaction leaves that transaction uncommittable: no later write of the
+// message commits without the failed one.
 #pragma once
-
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
 
 #include <cstdint>
 #include <memory>
@@ -62,62 +54,57 @@ struct OutboxEntry {
 
 class SyncState {
 public:
-    /// Creates its tables in `db` if missing. `db` must outlive this object
-    /// and every cursor it hands out. Create it outside a transaction (or
-    /// commit that transaction): tables created inside one that is rolled
-    /// back are gone again.
-    explicit SyncState(SQLite::Database& db);
-    ~SyncState();
+    virtual ~SyncState() = default;
 
-    std::optional<Anchors> anchors(const std::string& device);
-    /// Also notes when (smk_anchors.completed, Unix seconds), for the admin tool.
-    void save_anchors(const std::string& device, const Anchors& anchors);
+    virtual std::optional<Anchors> anchors(const std::string& device) = 0;
+    /// Also notes when (Unix seconds: ClientSyncState::when), for the admin tool.
+    virtual void save_anchors(const std::string& device, const Anchors& anchors) = 0;
     /// Forgets all the device knows of this database (anchors, items,
     /// outbox): its next sync is a slow sync. No item is deleted.
-    void forget(const std::string& device);
+    virtual void forget(const std::string& device) = 0;
     /// Forgets the device's anchors alone: its next sync is a slow sync,
     /// which pairs what it holds with the items this state maps.
-    void forget_anchors(const std::string& device);
+    virtual void forget_anchors(const std::string& device) = 0;
 
-    std::optional<ClientItem> by_guid(const std::string& device, const std::string& guid);
+    virtual std::optional<ClientItem> by_guid(const std::string& device, const std::string& guid) = 0;
     /// The item the client knows as `luid`; nullopt for "" (items awaiting
     /// a Map have no LUID yet). Should two rows hold one LUID, the lowest
     /// GUID wins.
-    std::optional<ClientItem> by_luid(const std::string& device, const std::string& luid);
+    virtual std::optional<ClientItem> by_luid(const std::string& device, const std::string& luid) = 0;
     /// Inserts or updates the row of `guid`.
-    void put(const std::string& device, const ClientItem& item);
+    virtual void put(const std::string& device, const ClientItem& item) = 0;
     /// A row awaiting its Map for `guid` at `revision`, unless the device
     /// holds the GUID mapped already (by another session of the device):
     /// a mapping is never overwritten by the lack of one.
-    void put_unmapped(const std::string& device, const std::string& guid, const std::string& revision);
+    virtual void put_unmapped(const std::string& device, const std::string& guid, const std::string& revision) = 0;
     /// put() of each of `items`, several rows a statement.
-    void put_all(const std::string& device, const std::vector<ClientItem>& items);
+    virtual void put_all(const std::string& device, const std::vector<ClientItem>& items) = 0;
     /// Sets the LUID of a GUID (from a Map); false when the client holds no such GUID.
-    bool set_luid(const std::string& device, const std::string& guid, const std::string& luid);
-    void erase(const std::string& device, const std::string& guid);
+    virtual bool set_luid(const std::string& device, const std::string& guid, const std::string& luid) = 0;
+    virtual void erase(const std::string& device, const std::string& guid) = 0;
     /// Forgets every item of the device (before a slow sync or a refresh);
     /// anchors stay until save_anchors.
-    void erase_all(const std::string& device);
-    /// Every item the device holds, in GUID order.
-    std::unique_ptr<ClientItemCursor> items(const std::string& device);
-    std::size_t item_count(const std::string& device);
+    virtual void erase_all(const std::string& device) = 0;
+    /// Every item the device holds, in GUID order (bytewise, as std::string compares).
+    virtual std::unique_ptr<ClientItemCursor> items(const std::string& device) = 0;
+    virtual std::size_t item_count(const std::string& device) = 0;
     /// Whether the device has items sent as Adds whose Map never came.
-    bool has_unmapped(const std::string& device);
+    virtual bool has_unmapped(const std::string& device) = 0;
 
     /// The outbox: changes computed for the client at the start of the
     /// server's package 4, taken in order as messages fill, so memory stays
     /// bounded by the message size, not the store size.
-    void clear_outbox(const std::string& device);
-    void queue(const std::string& device, const OutboxEntry& entry);  ///< seq is assigned
+    virtual void clear_outbox(const std::string& device) = 0;
+    virtual void queue(const std::string& device, const OutboxEntry& entry) = 0;  ///< seq is assigned
     /// The first entry after `after_seq`, or nullopt when none is left.
-    std::optional<OutboxEntry> next_queued(const std::string& device, std::int64_t after_seq);
-    std::size_t queued_count(const std::string& device);
+    virtual std::optional<OutboxEntry> next_queued(const std::string& device, std::int64_t after_seq) = 0;
+    virtual std::size_t queued_count(const std::string& device) = 0;
     /// The outbox in pages: a page of entries is one row (`page` numbers
     /// them from 0), so queueing and taking cost a statement a page, not
     /// one an entry. clear_outbox() drops them too.
-    void queue_page(const std::string& device, std::int64_t page, const std::vector<OutboxEntry>& entries);
+    virtual void queue_page(const std::string& device, std::int64_t page, const std::vector<OutboxEntry>& entries) = 0;
     /// The page's entries (seq left 0); empty when there is no such page.
-    std::vector<OutboxEntry> queued_page(const std::string& device, std::int64_t page);
+    virtual std::vector<OutboxEntry> queued_page(const std::string& device, std::int64_t page) = 0;
 
     /// Server Adds of a session's last message, not yet recorded as rows:
     /// their rows are written once, with the LUID, when the client's Map
@@ -130,21 +117,17 @@ public:
     struct SentAdd {
         std::string guid, revision;
     };
-    void save_sent_adds(const std::string& device, const std::string& session, const std::vector<SentAdd>& adds);
-    void recover_sent_adds(const std::string& device);
+    virtual void save_sent_adds(const std::string& device, const std::string& session, const std::vector<SentAdd>& adds) = 0;
+    virtual void recover_sent_adds(const std::string& device) = 0;
 
     /// For an administrator's check, over every device: the entries of the
     /// outbox (rows and pages), and the Adds noted by save_sent_adds().
-    std::size_t queued_total();
-    std::size_t sent_adds_total();
+    virtual std::size_t queued_total() = 0;
+    virtual std::size_t sent_adds_total() = 0;
 
     /// Every device with any state here (anchors, items or outbox), in device order.
-    std::vector<ClientSyncState> clients();
+    virtual std::vector<ClientSyncState> clients() = 0;
 
-private:
-    struct Statements;
-    SQLite::Database& db_;
-    std::unique_ptr<Statements> statements_;
 };
 
 }  // namespace smk::state

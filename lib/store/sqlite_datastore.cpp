@@ -11,6 +11,7 @@
 
 #include "sqlite/lost_transaction.hpp"
 #include "sqlite/statement_in_use.hpp"
+#include "state/sqlite/sqlite_state.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
@@ -551,5 +552,9 @@ std::optional<std::string> SqliteDatastore::snapshot(std::string_view reason) {
 }
 
 SQLite::Database& SqliteDatastore::database() { return *impl_->db; }
+
+std::unique_ptr<state::DatabaseState> SqliteDatastore::open_state() {
+    return std::make_unique<state::SqliteDatabaseState>(database());
+}
 
 }  // namespace smk::store

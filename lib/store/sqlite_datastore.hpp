@@ -1,6 +1,7 @@
 // SyncMLKit's default Datastore: the items of one user's database in one
 // SQLite file (WAL, prepared statements), which also holds the per-client
-// sync state (state/sync_state.hpp) so that both commit together.
+// sync state (state/sync_state.hpp) so that both commit together: it offers
+// that state through state::StateInStore.
 //
 // Every statement is prepared once, when the store opens. SQLite failures
 // are thrown as DatastoreError naming what was being done and the file.
@@ -16,11 +17,12 @@
 #include <memory>
 #include <string>
 
+#include "state/state_backend.hpp"
 #include "syncmlkit/datastore.hpp"
 
 namespace smk::store {
 
-class SqliteDatastore : public Datastore {
+class SqliteDatastore : public Datastore, public state::StateInStore {
 public:
     /// Opens or creates the file; `native` is the format items are kept in
     /// (text/vcard 3.0 for contacts, text/calendar 2.0 for events and tasks,
@@ -62,6 +64,8 @@ public:
 
     /// The connection, for the sync state kept in the same file.
     SQLite::Database& database();
+    /// The sync state in this file, committed by this store's transaction.
+    std::unique_ptr<state::DatabaseState> open_state() override;
 
 private:
     struct Impl;

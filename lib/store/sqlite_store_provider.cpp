@@ -12,9 +12,9 @@
 
 #include <SQLiteCpp/Statement.h>
 
-#include "state/pairing_index.hpp"
-#include "state/resume_state.hpp"
-#include "state/sync_state.hpp"
+#include "state/sqlite/pairing_index.hpp"
+#include "state/sqlite/resume_state.hpp"
+#include "state/sqlite/sync_state.hpp"
 #include "store/sqlite_datastore.hpp"
 #include "syncmlkit/sqlite_store.hpp"
 #include "store/address_book_import.hpp"  // the Global Address Book import
@@ -228,7 +228,7 @@ bool SqliteStoreProvider::has_database(const std::string& owner, Category catego
 std::vector<ClientSyncState> SqliteStoreProvider::client_states(const std::string& owner, Category category) {
     if (!has_database(owner, category)) return {};
     auto store = std::static_pointer_cast<store::SqliteDatastore>(open(owner, category));
-    state::SyncState state(store->database());  // its tables, as a session makes them
+    state::SqliteSyncState state(store->database());  // its tables, as a session makes them
     return state.clients();
 }
 
@@ -238,9 +238,9 @@ std::optional<ClientSyncState> SqliteStoreProvider::forget_client(const std::str
     auto found = std::find_if(states.begin(), states.end(), [&](const ClientSyncState& s) { return s.device == device; });
     if (found == states.end()) return std::nullopt;
     auto store = std::static_pointer_cast<store::SqliteDatastore>(open(owner, category));
-    state::SyncState state(store->database());
-    state::ResumeState resume(store->database());  // tables made outside the transaction
-    state::PairingIndex pairing(store->database());
+    state::SqliteSyncState state(store->database());
+    state::SqliteResumeState resume(store->database());  // tables made outside the transaction
+    state::SqlitePairingIndex pairing(store->database());
     store->begin();  // waits for a running session's message
     try {
         state.forget(device);

@@ -12,12 +12,12 @@
 #include <thread>
 #include <vector>
 
-#include "state/device_registry.hpp"
+#include "state/sqlite/device_registry.hpp"
 #include "syncmlkit/datastore.hpp"
 #include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
-using smk::state::DeviceRegistry;
+using smk::state::SqliteDeviceRegistry;
 
 namespace {
 
@@ -32,7 +32,7 @@ using smk::state::DeviceLogin;
 
 TEST_CASE("DeviceRegistry knows a device only once it logged in, and keeps nonces as raw bytes") {
     TempDir dir;
-    DeviceRegistry registry(dir.file("devices.sqlite"));
+    SqliteDeviceRegistry registry(dir.file("devices.sqlite"));
     CHECK_FALSE(registry.login("alice", "phone"));
 
     const std::string md5_nonce("\x00\x01\xFF\x00\x80\r\n\x00", 8);
@@ -50,7 +50,7 @@ TEST_CASE("DeviceRegistry knows a device only once it logged in, and keeps nonce
 
 TEST_CASE("DeviceRegistry keeps DevInf apart from the nonce, and only for known devices") {
     TempDir dir;
-    DeviceRegistry registry(dir.file("devices.sqlite"));
+    SqliteDeviceRegistry registry(dir.file("devices.sqlite"));
     CHECK_FALSE(registry.devinf("alice", "phone"));
 
     const std::string devinf =
@@ -73,7 +73,7 @@ TEST_CASE("DeviceRegistry keeps DevInf apart from the nonce, and only for known 
 
 TEST_CASE("DeviceRegistry keeps at most max_devices per user, the most recently seen") {
     TempDir dir;
-    DeviceRegistry registry(dir.file("devices.sqlite"));
+    SqliteDeviceRegistry registry(dir.file("devices.sqlite"));
     for (int i = 0; i < 12; ++i) registry.record_login("alice", "dev-" + std::to_string(i), DeviceLogin{"n", 0}, 5);
     registry.record_login("bob", "dev-0", DeviceLogin{"n", 0}, 5);
     CHECK(registry.device_count("alice") == 5);
@@ -85,12 +85,12 @@ TEST_CASE("DeviceRegistry remembers across reopening, and two registries share a
     TempDir dir;
     std::string path = dir.file("devices.sqlite");
     {
-        DeviceRegistry registry(path);
+        SqliteDeviceRegistry registry(path);
         registry.record_login("alice", "phone", DeviceLogin{std::string("\0abc", 4), 3}, 10);
         registry.set_devinf("alice", "phone", "<DevInf/>");
     }
-    DeviceRegistry one(path);
-    DeviceRegistry two(path);
+    SqliteDeviceRegistry one(path);
+    SqliteDeviceRegistry two(path);
     CHECK(one.login("alice", "phone")->nonce == std::string("\0abc", 4));
     CHECK(one.devinf("alice", "phone") == std::optional<std::string>("<DevInf/>"));
     two.record_login("alice", "phone", DeviceLogin{"fresh", 4}, 10);
@@ -99,7 +99,7 @@ TEST_CASE("DeviceRegistry remembers across reopening, and two registries share a
 
 TEST_CASE("DeviceRegistry is safe to use from many threads") {
     TempDir dir;
-    DeviceRegistry registry(dir.file("devices.sqlite"));
+    SqliteDeviceRegistry registry(dir.file("devices.sqlite"));
     constexpr int kThreads = 4, kRounds = 100;
     std::atomic<int> mismatches{0};
     std::vector<std::thread> threads;
@@ -131,7 +131,7 @@ TEST_CASE("DeviceRegistry throws DatastoreError naming a file it cannot open") {
     std::ofstream(dir.path / "plain-file") << "not a folder";
     std::string path = (dir.path / "plain-file" / "devices.sqlite").string();
     try {
-        DeviceRegistry registry(path);
+        SqliteDeviceRegistry registry(path);
         FAIL("opened a file under a regular file");
     } catch (const smk::DatastoreError& e) {
         CHECK(std::string(e.what()).find(path) != std::string::npos);

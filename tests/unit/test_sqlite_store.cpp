@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "state/sync_state.hpp"
+#include "state/sqlite/sync_state.hpp"
 #include "store/sqlite_datastore.hpp"
 #include "syncmlkit/sqlite_store.hpp"
 #include "temp_dir.hpp"
@@ -286,7 +286,7 @@ TEST_CASE("SqliteDatastore put_with_guid adds or replaces under the given GUID")
 TEST_CASE("A rollback undoes item writes and sync state writes of the same transaction") {
     TempDir dir;
     SqliteDatastore store(dir.file("c.sqlite"), kVCard);
-    smk::state::SyncState state(store.database());
+    smk::state::SqliteSyncState state(store.database());
     auto kept = store.add(kVCard, "kept");
     state.put("phone", {kept.guid, "1", kept.revision});
 

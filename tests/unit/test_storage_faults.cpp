@@ -18,7 +18,7 @@
 #include "engine/sync_task.hpp"
 #include "faulty_vfs.hpp"
 #include "sqlite/lost_transaction.hpp"
-#include "state/sync_state.hpp"
+#include "state/sqlite/sqlite_state.hpp"
 #include "store/sqlite_datastore.hpp"
 #include "temp_dir.hpp"
 
@@ -730,7 +730,7 @@ TEST_CASE("the SQLite store: once a write fails inside a transaction, nothing mo
     for (int code : {SQLITE_IOERR_WRITE, SQLITE_FULL}) {
         INFO("error " << code);
         store::SqliteDatastore store(dir.file("contacts-" + std::to_string(code) + ".sqlite"), format);
-        state::SyncState state(store.database());
+        state::SqliteSyncState state(store.database());
         auto count = [&] {
             std::size_t n = 0;
             auto cursor = store.list();
@@ -848,24 +848,25 @@ TEST_CASE("a host's store: a sync state that failed inside the message's transac
     engine::OpenDatabase db;
     auto store = std::make_shared<MemoryStore>();
     db.store = store;
-    db.own_state_db = std::make_unique<SQLite::Database>(dir.file("contacts.sqlite"),
-                                                         SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    db.state = std::make_unique<state::SyncState>(*db.own_state_db);
+    auto own = std::make_unique<state::SqliteDatabaseState>(dir.file("contacts.sqlite"));
+    state::SqliteDatabaseState& st = *own;
+    db.state = std::move(own);
+    REQUIRE(st.has_own_transaction());
     db.begin();
     ItemVersion v = store->add({"text/vcard", "3.0"}, vcard("One", 1, 0));
-    db.state->put("dev", {v.guid, "1", v.revision});
+    st.sync().put("dev", {v.guid, "1", v.revision});
     // As a full disk in a statement SQLite undid alone (the transaction stays
-    // open, without that write) leaves it; SyncState marks it so.
-    sqlite::mark_lost(*db.own_state_db, "sync state: storing a client item: database or disk is full");
+    // open, without that write) leaves it; SqliteSyncState marks it so.
+    sqlite::mark_lost(st.database(), "sync state: storing a client item: database or disk is full");
     CHECK_THROWS_WITH(db.commit(), Catch::Contains("database or disk is full"));
     db.rollback();
     CHECK(store->items.empty());
-    CHECK(db.state->item_count("dev") == 0);
+    CHECK(st.sync().item_count("dev") == 0);
     // The next message commits as usual.
     db.begin();
     v = store->add({"text/vcard", "3.0"}, vcard("One", 1, 0));
-    db.state->put("dev", {v.guid, "1", v.revision});
+    st.sync().put("dev", {v.guid, "1", v.revision});
     db.commit();
     CHECK(store->items.size() == 1);
-    CHECK(db.state->item_count("dev") == 1);
+    CHECK(st.sync().item_count("dev") == 1);
 }

@@ -15,7 +15,7 @@
 #include <SQLiteCpp/Database.h>
 
 #include "engine_client.hpp"
-#include "state/sync_state.hpp"
+#include "state/sqlite/sync_state.hpp"
 
 using namespace smk;
 using namespace smk::wire;
@@ -315,8 +315,8 @@ TEST_CASE("the sync state notes when a session completed, also in a file made be
     }
     {
         SQLite::Database db(path, SQLite::OPEN_READWRITE);
-        state::SyncState st(db);
-        state::SyncState second(db);  // the column is added once
+        state::SqliteSyncState st(db);
+        state::SqliteSyncState second(db);  // the column is added once
         REQUIRE(st.anchors("old"));
         CHECK(st.anchors("old")->client_next == "c1");
         st.save_anchors("new", {"c2", "s2"});

@@ -9,13 +9,14 @@
 #include <string>
 #include <vector>
 
-#include "state/sync_state.hpp"
+#include "state/sqlite/sync_state.hpp"
 #include "syncmlkit/datastore.hpp"
 
 namespace fs = std::filesystem;
 using smk::state::ClientItem;
 using smk::state::OutboxEntry;
 using smk::state::OutOp;
+using smk::state::SqliteSyncState;
 using smk::state::SyncState;
 
 namespace {
@@ -60,7 +61,7 @@ bool same(const ClientItem& a, const ClientItem& b) {
 
 TEST_CASE("SyncState keeps anchors per device") {
     TempDatabase t;
-    SyncState state(*t.db);
+    SqliteSyncState state(*t.db);
     CHECK_FALSE(state.anchors("phone"));
     state.save_anchors("phone", {"20261125T100000Z", "42"});
     auto anchors = state.anchors("phone");
@@ -81,7 +82,7 @@ TEST_CASE("SyncState keeps anchors per device") {
 
 TEST_CASE("SyncState finds client items by GUID and by LUID") {
     TempDatabase t;
-    SyncState state(*t.db);
+    SqliteSyncState state(*t.db);
     CHECK_FALSE(state.by_guid("phone", "1"));
     CHECK_FALSE(state.by_luid("phone", "a"));
 
@@ -122,7 +123,7 @@ TEST_CASE("SyncState finds client items by GUID and by LUID") {
 
 TEST_CASE("SyncState values survive exactly") {
     TempDatabase t;
-    SyncState state(*t.db);
+    SqliteSyncState state(*t.db);
     const std::string device = "IMEI:35\xC3\xA9 \"quoted\" 'single'";
     const ClientItem item{"gab-0123456789abcdef", "luid with spaces/and;punctuation:\xE2\x82\xAC", "rev 7"};
     state.put(device, item);
@@ -132,7 +133,7 @@ TEST_CASE("SyncState values survive exactly") {
 
 TEST_CASE("SyncState erase_all forgets a device's items but not its anchors") {
     TempDatabase t;
-    SyncState state(*t.db);
+    SqliteSyncState state(*t.db);
     state.save_anchors("phone", {"c", "s"});
     for (int i = 0; i < 10; ++i) state.put("phone", {std::to_string(i), "l" + std::to_string(i), "r"});
     state.put("laptop", {"1", "x", "r"});
@@ -147,7 +148,7 @@ TEST_CASE("SyncState erase_all forgets a device's items but not its anchors") {
 
 TEST_CASE("SyncState lists a device's items in GUID order, lazily") {
     TempDatabase t;
-    SyncState state(*t.db);
+    SqliteSyncState state(*t.db);
     CHECK(all_items(state, "phone").empty());
     // Inserted out of order, in one transaction for speed.
     t.db->exec("BEGIN");
@@ -182,7 +183,7 @@ TEST_CASE("SyncState lists a device's items in GUID order, lazily") {
 
 TEST_CASE("SyncState outbox hands out entries in the order they were queued") {
     TempDatabase t;
-    SyncState state(*t.db);
+    SqliteSyncState state(*t.db);
     CHECK_FALSE(state.next_queued("phone", 0));
     CHECK(state.queued_count("phone") == 0);
 
@@ -223,7 +224,7 @@ TEST_CASE("SyncState outbox hands out entries in the order they were queued") {
 
 TEST_CASE("SyncState counts every device's outbox pages and noted Adds for the administrator") {
     TempDatabase t;
-    SyncState state(*t.db);
+    SqliteSyncState state(*t.db);
     CHECK(state.queued_total() == 0);
     CHECK(state.sent_adds_total() == 0);
 
@@ -247,12 +248,12 @@ TEST_CASE("SyncState counts every device's outbox pages and noted Adds for the a
 TEST_CASE("SyncState keeps its tables across reopening") {
     TempDatabase t;
     {
-        SyncState state(*t.db);
+        SqliteSyncState state(*t.db);
         state.save_anchors("phone", {"c", "s"});
         state.put("phone", {"1", "a", "r"});
         state.queue("phone", {0, OutOp::add, "1", ""});
     }
-    SyncState again(*t.db);  // the tables exist: nothing is lost
+    SqliteSyncState again(*t.db);  // the tables exist: nothing is lost
     CHECK(again.anchors("phone"));
     CHECK(again.by_luid("phone", "a"));
     CHECK(again.queued_count("phone") == 1);
@@ -260,7 +261,7 @@ TEST_CASE("SyncState keeps its tables across reopening") {
 
 TEST_CASE("SyncState throws DatastoreError when SQLite fails") {
     TempDatabase t;
-    SyncState state(*t.db);
+    SqliteSyncState state(*t.db);
     t.db->exec("DROP TABLE smk_anchors");  // a file someone damaged
     try {
         state.anchors("phone");

@@ -7,7 +7,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
-#include "state/sync_state.hpp"
+#include "state/sqlite/sync_state.hpp"
 #include "store/sqlite_datastore.hpp"
 
 namespace smk::admin {
@@ -98,7 +98,7 @@ std::shared_ptr<store::SqliteDatastore> DataDir::open(const std::string& user, C
     require_database(user, category);
     auto store = std::dynamic_pointer_cast<store::SqliteDatastore>(stores_->open(user, category));
     if (!store) throw Failure("cannot open " + database_name(user, category));
-    state::SyncState tables(store->database());  // the state's tables, as a session makes them
+    state::SqliteSyncState tables(store->database());  // the state's tables, as a session makes them
     return store;
 }
 
@@ -123,7 +123,7 @@ std::string utc_time(std::int64_t unix_seconds) {
 CheckReport check(DataDir& data, const std::string& user, Category category) {
     auto store = data.open(user, category);
     SQLite::Database& db = store->database();
-    state::SyncState tables(db);
+    state::SqliteSyncState tables(db);
     CheckReport r;
     {
         SQLite::Statement q(db, "PRAGMA quick_check");

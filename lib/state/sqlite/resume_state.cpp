@@ -1,4 +1,4 @@
-#include "state/resume_state.hpp"
+#include "state/sqlite/resume_state.hpp"
 
 #include "sqlite/guarded.hpp"
 
@@ -37,11 +37,11 @@ void bind_blob(SQLite::Statement& s, int index, const std::string& data) {
 
 }  // namespace
 
-ResumeState::ResumeState(SQLite::Database& db) : db_(db) {
+SqliteResumeState::SqliteResumeState(SQLite::Database& db) : db_(db) {
     guarded("creating tables", db_, [&] { db_.exec(kSchema); });
 }
 
-std::optional<ResumePoint> ResumeState::load(const std::string& device) {
+std::optional<ResumePoint> SqliteResumeState::load(const std::string& device) {
     return guarded("reading a resume point", db_, [&]() -> std::optional<ResumePoint> {
         SQLite::Statement s(db_,
                             "SELECT mode, requested, client_last, client_next, server_last, server_next, saved_at, "
@@ -76,7 +76,7 @@ std::optional<ResumePoint> ResumeState::load(const std::string& device) {
     });
 }
 
-void ResumeState::save(const std::string& device, const ResumePoint& p) {
+void SqliteResumeState::save(const std::string& device, const ResumePoint& p) {
     guarded("saving a resume point", db_, [&] {
         SQLite::Statement s(db_,
                             "INSERT OR REPLACE INTO smk_resume_points(device, mode, requested, client_last, "
@@ -111,7 +111,7 @@ void ResumeState::save(const std::string& device, const ResumePoint& p) {
     });
 }
 
-bool ResumeState::erase(const std::string& device) {
+bool SqliteResumeState::erase(const std::string& device) {
     return guarded("erasing a resume point", db_, [&] {
         SQLite::Statement s(db_, "DELETE FROM smk_resume_points WHERE device = ?");
         s.bind(1, device);

@@ -2,7 +2,7 @@
 // smk_anchors (one row per device), smk_client_items (one row per item a
 // device holds, keyed by (device, guid), found by (device, luid) too) and
 // smk_outbox (what is still to be sent, in seq order).
-#include "state/sync_state.hpp"
+#include "state/sqlite/sync_state.hpp"
 
 #include "sqlite/guarded.hpp"
 #include "sqlite/lost_transaction.hpp"
@@ -184,7 +184,7 @@ GROUP BY device ORDER BY device
 
 }  // namespace
 
-struct SyncState::Statements {
+struct SqliteSyncState::Statements {
     explicit Statements(SQLite::Database& db)
         : select_anchors(db, "SELECT client_next, server_next FROM smk_anchors WHERE device = ?"),
           upsert_anchors(db,
@@ -234,7 +234,7 @@ struct SyncState::Statements {
     std::shared_ptr<SQLite::Statement> list_items;  // lent to one cursor at a time
 };
 
-SyncState::SyncState(SQLite::Database& db) : db_(db) {
+SqliteSyncState::SqliteSyncState(SQLite::Database& db) : db_(db) {
     guarded("creating tables", db_, [&] {
         db_.exec(kSchema);
         add_completed_column(db_);
@@ -242,9 +242,9 @@ SyncState::SyncState(SQLite::Database& db) : db_(db) {
     });
 }
 
-SyncState::~SyncState() = default;
+SqliteSyncState::~SqliteSyncState() = default;
 
-std::optional<Anchors> SyncState::anchors(const std::string& device) {
+std::optional<Anchors> SqliteSyncState::anchors(const std::string& device) {
     return guarded("reading anchors", db_, [&]() -> std::optional<Anchors> {
         StatementInUse use(statements_->select_anchors);
         use->bind(1, device);
@@ -253,7 +253,7 @@ std::optional<Anchors> SyncState::anchors(const std::string& device) {
     });
 }
 
-void SyncState::save_anchors(const std::string& device, const Anchors& anchors) {
+void SqliteSyncState::save_anchors(const std::string& device, const Anchors& anchors) {
     guarded("saving anchors", db_, [&] {
         StatementInUse use(statements_->upsert_anchors);
         use->bind(1, device);
@@ -263,7 +263,7 @@ void SyncState::save_anchors(const std::string& device, const Anchors& anchors) 
     });
 }
 
-void SyncState::forget_anchors(const std::string& device) {
+void SqliteSyncState::forget_anchors(const std::string& device) {
     guarded("forgetting anchors", db_, [&] {
         StatementInUse use(statements_->forget_anchors);
         use->bind(1, device);
@@ -271,7 +271,7 @@ void SyncState::forget_anchors(const std::string& device) {
     });
 }
 
-void SyncState::forget(const std::string& device) {
+void SqliteSyncState::forget(const std::string& device) {
     guarded("forgetting a device", db_, [&] {
         for (SQLite::Statement* s :
              {&statements_->forget_anchors, &statements_->delete_items, &statements_->delete_outbox,
@@ -283,7 +283,7 @@ void SyncState::forget(const std::string& device) {
     });
 }
 
-std::optional<ClientItem> SyncState::by_guid(const std::string& device, const std::string& guid) {
+std::optional<ClientItem> SqliteSyncState::by_guid(const std::string& device, const std::string& guid) {
     return guarded("looking up a GUID", db_, [&]() -> std::optional<ClientItem> {
         StatementInUse use(statements_->select_by_guid);
         use->bind(1, device);
@@ -293,7 +293,7 @@ std::optional<ClientItem> SyncState::by_guid(const std::string& device, const st
     });
 }
 
-std::optional<ClientItem> SyncState::by_luid(const std::string& device, const std::string& luid) {
+std::optional<ClientItem> SqliteSyncState::by_luid(const std::string& device, const std::string& luid) {
     if (luid.empty()) return std::nullopt;
     return guarded("looking up a LUID", db_, [&]() -> std::optional<ClientItem> {
         StatementInUse use(statements_->select_by_luid);
@@ -304,7 +304,7 @@ std::optional<ClientItem> SyncState::by_luid(const std::string& device, const st
     });
 }
 
-void SyncState::put(const std::string& device, const ClientItem& item) {
+void SqliteSyncState::put(const std::string& device, const ClientItem& item) {
     guarded("storing a client item", db_, [&] {
         StatementInUse use(statements_->upsert_item);
         use->bind(1, device);
@@ -315,7 +315,7 @@ void SyncState::put(const std::string& device, const ClientItem& item) {
     });
 }
 
-void SyncState::put_all(const std::string& device, const std::vector<ClientItem>& items) {
+void SqliteSyncState::put_all(const std::string& device, const std::vector<ClientItem>& items) {
     std::size_t i = 0;
     if (items.size() >= kRowsPerPut)
         guarded("storing client items", db_, [&] {
@@ -335,7 +335,7 @@ void SyncState::put_all(const std::string& device, const std::vector<ClientItem>
     for (; i < items.size(); ++i) put(device, items[i]);
 }
 
-bool SyncState::set_luid(const std::string& device, const std::string& guid, const std::string& luid) {
+bool SqliteSyncState::set_luid(const std::string& device, const std::string& guid, const std::string& luid) {
     return guarded("mapping a LUID", db_, [&] {
         StatementInUse use(statements_->update_luid);
         use->bind(1, luid);
@@ -345,7 +345,7 @@ bool SyncState::set_luid(const std::string& device, const std::string& guid, con
     });
 }
 
-void SyncState::erase(const std::string& device, const std::string& guid) {
+void SqliteSyncState::erase(const std::string& device, const std::string& guid) {
     guarded("forgetting a client item", db_, [&] {
         StatementInUse use(statements_->delete_item);
         use->bind(1, device);
@@ -354,7 +354,7 @@ void SyncState::erase(const std::string& device, const std::string& guid) {
     });
 }
 
-void SyncState::erase_all(const std::string& device) {
+void SqliteSyncState::erase_all(const std::string& device) {
     guarded("forgetting a device's items", db_, [&] {
         for (SQLite::Statement* s : {&statements_->delete_items, &statements_->delete_sent_adds}) {
             StatementInUse use(*s);
@@ -364,7 +364,7 @@ void SyncState::erase_all(const std::string& device) {
     });
 }
 
-std::unique_ptr<ClientItemCursor> SyncState::items(const std::string& device) {
+std::unique_ptr<ClientItemCursor> SqliteSyncState::items(const std::string& device) {
     return guarded("listing a device's items", db_, [&]() -> std::unique_ptr<ClientItemCursor> {
         // The cached statement is free unless an earlier cursor still holds
         // it; then this listing gets one of its own.
@@ -378,7 +378,7 @@ std::unique_ptr<ClientItemCursor> SyncState::items(const std::string& device) {
     });
 }
 
-bool SyncState::has_unmapped(const std::string& device) {
+bool SqliteSyncState::has_unmapped(const std::string& device) {
     return guarded("looking for unmapped items", db_, [&] {
         // Once a session at most: not worth a statement kept prepared.
         SQLite::Statement q(db_, "SELECT 1 FROM smk_client_items INDEXED BY smk_client_items_by_luid "
@@ -388,11 +388,11 @@ bool SyncState::has_unmapped(const std::string& device) {
     });
 }
 
-std::size_t SyncState::item_count(const std::string& device) {
+std::size_t SqliteSyncState::item_count(const std::string& device) {
     return guarded("counting a device's items", db_, [&] { return count(statements_->count_items, device); });
 }
 
-void SyncState::clear_outbox(const std::string& device) {
+void SqliteSyncState::clear_outbox(const std::string& device) {
     guarded("clearing the outbox", db_, [&] {
         for (SQLite::Statement* s : {&statements_->delete_outbox, &statements_->delete_pages}) {
             StatementInUse use(*s);
@@ -402,7 +402,7 @@ void SyncState::clear_outbox(const std::string& device) {
     });
 }
 
-void SyncState::queue_page(const std::string& device, std::int64_t page, const std::vector<OutboxEntry>& entries) {
+void SqliteSyncState::queue_page(const std::string& device, std::int64_t page, const std::vector<OutboxEntry>& entries) {
     std::string blob;
     for (const OutboxEntry& e : entries) {
         blob += e.op == OutOp::add ? 'a' : e.op == OutOp::replace ? 'r' : 'd';
@@ -418,7 +418,7 @@ void SyncState::queue_page(const std::string& device, std::int64_t page, const s
     });
 }
 
-std::vector<OutboxEntry> SyncState::queued_page(const std::string& device, std::int64_t page) {
+std::vector<OutboxEntry> SqliteSyncState::queued_page(const std::string& device, std::int64_t page) {
     return guarded("reading the outbox", db_, [&] {
         std::vector<OutboxEntry> out;
         StatementInUse use(statements_->select_page);
@@ -440,7 +440,7 @@ std::vector<OutboxEntry> SyncState::queued_page(const std::string& device, std::
     });
 }
 
-void SyncState::save_sent_adds(const std::string& device, const std::string& session,
+void SqliteSyncState::save_sent_adds(const std::string& device, const std::string& session,
                                const std::vector<SentAdd>& adds) {
     std::string blob;
     for (const SentAdd& a : adds) {
@@ -463,7 +463,7 @@ void SyncState::save_sent_adds(const std::string& device, const std::string& ses
     });
 }
 
-void SyncState::put_unmapped(const std::string& device, const std::string& guid, const std::string& revision) {
+void SqliteSyncState::put_unmapped(const std::string& device, const std::string& guid, const std::string& revision) {
     guarded("recording an Add awaiting its Map", db_, [&] {
         StatementInUse use(statements_->insert_unmapped);
         use->bind(1, device);
@@ -473,7 +473,7 @@ void SyncState::put_unmapped(const std::string& device, const std::string& guid,
     });
 }
 
-void SyncState::recover_sent_adds(const std::string& device) {
+void SqliteSyncState::recover_sent_adds(const std::string& device) {
     std::vector<SentAdd> adds;
     guarded("reading the Adds sent", db_, [&] {
         StatementInUse use(statements_->select_sent_adds);
@@ -507,7 +507,7 @@ void SyncState::recover_sent_adds(const std::string& device) {
     });
 }
 
-std::size_t SyncState::queued_total() {
+std::size_t SqliteSyncState::queued_total() {
     return guarded("counting the outbox", db_, [&] {
         std::size_t n = static_cast<std::size_t>(db_.execAndGet("SELECT count(*) FROM smk_outbox").getInt64());
         SQLite::Statement pages(db_, "SELECT entries FROM smk_outbox_pages");
@@ -525,7 +525,7 @@ std::size_t SyncState::queued_total() {
     });
 }
 
-std::size_t SyncState::sent_adds_total() {
+std::size_t SqliteSyncState::sent_adds_total() {
     return guarded("counting the Adds sent", db_, [&] {
         std::size_t n = 0;
         SQLite::Statement lists(db_, "SELECT adds FROM smk_sent_adds");
@@ -542,7 +542,7 @@ std::size_t SyncState::sent_adds_total() {
     });
 }
 
-void SyncState::queue(const std::string& device, const OutboxEntry& entry) {
+void SqliteSyncState::queue(const std::string& device, const OutboxEntry& entry) {
     guarded("queueing a change", db_, [&] {
         StatementInUse use(statements_->insert_outbox);
         use->bind(1, device);
@@ -553,7 +553,7 @@ void SyncState::queue(const std::string& device, const OutboxEntry& entry) {
     });
 }
 
-std::optional<OutboxEntry> SyncState::next_queued(const std::string& device, std::int64_t after_seq) {
+std::optional<OutboxEntry> SqliteSyncState::next_queued(const std::string& device, std::int64_t after_seq) {
     return guarded("reading the outbox", db_, [&]() -> std::optional<OutboxEntry> {
         StatementInUse use(statements_->select_next_queued);
         use->bind(1, device);
@@ -568,11 +568,11 @@ std::optional<OutboxEntry> SyncState::next_queued(const std::string& device, std
     });
 }
 
-std::size_t SyncState::queued_count(const std::string& device) {
+std::size_t SqliteSyncState::queued_count(const std::string& device) {
     return guarded("counting the outbox", db_, [&] { return count(statements_->count_queued, device); });
 }
 
-std::vector<ClientSyncState> SyncState::clients() {
+std::vector<ClientSyncState> SqliteSyncState::clients() {
     return guarded("listing clients", db_, [&] {
         std::vector<ClientSyncState> out;
         SQLite::Statement q(db_, kClientsSql);

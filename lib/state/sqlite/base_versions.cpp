@@ -1,6 +1,6 @@
 // One table in the state database, smk_bases: (guid, revision) -> the item's
 // format and data at that revision.
-#include "state/base_versions.hpp"
+#include "state/sqlite/base_versions.hpp"
 
 #include <SQLiteCpp/Statement.h>
 
@@ -28,7 +28,7 @@ using sqlite::StatementInUse;
 
 }  // namespace
 
-struct BaseVersions::Statements {
+struct SqliteBaseVersions::Statements {
     explicit Statements(SQLite::Database& db)
         // Adds sent to a device whose Map has not come are noted in
         // smk_sent_adds, not yet in rows (a list per session, not by GUID):
@@ -53,16 +53,16 @@ struct BaseVersions::Statements {
     SQLite::Statement held_elsewhere, insert, select, bases_of, remove;
 };
 
-BaseVersions::BaseVersions(SQLite::Database& db) : db_(db) {
+SqliteBaseVersions::SqliteBaseVersions(SQLite::Database& db) : db_(db) {
     guarded("base versions", "creating tables", db_, [&] {
         db_.exec(kSchema);
         statements_ = std::make_unique<Statements>(db_);
     });
 }
 
-BaseVersions::~BaseVersions() = default;
+SqliteBaseVersions::~SqliteBaseVersions() = default;
 
-void BaseVersions::keep_if_held(const std::string& device, const StoredItem& item) {
+void SqliteBaseVersions::keep_if_held(const std::string& device, const StoredItem& item) {
     guarded("base versions", "keeping", db_, [&] {
         {
             StatementInUse use(statements_->held_elsewhere);
@@ -81,7 +81,7 @@ void BaseVersions::keep_if_held(const std::string& device, const StoredItem& ite
     });
 }
 
-std::optional<StoredItem> BaseVersions::find(const std::string& guid, const std::string& revision) {
+std::optional<StoredItem> SqliteBaseVersions::find(const std::string& guid, const std::string& revision) {
     return guarded("base versions", "reading", db_, [&]() -> std::optional<StoredItem> {
         StatementInUse use(statements_->select);
         use->bind(1, guid);
@@ -93,7 +93,7 @@ std::optional<StoredItem> BaseVersions::find(const std::string& guid, const std:
     });
 }
 
-void BaseVersions::prune(const std::string& guid) {
+void SqliteBaseVersions::prune(const std::string& guid) {
     guarded("base versions", "pruning", db_, [&] {
         std::vector<std::string> unheld;
         {

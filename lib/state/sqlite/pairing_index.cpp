@@ -2,7 +2,7 @@
 // the revision it was computed from, its identity key and details) and
 // smk_claims (the GUIDs a device's items were paired with in the exchange
 // under way).
-#include "state/pairing_index.hpp"
+#include "state/sqlite/pairing_index.hpp"
 
 #include <SQLiteCpp/Statement.h>
 
@@ -48,7 +48,7 @@ using sqlite::StatementInUse;
 
 }  // namespace
 
-struct PairingIndex::Statements {
+struct SqlitePairingIndex::Statements {
     explicit Statements(SQLite::Database& db)
         : select_revision(db, "SELECT revision FROM smk_identity WHERE guid = ?"),
           upsert(db,
@@ -66,16 +66,16 @@ struct PairingIndex::Statements {
     SQLite::Statement select_revision, upsert, erase, candidates, claim, claimed, clear_claims;
 };
 
-PairingIndex::PairingIndex(SQLite::Database& db) : db_(db) {
+SqlitePairingIndex::SqlitePairingIndex(SQLite::Database& db) : db_(db) {
     guarded("pairing index", "creating tables", db_, [&] {
         db_.exec(kSchema);
         statements_ = std::make_unique<Statements>(db_);
     });
 }
 
-PairingIndex::~PairingIndex() = default;
+SqlitePairingIndex::~SqlitePairingIndex() = default;
 
-std::optional<std::string> PairingIndex::indexed_revision(const std::string& guid) {
+std::optional<std::string> SqlitePairingIndex::indexed_revision(const std::string& guid) {
     return guarded("pairing index", "reading", db_, [&]() -> std::optional<std::string> {
         StatementInUse use(statements_->select_revision);
         use->bind(1, guid);
@@ -84,7 +84,7 @@ std::optional<std::string> PairingIndex::indexed_revision(const std::string& gui
     });
 }
 
-void PairingIndex::put(const std::string& guid, const std::string& revision, const std::string& key,
+void SqlitePairingIndex::put(const std::string& guid, const std::string& revision, const std::string& key,
                        const std::vector<std::string>& details) {
     guarded("pairing index", "writing", db_, [&] {
         StatementInUse use(statements_->upsert);
@@ -96,7 +96,7 @@ void PairingIndex::put(const std::string& guid, const std::string& revision, con
     });
 }
 
-void PairingIndex::erase(const std::string& guid) {
+void SqlitePairingIndex::erase(const std::string& guid) {
     guarded("pairing index", "erasing", db_, [&] {
         StatementInUse use(statements_->erase);
         use->bind(1, guid);
@@ -104,7 +104,7 @@ void PairingIndex::erase(const std::string& guid) {
     });
 }
 
-std::vector<PairingIndex::Candidate> PairingIndex::candidates(const std::string& device, const std::string& key) {
+std::vector<PairingIndex::Candidate> SqlitePairingIndex::candidates(const std::string& device, const std::string& key) {
     return guarded("pairing index", "looking up", db_, [&] {
         std::vector<Candidate> out;
         StatementInUse use(statements_->candidates);
@@ -117,7 +117,7 @@ std::vector<PairingIndex::Candidate> PairingIndex::candidates(const std::string&
     });
 }
 
-void PairingIndex::claim(const std::string& device, const std::string& guid) {
+void SqlitePairingIndex::claim(const std::string& device, const std::string& guid) {
     guarded("pairing index", "claiming", db_, [&] {
         StatementInUse use(statements_->claim);
         use->bind(1, device);
@@ -126,7 +126,7 @@ void PairingIndex::claim(const std::string& device, const std::string& guid) {
     });
 }
 
-bool PairingIndex::claimed(const std::string& device, const std::string& guid) {
+bool SqlitePairingIndex::claimed(const std::string& device, const std::string& guid) {
     return guarded("pairing index", "reading claims", db_, [&] {
         StatementInUse use(statements_->claimed);
         use->bind(1, device);
@@ -135,7 +135,7 @@ bool PairingIndex::claimed(const std::string& device, const std::string& guid) {
     });
 }
 
-void PairingIndex::clear_claims(const std::string& device) {
+void SqlitePairingIndex::clear_claims(const std::string& device) {
     guarded("pairing index", "clearing claims", db_, [&] {
         StatementInUse use(statements_->clear_claims);
         use->bind(1, device);

@@ -1,6 +1,6 @@
 // Devices in one table, smk_user_devices, keyed by (user, device): the nonce
 // as a BLOB (raw bytes), the DevInf as text, last_seen in Unix seconds.
-#include "state/device_registry.hpp"
+#include "state/sqlite/device_registry.hpp"
 #include "sqlite/enable_wal.hpp"
 
 #include <ctime>
@@ -80,7 +80,7 @@ std::vector<RegisteredDevice> read_registered_devices(const std::string& path, c
     return out;
 }
 
-struct DeviceRegistry::Statements {
+struct SqliteDeviceRegistry::Statements {
     explicit Statements(SQLite::Database& db)
         : select_login(db, "SELECT nonce, nonce_floor FROM smk_user_devices WHERE user = ? AND device = ?"),
           upsert_login(db,
@@ -98,7 +98,7 @@ struct DeviceRegistry::Statements {
     SQLite::Statement select_login, upsert_login, forget_oldest, select_devinf, update_devinf, count_devices;
 };
 
-DeviceRegistry::DeviceRegistry(const std::string& path) : db_(open_registry_file(path)) {
+SqliteDeviceRegistry::SqliteDeviceRegistry(const std::string& path) : db_(open_registry_file(path)) {
     try {
         statements_ = std::make_unique<Statements>(db_);
     } catch (const SQLite::Exception& e) {
@@ -106,9 +106,9 @@ DeviceRegistry::DeviceRegistry(const std::string& path) : db_(open_registry_file
     }
 }
 
-DeviceRegistry::~DeviceRegistry() = default;
+SqliteDeviceRegistry::~SqliteDeviceRegistry() = default;
 
-std::optional<DeviceLogin> DeviceRegistry::login(const std::string& user, const std::string& device) {
+std::optional<DeviceLogin> SqliteDeviceRegistry::login(const std::string& user, const std::string& device) {
     std::lock_guard<std::mutex> lock(mutex_);
     try {
         StatementInUse use(statements_->select_login);
@@ -124,7 +124,7 @@ std::optional<DeviceLogin> DeviceRegistry::login(const std::string& user, const 
     }
 }
 
-void DeviceRegistry::record_login(const std::string& user, const std::string& device, const DeviceLogin& next,
+void SqliteDeviceRegistry::record_login(const std::string& user, const std::string& device, const DeviceLogin& next,
                                   std::size_t max_devices) {
     std::lock_guard<std::mutex> lock(mutex_);
     try {
@@ -150,7 +150,7 @@ void DeviceRegistry::record_login(const std::string& user, const std::string& de
     }
 }
 
-std::optional<std::string> DeviceRegistry::devinf(const std::string& user, const std::string& device) {
+std::optional<std::string> SqliteDeviceRegistry::devinf(const std::string& user, const std::string& device) {
     std::lock_guard<std::mutex> lock(mutex_);
     try {
         StatementInUse use(statements_->select_devinf);
@@ -163,7 +163,7 @@ std::optional<std::string> DeviceRegistry::devinf(const std::string& user, const
     }
 }
 
-void DeviceRegistry::set_devinf(const std::string& user, const std::string& device, const std::string& devinf_xml) {
+void SqliteDeviceRegistry::set_devinf(const std::string& user, const std::string& device, const std::string& devinf_xml) {
     std::lock_guard<std::mutex> lock(mutex_);
     try {
         StatementInUse use(statements_->update_devinf);
@@ -176,7 +176,7 @@ void DeviceRegistry::set_devinf(const std::string& user, const std::string& devi
     }
 }
 
-std::size_t DeviceRegistry::device_count(const std::string& user) {
+std::size_t SqliteDeviceRegistry::device_count(const std::string& user) {
     std::lock_guard<std::mutex> lock(mutex_);
     try {
         StatementInUse use(statements_->count_devices);
