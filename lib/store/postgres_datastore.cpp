@@ -173,6 +173,19 @@ void lock_database(pg::Connection& conn, const std::string& owner, Category cate
              {pg::Param::int8(lock_key(owner, category))});
 }
 
+pg::Pool::Lease live_lease(pg::Pool& pool, const std::function<void(pg::Connection&)>& first) {
+    for (std::size_t attempt = 0;; ++attempt) {
+        pg::Pool::Lease lease = pool.acquire();
+        try {
+            first(*lease);
+            return lease;
+        } catch (const DatastoreError&) {
+            // Broken (not merely a failed statement): the lease closes it.
+            if (lease->healthy() || lease->in_transaction() || attempt >= pool.max_connections()) throw;
+        }
+    }
+}
+
 void note_database(pg::Connection& conn, const std::string& owner, Category category) {
     // No write when the row is there already.
     conn.run("store_note_database",
@@ -211,9 +224,9 @@ PostgresDatastore::PostgresDatastore(std::shared_ptr<pg::Pool> pool, std::string
     impl_->native = std::move(native);
     impl_->name = database_name(impl_->owner, category);
     guarded("cannot open the store", impl_->name, [&] {
-        pg::Pool::Lease lease = pool->acquire();
+        pg::Pool::Lease lease =
+            live_lease(*pool, [&](pg::Connection& conn) { note_database(conn, impl_->owner, category); });
         impl_->link = std::make_shared<Link>(Link{std::move(pool), std::move(lease)});
-        note_database(impl_->conn(), impl_->owner, category);
     });
 }
 

@@ -18,16 +18,14 @@
 // call, and the next store opened gets a fresh connection.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "syncmlkit/datastore.hpp"
 
-namespace smk::pg {
-class Connection;
-class Pool;
-}  // namespace smk::pg
+#include "pg/connection.hpp"
 
 namespace smk::store {
 
@@ -78,6 +76,13 @@ private:
 
 /// The store's schema steps for pg::migrate(conn, "store", ...).
 const std::vector<std::string>& postgres_store_schema();
+
+/// A connection of `pool` on which `first` (its first statement, outside a
+/// transaction, or the BEGIN of one) succeeded. A connection the server
+/// closed while it lay idle in the pool (PostgreSQL restarted, an
+/// administrator ended it) fails there: it is closed and the next one is
+/// tried, so that a restart costs no session an error.
+pg::Pool::Lease live_lease(pg::Pool& pool, const std::function<void(pg::Connection&)>& first);
 
 /// Notes that `owner` has this database (smk_store_databases), unless noted.
 void note_database(pg::Connection& conn, const std::string& owner, Category category);

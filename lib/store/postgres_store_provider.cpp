@@ -72,8 +72,8 @@ struct PostgresStoreProvider::Impl {
 PostgresStoreProvider::PostgresStoreProvider(const std::string& url, std::size_t pool_size)
     : impl_(std::make_unique<Impl>()) {
     impl_->pool = std::make_shared<pg::Pool>(url, pool_size);
-    pg::Pool::Lease conn = impl_->pool->acquire();
-    pg::migrate(*conn, "store", store::postgres_store_schema());
+    store::live_lease(*impl_->pool,
+                      [](pg::Connection& conn) { pg::migrate(conn, "store", store::postgres_store_schema()); });
 }
 
 PostgresStoreProvider::~PostgresStoreProvider() = default;
@@ -103,11 +103,13 @@ std::shared_ptr<Datastore> PostgresStoreProvider::open_global_address_book() {
 }
 
 bool PostgresStoreProvider::has_database(const std::string& owner, Category category) {
-    pg::Pool::Lease conn = impl_->pool->acquire();
-    pg::Result r = conn->run("store_has_database",
-                             "SELECT 1 FROM smk_store_databases WHERE owner = $1 AND category = $2",
-                             {pg::Param::bytes(owner), pg::Param::bytes(category_name(category))});
-    return r.rows() > 0;
+    bool found = false;
+    store::live_lease(*impl_->pool, [&](pg::Connection& conn) {
+        found = conn.run("store_has_database", "SELECT 1 FROM smk_store_databases WHERE owner = $1 AND category = $2",
+                         {pg::Param::bytes(owner), pg::Param::bytes(category_name(category))})
+                    .rows() > 0;
+    });
+    return found;
 }
 
 std::size_t PostgresStoreProvider::import_global_address_book(std::istream& vcf) {
@@ -126,28 +128,29 @@ std::size_t PostgresStoreProvider::import_global_address_book(std::istream& vcf,
 }
 
 std::vector<std::string> PostgresStoreProvider::snapshots(const std::string& owner, Category category) {
-    pg::Pool::Lease conn = impl_->pool->acquire();
-    pg::Result r = conn->run("store_snapshots",
-                             "SELECT name FROM smk_store_snapshots WHERE owner = $1 AND category = $2 ORDER BY id",
-                             {pg::Param::bytes(owner), pg::Param::bytes(category_name(category))});
     std::vector<std::string> out;
-    out.reserve(static_cast<std::size_t>(r.rows()));
-    for (int i = 0; i < r.rows(); ++i) out.push_back(r.str(i, 0));
+    store::live_lease(*impl_->pool, [&](pg::Connection& conn) {
+        pg::Result r = conn.run("store_snapshots",
+                                "SELECT name FROM smk_store_snapshots WHERE owner = $1 AND category = $2 ORDER BY id",
+                                {pg::Param::bytes(owner), pg::Param::bytes(category_name(category))});
+        out.reserve(static_cast<std::size_t>(r.rows()));
+        for (int i = 0; i < r.rows(); ++i) out.push_back(r.str(i, 0));
+    });
     return out;
 }
 
 std::optional<std::string> PostgresStoreProvider::find_snapshot(const std::string& owner, Category category,
                                                                 const std::string& snapshot) {
-    pg::Pool::Lease conn = impl_->pool->acquire();
-    std::optional<FoundSnapshot> found = find_on(*conn, owner, category, snapshot);
+    std::optional<FoundSnapshot> found;
+    store::live_lease(*impl_->pool, [&](pg::Connection& conn) { found = find_on(conn, owner, category, snapshot); });
     if (!found) return std::nullopt;
     return found->name;
 }
 
 std::optional<std::size_t> PostgresStoreProvider::snapshot_items(const std::string& owner, Category category,
                                                                  const std::string& snapshot) {
-    pg::Pool::Lease conn = impl_->pool->acquire();
-    std::optional<FoundSnapshot> found = find_on(*conn, owner, category, snapshot);
+    std::optional<FoundSnapshot> found;
+    store::live_lease(*impl_->pool, [&](pg::Connection& conn) { found = find_on(conn, owner, category, snapshot); });
     if (!found) return std::nullopt;
     return static_cast<std::size_t>(found->items);
 }
@@ -170,10 +173,9 @@ void PostgresStoreProvider::restore(const std::string& owner, Category category,
     counts = ItemCounts{};
     std::string database = database_name(owner, category);
     std::string category_text = category_name(category);
-    pg::Pool::Lease lease = impl_->pool->acquire();
+    pg::Pool::Lease lease = store::live_lease(*impl_->pool, [](pg::Connection& conn) { conn.begin(); });
     pg::Connection& conn = *lease;
     try {
-        conn.begin();
         std::optional<FoundSnapshot> found = find_on(conn, owner, category, snapshot);
         if (!found) throw DatastoreError("cannot restore " + database + ": no snapshot \"" + snapshot + "\"");
         store::note_database(conn, owner, category);

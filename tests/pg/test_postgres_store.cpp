@@ -779,3 +779,36 @@ TEST_CASE("A connection killed mid-transaction rolls back, the store reports Dat
     CHECK(list_all(*fresh).size() == 2);
     CHECK(f.open()->read(added.guid)->data == "on a fresh connection");
 }
+
+TEST_CASE("Connections PostgreSQL closed while idle in the pool are replaced without an error") {
+    Fixture f;
+    {
+        // Several connections, all idle in the pool afterwards.
+        auto a = f.open();
+        auto b = f.open("bob");
+        auto c = f.open("carol");
+        a->add(kVCard, "a");
+        a->snapshot("idle");
+    }
+    smk::pg::Connection admin(f.url);
+    std::int64_t ended = admin.exec("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                    "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                             .int8(0, 0);
+    CHECK(ended >= 3);
+    // Give the server a moment to end them.
+    for (int i = 0; i < 50 && admin.exec("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                         "AND pid <> pg_backend_pid()")
+                                      .int8(0, 0) > 0;
+         ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(f.provider.has_database("alice", Category::contacts));
+    CHECK(f.provider.snapshots("alice", Category::contacts).size() == 1);
+    auto store = f.open();
+    CHECK(list_all(*store).size() == 1);
+    auto bobs = f.open("bob");
+    bobs->begin();
+    bobs->add(kVCard, "b");
+    bobs->commit();
+    f.provider.restore("alice", Category::contacts, "latest");
+    CHECK(list_all(*f.open("carol")).empty());
+}
