@@ -339,7 +339,7 @@ def httpd_options(binary):
 
 # The PostgreSQL store's items (lib/store/postgres_datastore.cpp): table and
 # columns. The owner and category select one database.
-PG_ITEMS_TABLE = "smk_items"
+PG_ITEMS_TABLE = "smk_store_items"
 PG_DATA_COLUMN = "data"
 PG_OWNER_COLUMN = "owner"
 PG_CATEGORY_COLUMN = "category"
