@@ -1,0 +1,107 @@
+#include "state/postgres/postgres_state.hpp"
+
+#include <optional>
+
+#include "pg/connection.hpp"
+#include "state/postgres/base_versions.hpp"
+#include "state/postgres/database_connection.hpp"
+#include "state/postgres/device_registry.hpp"
+#include "state/postgres/pairing_index.hpp"
+#include "state/postgres/resume_state.hpp"
+#include "state/postgres/schema.hpp"
+#include "state/postgres/sync_state.hpp"
+
+namespace smk::state {
+namespace {
+
+using postgres::DatabaseConnection;
+
+// The parts of one database's state on one connection: a leased one with
+// a transaction of the state's own, or the store's.
+class PgDatabaseState final : public DatabaseState {
+public:
+    PgDatabaseState(pg::Pool& pool, const std::string& owner, Category category)
+        : lease_(new pg::Pool::Lease(pool.acquire())), db_(**lease_, owner, category) {}
+    PgDatabaseState(pg::Connection& connection, const std::string& owner, Category category)
+        : db_(connection, owner, category) {}
+    ~PgDatabaseState() override {
+        if (lease_ && db_.connection.in_transaction()) db_.connection.rollback();
+    }
+
+    SyncState& sync() override { return sync_; }
+    PairingIndex& pairing() override { return pairing_; }
+    BaseVersions& bases() override { return bases_; }
+    ResumeState& resume() override { return resume_; }
+
+    bool has_own_transaction() const override { return lease_ != nullptr; }
+    void begin() override {
+        if (!lease_) return;
+        db_.failed = false;
+        try {
+            db_.connection.begin();
+        } catch (const std::exception& e) {
+            throw DatastoreError(std::string("sync state: beginning a transaction: ") + e.what());
+        }
+    }
+    // PostgreSQL answers the COMMIT of a transaction that a failed
+    // statement aborted with a rollback: that is refused here, so the
+    // caller learns that nothing of it was kept.
+    void commit() override {
+        if (!lease_) return;
+        if (db_.failed || !db_.connection.healthy()) {
+            db_.connection.rollback();
+            db_.failed = false;
+            throw DatastoreError("sync state: a write of the transaction failed: the transaction is rolled back");
+        }
+        try {
+            db_.connection.commit();
+        } catch (const std::exception& e) {
+            db_.connection.rollback();
+            throw DatastoreError(std::string("sync state: committing: ") + e.what());
+        }
+    }
+    void rollback() override {
+        if (!lease_) return;
+        if (db_.connection.in_transaction()) db_.connection.rollback();
+        db_.failed = false;
+    }
+
+private:
+    std::unique_ptr<pg::Pool::Lease> lease_;  // first: returned after the parts are gone
+    DatabaseConnection db_;
+    postgres::PgSyncState sync_{db_};
+    postgres::PgPairingIndex pairing_{db_};
+    postgres::PgBaseVersions bases_{db_};
+    postgres::PgResumeState resume_{db_};
+};
+
+class PgStateBackend final : public StateBackend {
+public:
+    PgStateBackend(const std::string& url, std::size_t pool_size) : pool_(url, pool_size), registry_(pool_) {
+        pg::Pool::Lease connection = pool_.acquire();
+        postgres::migrate_state_schema(*connection);
+    }
+
+    std::unique_ptr<DatabaseState> open(const std::string& owner, Category category, Datastore& store) override {
+        if (auto* in_store = dynamic_cast<StateInStore*>(&store)) return in_store->open_state();
+        return std::make_unique<PgDatabaseState>(pool_, owner, category);
+    }
+    DeviceRegistry& devices() override { return registry_; }
+
+private:
+    pg::Pool pool_;
+    postgres::PgDeviceRegistry registry_;
+};
+
+}  // namespace
+
+std::unique_ptr<StateBackend> open_postgres_state(const std::string& url, std::size_t pool_size) {
+    return std::make_unique<PgStateBackend>(url, pool_size);
+}
+
+std::unique_ptr<DatabaseState> postgres_state_on(pg::Connection& connection, const std::string& owner,
+                                                 Category category) {
+    return std::make_unique<PgDatabaseState>(connection, owner, category);
+}
+
+}  // namespace smk::state
