@@ -2,11 +2,15 @@
 #include "syncmlkit/server.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <unordered_map>
 
 #include "engine/log_text.hpp"
 #include "engine/session.hpp"
+#include "engine/session_archive.hpp"
+#include "state/session_store.hpp"
 #include "syncmlkit/wire.hpp"
 
 namespace smk {
@@ -72,6 +76,21 @@ struct Server::Impl {
     mutable std::mutex mutex;  // guards by_token
     std::unordered_map<std::string, std::shared_ptr<engine::Session>> by_token;
     Clock::time_point last_sweep{};
+    // Sessions kept in a SessionStore between messages ("Sessions in a
+    // SessionStore" below): when set, no Session stays in memory from one
+    // message to the next, and by_token stays empty.
+    std::unique_ptr<state::SessionStore> own_sessions;  ///< the tests' (engine::set_session_store_for_tests)
+    state::SessionStore* sessions = nullptr;
+
+    ~Impl() {
+        // Sessions that live no longer than this process end with it, as
+        // those in by_token do.
+        if (sessions && sessions->process_local()) try {
+                for (const std::string& token : sessions->idle(INT64_MAX, INT64_MAX, SIZE_MAX)) end_stored(token);
+            } catch (const std::exception& e) {
+                ctx.log(LogLevel::error, std::string("sessions not ended: ") + e.what());
+            }
+    }
 
     bool too_old(const engine::Session& s, Clock::time_point now) const {
         return now - s.created() > ctx.config.max_session_lifetime;
@@ -121,6 +140,7 @@ struct Server::Impl {
     }
 
     std::size_t open_sessions() const {
+        if (sessions) return sessions->count_open();
         std::lock_guard<std::mutex> lock(mutex);
         std::size_t open = 0;
         for (const auto& [token, session] : by_token) open += !session->ended();
@@ -159,6 +179,7 @@ struct Server::Impl {
     // The unfinished sessions of `newer`'s user and device end (resume
     // points kept by their destructors), released outside the lock.
     void supersede(const engine::Session& newer) {
+        if (sessions) return supersede_stored(newer);
         Ending gone;
         std::lock_guard<std::mutex> lock(mutex);
         for (auto it = by_token.begin(); it != by_token.end();) {
@@ -176,6 +197,7 @@ struct Server::Impl {
     }
 
     void expire(bool force = false) {
+        if (sessions) return expire_stored(force);
         Ending gone;
         std::lock_guard<std::mutex> lock(mutex);
         auto now = Clock::now();
@@ -195,6 +217,168 @@ struct Server::Impl {
             it = by_token.erase(it);
         }
     }
+
+    // ---- Sessions in a SessionStore ----
+
+    // The session of `token` rebuilt from the store, parked (so that leaving
+    // memory does not end it); nullptr when there is none to go on with. The
+    // caller holds the session's lock.
+    std::unique_ptr<engine::Session> load_stored(const std::string& token, const wire::Message& msg,
+                                                 const std::string& peer) {
+        std::string prefix = engine::for_log(token, 8);
+        std::optional<std::string> blob = sessions->load(token);
+        std::unique_ptr<engine::Session> session;
+        if (blob) try {
+                session = engine::Session::restore(ctx, token, *blob);
+                session->park();
+            } catch (const engine::SessionArchiveError& e) {
+                ctx.log(LogLevel::warning, peer + ": session " + prefix + " cannot be read (" + e.what() +
+                                               "); a new session starts");
+                sessions->erase(token);
+                return nullptr;
+            }
+        if (!session) {
+            ctx.log(LogLevel::info, peer + ": session " + prefix + " is unknown or over; a new session starts");
+            return nullptr;
+        }
+        if (too_old(*session, Clock::now())) {
+            ctx.log(LogLevel::warning, peer + ": session " + prefix + " outlived " +
+                                           std::to_string(ctx.config.max_session_lifetime.count()) +
+                                           " s and was dropped; a new session starts");
+            session->park(false);  // ends now, leaving its resume points
+            session.reset();
+            sessions->erase(token);
+            return nullptr;
+        }
+        if (!session->accepts(msg)) {
+            ctx.log(LogLevel::warning, peer + ": a message for session " + prefix + " from device \"" +
+                                           engine::for_log(msg.header.source.uri) +
+                                           "\", not the session's device or user; not let in, a new session starts");
+            return nullptr;
+        }
+        return session;
+    }
+
+    // After a message: the session goes back to the store, ended or not
+    // (an ended one answers resends for a minute, then the sweep erases it).
+    void save_stored(engine::Session& session) {
+        sessions->save(session.token(), session.user(), session.device(), session.ended(), session.archive());
+        session.park();
+    }
+
+    // Ends the stored session `token` as an in-memory one ends when it leaves
+    // memory (an unfinished one keeps its resume points), and forgets it.
+    void end_stored(const std::string& token) {
+        std::unique_ptr<state::SessionStore::Lease> lease = sessions->lock(token);
+        std::optional<std::string> blob = sessions->load(token);
+        if (!blob) return;
+        try {
+            std::unique_ptr<engine::Session> session = engine::Session::restore(ctx, token, *blob);
+        } catch (const std::exception& e) {
+            ctx.log(LogLevel::error, "session " + engine::for_log(token, 8) + " ends unread: " + e.what());
+        }
+        sessions->erase(token);
+    }
+
+    void supersede_stored(const engine::Session& newer) {
+        for (const std::string& token : sessions->of_device(newer.user(), newer.device())) {
+            if (token == newer.token()) continue;
+            ctx.log(LogLevel::info, "session " + token.substr(0, 8) + " of " + newer.user() + "@" + newer.device() +
+                                        " ends: the device resumes in a new session");
+            try {
+                end_stored(token);
+            } catch (const std::exception& e) {
+                ctx.log(LogLevel::error, "session " + token.substr(0, 8) + " not ended: " + e.what());
+            }
+        }
+    }
+
+    // The user's sessions beyond the limit go, ended ones first, then the
+    // least recently active (as remember() does in memory).
+    void remember_stored(const engine::Session& session) {
+        std::vector<state::SessionInfo> mine;
+        for (state::SessionInfo& info : sessions->of_user(session.user()))
+            if (info.token != session.token()) mine.push_back(std::move(info));
+        std::size_t limit = std::max<std::size_t>(ctx.config.max_sessions_per_user, 1);
+        if (mine.size() + 1 <= limit) return;
+        std::stable_sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) { return a.finished > b.finished; });
+        for (std::size_t i = 0; i + limit <= mine.size(); ++i) {
+            if (!mine[i].finished)
+                ctx.log(LogLevel::warning, "user " + session.user() + " has more than " + std::to_string(limit) +
+                                               " sessions open; session " + mine[i].token.substr(0, 8) +
+                                               ", the least recently active, is dropped");
+            try {
+                end_stored(mine[i].token);
+            } catch (const std::exception& e) {
+                ctx.log(LogLevel::error, "session " + mine[i].token.substr(0, 8) + " not ended: " + e.what());
+            }
+        }
+    }
+
+    // Any process may sweep: an idle unfinished session is dropped (its
+    // resume points kept), an ended one erased after its minute for resends.
+    void expire_stored(bool force) {
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            auto now = Clock::now();
+            if (!force && now - last_sweep < std::chrono::seconds(1)) return;
+            last_sweep = now;
+        }
+        std::int64_t now = state::unix_millis();
+        std::int64_t unfinished_before =
+            now - std::chrono::duration_cast<std::chrono::milliseconds>(ctx.config.session_timeout).count();
+        std::int64_t finished_before = now - 60 * 1000;
+        std::vector<std::string> idle;
+        try {
+            idle = sessions->idle(unfinished_before, finished_before, 1000);
+        } catch (const std::exception& e) {
+            ctx.log(LogLevel::error, std::string("idle sessions not swept: ") + e.what());
+            return;
+        }
+        for (const std::string& token : idle) try {
+                std::unique_ptr<state::SessionStore::Lease> lease = sessions->lock(token);
+                // A message may have come since: still idle?
+                std::optional<state::SessionInfo> info = sessions->info(token);
+                if (!info || info->updated > (info->finished ? finished_before : unfinished_before)) continue;
+                lease.reset();
+                end_stored(token);
+            } catch (const std::exception& e) {
+                ctx.log(LogLevel::error, "session " + token.substr(0, 8) + " not swept: " + e.what());
+            }
+    }
+
+    // One message of a server whose sessions are kept in the store.
+    Response process_stored(const wire::Message& msg, const Request& request, wire::Encoding enc,
+                            const std::function<Response(int, const std::string&, unsigned)>& refuse) {
+        std::string token = query_param(request.url, "s");
+        if (!token.empty()) {
+            std::unique_ptr<state::SessionStore::Lease> lease = sessions->lock(token);
+            std::unique_ptr<engine::Session> session = load_stored(token, msg, request.peer);
+            // An ended session only answers resends; anything else starts anew.
+            if (session && (!session->ended() || session->is_resend(request.body))) {
+                Response response = session->handle(msg, request.body, enc, request.peer);
+                response.session = session->token().substr(0, 8);
+                save_stored(*session);
+                return response;
+            }
+        }
+        if (sessions->count_open() >= ctx.config.max_sessions) {
+            expire_stored(true);
+            if (sessions->count_open() >= ctx.config.max_sessions)
+                return refuse(503, "no session free (" + std::to_string(ctx.config.max_sessions) + " open)", 30);
+        }
+        auto session = std::make_unique<engine::Session>(ctx, engine::new_session_token());
+        Response response;
+        {
+            std::unique_ptr<state::SessionStore::Lease> lease = sessions->lock(session->token());
+            response = session->handle(msg, request.body, enc, request.peer);
+            response.session = session->token().substr(0, 8);
+            if (!session->authenticated()) return response;
+            save_stored(*session);
+        }
+        remember_stored(*session);
+        return response;
+    }
 };
 
 Server::Server(ServerConfig config) : impl_(std::make_unique<Impl>()) {
@@ -210,6 +394,12 @@ Server::Server(ServerConfig config) : impl_(std::make_unique<Impl>()) {
     ctx.auth = std::make_unique<engine::Authenticator>(
         *ctx.config.auth, ctx.state->devices(), ctx.config,
         engine::server_secret((fs::path(ctx.config.state_dir) / "server.key").string()));
+    // Sessions shared by every process of the backend, else (tests) a store of this server's own.
+    impl_->sessions = ctx.state->sessions();
+    if (!impl_->sessions) {
+        impl_->own_sessions = engine::session_store_for_tests();
+        impl_->sessions = impl_->own_sessions.get();
+    }
 }
 
 Server::~Server() = default;
@@ -273,6 +463,7 @@ Response Server::process_message(const Request& request) {
                                " commands and items in one message, above the limit of " +
                                std::to_string(config.max_commands_per_message));
 
+    if (impl_->sessions) return impl_->process_stored(msg, request, *enc, refuse);
     if (std::shared_ptr<engine::Session> session = impl_->find(msg, request.url, request.peer)) {
         std::lock_guard<std::mutex> lock(session->mutex);
         // An ended session only answers resends; anything else starts anew

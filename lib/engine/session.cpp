@@ -82,7 +82,7 @@ Session::Session(const ServerContext& ctx, std::string token)
 Session::~Session() {
     std::string log_id = token_.substr(0, 8);
     LogSessionScope scope(log_id);
-    if (started_ && phase_ != Phase::done) {
+    if (started_ && phase_ != Phase::done && !parked_) {
         ctx_.log(LogLevel::warning, "session " + token_.substr(0, 8) + " of " + device_ +
                                         " dropped unfinished; the last completed anchors stay in force");
         // The client may resume it (225) at its next sync.

@@ -142,6 +142,22 @@ private:
     /// outside a message (a dropped session), each in a transaction of its own.
     void save_resume_points(const char* cause, bool own_transaction);
     bool suspending_ = false;  ///< the client's Alert 224 came in this message
+
+    // Between two messages, perhaps in another process (session_archive.cpp).
+public:
+    /// Everything the session carries to its next message, as a blob.
+    std::string archive() const;
+    /// The session archive() wrote, its databases open again. Throws
+    /// SessionArchiveError for a blob this version did not write, and
+    /// DatastoreError when a database no longer opens.
+    static std::unique_ptr<Session> restore(const ServerContext& ctx, const std::string& token, std::string_view blob);
+    /// The session is kept in a SessionStore: leaving memory does not end
+    /// it (`kept` false: it does, as an in-memory session's end).
+    void park(bool kept = true) { parked_ = kept; }
+
+private:
+    Session(const ServerContext& ctx, std::string token, std::chrono::steady_clock::time_point created);
+    bool parked_ = false;
 };
 
 }  // namespace smk::engine

@@ -289,6 +289,14 @@ private:
     std::string resumed_out_guid_;      ///< our cut-off item, continued before the outbox
     std::string out_confirmed_guid_;    ///< the large object going out in chunks, and
     std::size_t out_confirmed_ = 0;     ///< how many of its bytes the client confirmed
+
+    // Between two messages (session_archive.cpp).
+public:
+    /// Writes what this task carries to the session's next message.
+    void archive(class ArchiveWriter& out) const;
+    /// Reads what archive() wrote into a task just made for the same
+    /// database (its callbacks and limits are the session's to set).
+    void restore(class ArchiveReader& in);
 };
 
 }  // namespace smk::engine
