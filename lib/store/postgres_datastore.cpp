@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "pg/connection.hpp"
+#include "state/postgres/postgres_state.hpp"
 
 namespace smk::store {
 namespace {
@@ -163,14 +164,45 @@ private:
     bool started_ = false, done_ = false;
 };
 
+// The PostgreSQL sync state on a store's connection, holding the
+// connection for as long as it lives.
+class StateOnStore final : public state::DatabaseState {
+public:
+    StateOnStore(std::shared_ptr<Link> link, const std::string& owner, Category category)
+        : link_(std::move(link)), state_(state::postgres_state_on(*link_->lease, owner, category)) {}
+
+    state::SyncState& sync() override { return state_->sync(); }
+    state::PairingIndex& pairing() override { return state_->pairing(); }
+    state::BaseVersions& bases() override { return state_->bases(); }
+    state::ResumeState& resume() override { return state_->resume(); }
+    bool has_own_transaction() const override { return false; }
+    void begin() override {}
+    void commit() override {}
+    void rollback() override {}
+
+private:
+    std::shared_ptr<Link> link_;  // first: outlives the state
+    std::unique_ptr<state::DatabaseState> state_;
+};
+
 }  // namespace
 
 const std::vector<std::string>& postgres_store_schema() { return kSchema; }
 
+namespace {
+
+// The statements that take the database's lock, waiting at most
+// kLockTimeout (set for this transaction alone). Sent as one script with
+// the key written out (a number we make), so that they cost one round trip.
+std::string lock_statements(const std::string& owner, Category category) {
+    return std::string("SELECT set_config('lock_timeout', '") + kLockTimeout +
+           "', true); SELECT pg_advisory_xact_lock(1397574483, " + std::to_string(lock_key(owner, category)) + ")";
+}
+
+}  // namespace
+
 void lock_database(pg::Connection& conn, const std::string& owner, Category category) {
-    conn.run("store_lock_timeout", "SELECT set_config('lock_timeout', $1, true)", {pg::Param::bytes(kLockTimeout)});
-    conn.run("store_lock", "SELECT pg_advisory_xact_lock(1397574483, ($1::bigint)::integer)",
-             {pg::Param::int8(lock_key(owner, category))});
+    conn.script(lock_statements(owner, category));
 }
 
 pg::Pool::Lease live_lease(pg::Pool& pool, const std::function<void(pg::Connection&)>& first) {
@@ -239,6 +271,10 @@ Format PostgresDatastore::native_format() const { return impl_->native; }
 const std::string& PostgresDatastore::owner() const { return impl_->owner; }
 Category PostgresDatastore::category() const { return impl_->category; }
 pg::Connection& PostgresDatastore::connection() { return impl_->conn(); }
+
+std::unique_ptr<state::DatabaseState> PostgresDatastore::open_state() {
+    return std::make_unique<StateOnStore>(impl_->link, impl_->owner, impl_->category);
+}
 
 std::unique_ptr<ItemCursor> PostgresDatastore::list() {
     return std::make_unique<ItemPages>(impl_->link, impl_->owner, impl_->category);
@@ -331,9 +367,9 @@ void PostgresDatastore::begin() {
     if (impl_->began) throw std::logic_error("PostgresDatastore::begin() inside a transaction (" + impl_->name + ")");
     guarded("beginning a transaction", impl_->name, [&] {
         pg::Connection& conn = impl_->conn();
-        conn.begin();
         try {
-            lock_database(conn, impl_->owner, impl_->category);
+            // BEGIN and the lock in one round trip.
+            conn.script("BEGIN; " + lock_statements(impl_->owner, impl_->category));
         } catch (...) {
             conn.rollback();
             throw;

@@ -16,6 +16,10 @@
 // write and never repeats. Every failure, a broken connection's included,
 // throws DatastoreError; a store whose connection broke fails every later
 // call, and the next store opened gets a fresh connection.
+//
+// The store offers its clients' sync state (state::StateInStore): the
+// PostgreSQL state's tables (lib/state/postgres) on the store's own
+// connection, so that an item and its mapping commit in one transaction.
 #pragma once
 
 #include <functional>
@@ -23,13 +27,13 @@
 #include <string>
 #include <vector>
 
-#include "syncmlkit/datastore.hpp"
-
 #include "pg/connection.hpp"
+#include "state/state_backend.hpp"
+#include "syncmlkit/datastore.hpp"
 
 namespace smk::store {
 
-class PostgresDatastore : public Datastore {
+class PostgresDatastore : public Datastore, public state::StateInStore {
 public:
     /// Leases a connection from `pool` and notes the database as existing
     /// (smk_store_databases). The tables must exist (postgres_store_schema()).
@@ -68,6 +72,10 @@ public:
     Category category() const;
     /// The store's connection, for the sync state kept in the same database.
     pg::Connection& connection();
+    /// The sync state of this database on the store's connection, committed
+    /// by the store's transactions (has_own_transaction() is false). It
+    /// keeps the connection alive, so it may outlive the store.
+    std::unique_ptr<state::DatabaseState> open_state() override;
 
 private:
     struct Impl;

@@ -1,11 +1,13 @@
 // PostgresStoreProvider: the PostgreSQL store's pool and schema, grants
 // between users, the Global Address Book (owner "", contacts), and the
 // snapshots' listing and restore.
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <tuple>
 
 #include "pg/connection.hpp"
+#include "state/postgres/schema.hpp"
 #include "store/address_book_import.hpp"
 #include "store/postgres_datastore.hpp"
 #include "syncmlkit/postgres_store.hpp"
@@ -72,8 +74,10 @@ struct PostgresStoreProvider::Impl {
 PostgresStoreProvider::PostgresStoreProvider(const std::string& url, std::size_t pool_size)
     : impl_(std::make_unique<Impl>()) {
     impl_->pool = std::make_shared<pg::Pool>(url, pool_size);
-    store::live_lease(*impl_->pool,
-                      [](pg::Connection& conn) { pg::migrate(conn, "store", store::postgres_store_schema()); });
+    store::live_lease(*impl_->pool, [](pg::Connection& conn) {
+        pg::migrate(conn, "store", store::postgres_store_schema());
+        state::postgres::migrate_state_schema(conn);  // the stores' sync state lives beside the items
+    });
 }
 
 PostgresStoreProvider::~PostgresStoreProvider() = default;
@@ -112,11 +116,6 @@ bool PostgresStoreProvider::has_database(const std::string& owner, Category cate
     return found;
 }
 
-std::size_t PostgresStoreProvider::import_global_address_book(std::istream& vcf) {
-    ItemCounts ignored;
-    return import_global_address_book(vcf, ignored);
-}
-
 std::size_t PostgresStoreProvider::import_global_address_book(std::istream& vcf, ItemCounts& counts) {
     counts = ItemCounts{};
     std::shared_ptr<store::PostgresDatastore> directory = impl_->open_store("", Category::contacts);
@@ -153,11 +152,6 @@ std::optional<std::size_t> PostgresStoreProvider::snapshot_items(const std::stri
     store::live_lease(*impl_->pool, [&](pg::Connection& conn) { found = find_on(conn, owner, category, snapshot); });
     if (!found) return std::nullopt;
     return static_cast<std::size_t>(found->items);
-}
-
-void PostgresStoreProvider::restore(const std::string& owner, Category category, const std::string& snapshot) {
-    ItemCounts ignored;
-    restore(owner, category, snapshot, ignored);
 }
 
 // Online, in one transaction under the database's lock (so after a
@@ -222,6 +216,32 @@ void PostgresStoreProvider::restore(const std::string& owner, Category category,
         conn.rollback();
         throw;
     }
+}
+
+std::vector<ClientSyncState> PostgresStoreProvider::client_states(const std::string& owner, Category category) {
+    if (!has_database(owner, category)) return {};
+    std::shared_ptr<store::PostgresDatastore> store = impl_->open_store(owner, category);
+    return store->open_state()->sync().clients();
+}
+
+std::optional<ClientSyncState> PostgresStoreProvider::forget_client(const std::string& owner, Category category,
+                                                                    const std::string& device) {
+    std::vector<ClientSyncState> states = client_states(owner, category);
+    auto found = std::find_if(states.begin(), states.end(), [&](const ClientSyncState& s) { return s.device == device; });
+    if (found == states.end()) return std::nullopt;
+    std::shared_ptr<store::PostgresDatastore> store = impl_->open_store(owner, category);
+    std::unique_ptr<state::DatabaseState> state = store->open_state();
+    store->begin();  // waits for a running session's message
+    try {
+        state->sync().forget(device);
+        state->resume().erase(device);  // an interrupted session is not resumed either
+        state->pairing().clear_claims(device);
+        store->commit();
+    } catch (...) {
+        store->rollback();
+        throw;
+    }
+    return *found;
 }
 
 }  // namespace smk

@@ -812,3 +812,100 @@ TEST_CASE("Connections PostgreSQL closed while idle in the pool are replaced wit
     f.provider.restore("alice", Category::contacts, "latest");
     CHECK(list_all(*f.open("carol")).empty());
 }
+
+// ---- The sync state in the store's database ----
+
+TEST_CASE("An item and its mapping commit and roll back together in the PostgreSQL store") {
+    Fixture f;
+    auto store = f.open();
+    std::unique_ptr<smk::state::DatabaseState> state = store->open_state();
+    CHECK_FALSE(state->has_own_transaction());
+    auto kept = store->add(kVCard, "kept");
+    state->sync().put("phone", {kept.guid, "1", kept.revision});
+
+    store->begin();
+    state->begin();  // does nothing: the store's transaction covers it
+    auto added = store->add(kVCard, "added");
+    state->sync().put("phone", {added.guid, "2", added.revision});
+    store->replace(kept.guid, kVCard, "changed");
+    state->sync().save_anchors("phone", {"c1", "s1"});
+    state->sync().queue("phone", {0, smk::state::OutOp::add, added.guid, ""});
+    // Another session (another connection) sees none of it yet.
+    auto other = f.open();
+    auto other_state = other->open_state();
+    CHECK_FALSE(other_state->sync().by_guid("phone", added.guid));
+    state->rollback();
+    store->rollback();
+
+    CHECK_FALSE(store->read(added.guid));
+    CHECK(store->read(kept.guid)->data == "kept");
+    CHECK_FALSE(state->sync().by_guid("phone", added.guid));
+    CHECK(state->sync().by_guid("phone", kept.guid));
+    CHECK_FALSE(state->sync().anchors("phone"));
+    CHECK(state->sync().queued_count("phone") == 0);
+
+    // And a commit keeps both, for every other connection too.
+    store->begin();
+    added = store->add(kVCard, "added");
+    state->sync().put("phone", {added.guid, "2", added.revision});
+    state->commit();
+    store->commit();
+    CHECK(other->read(added.guid));
+    CHECK(other_state->sync().by_luid("phone", "2")->guid == added.guid);
+
+    // A failed state write fails the store's commit: neither is kept.
+    store->begin();
+    auto lost = store->add(kVCard, "lost");
+    state->sync().put("phone", {lost.guid, "3", lost.revision});
+    CHECK_THROWS_AS(store->connection().exec("SELECT 1/0"), smk::DatastoreError);
+    CHECK_THROWS_AS(store->commit(), smk::DatastoreError);
+    store->rollback();
+    CHECK_FALSE(other->read(lost.guid));
+    CHECK_FALSE(other_state->sync().by_luid("phone", "3"));
+
+    // The state keeps the connection: it may outlive its store.
+    store.reset();
+    CHECK(state->sync().item_count("phone") == 2);
+
+    // Each database has its own state.
+    auto bobs = f.open("bob")->open_state();
+    CHECK(bobs->sync().item_count("phone") == 0);
+    CHECK(f.open("alice", Category::calendar)->open_state()->sync().item_count("phone") == 0);
+}
+
+TEST_CASE("PostgresStoreProvider lists and forgets clients' sync state") {
+    Fixture f;
+    CHECK(f.provider.client_states("alice", Category::contacts).empty());
+    CHECK_FALSE(f.provider.has_database("alice", Category::contacts));  // nothing made by asking
+    CHECK_FALSE(f.provider.forget_client("alice", Category::contacts, "phone"));
+    auto store = f.open();
+    auto state = store->open_state();
+    std::vector<smk::ItemVersion> items;
+    for (int i = 0; i < 3; ++i) items.push_back(store->add(kVCard, card(std::to_string(i))));
+    store->begin();
+    for (std::size_t i = 0; i < items.size(); ++i)
+        state->sync().put("phone", {items[i].guid, "p" + std::to_string(i), items[i].revision});
+    state->sync().put("tablet", {items[0].guid, "t0", items[0].revision});
+    state->sync().save_anchors("phone", {"c1", "s1"});
+    store->commit();
+
+    auto clients = f.provider.client_states("alice", Category::contacts);
+    REQUIRE(clients.size() == 2);
+    CHECK(clients[0].device == "phone");
+    CHECK(clients[0].completed);
+    CHECK(clients[0].items == 3);
+    CHECK(clients[1].device == "tablet");
+    CHECK_FALSE(clients[1].completed);
+    CHECK(clients[1].items == 1);
+    CHECK(f.provider.client_states("bob", Category::contacts).empty());
+
+    auto forgotten = f.provider.forget_client("alice", Category::contacts, "phone");
+    REQUIRE(forgotten);
+    CHECK(forgotten->items == 3);
+    clients = f.provider.client_states("alice", Category::contacts);
+    REQUIRE(clients.size() == 1);
+    CHECK(clients[0].device == "tablet");
+    CHECK_FALSE(state->sync().anchors("phone"));
+    CHECK(list_all(*store).size() == 3);  // no item is deleted
+    CHECK_FALSE(f.provider.forget_client("alice", Category::contacts, "phone"));
+}
