@@ -947,3 +947,29 @@ TEST_CASE("PostgreSQL device registry lists a user's devices for the administrat
     CHECK(devices[1].devinf == std::optional<std::string>("<DevInf/>"));
     CHECK(devices[1].last_seen > 1700000000);
 }
+
+TEST_CASE("PostgreSQL state holds a connection only inside a transaction", "[postgres]") {
+    TestDatabase database;
+    auto backend = smk::state::open_postgres_state(database.url, 1);  // one connection for everything
+    auto one = open(*backend, "alice", Category::contacts);
+    auto two = open(*backend, "alice", Category::calendar);
+    one->sync().put("phone", {"g1", "l1", "r"});
+    two->sync().put("phone", {"g2", "l2", "r"});
+    backend->devices().record_login("alice", "phone", DeviceLogin{"n", 1}, 10);
+    auto cursor = one->sync().items("phone");  // a cursor holds none either
+    one->begin();
+    one->sync().put("phone", {"g3", "l3", "r"});
+    ClientItem item;
+    REQUIRE(cursor->next(item));
+    CHECK(item.guid == "g1");
+    one->commit();
+    two->begin();
+    two->sync().erase("phone", "g2");
+    two->rollback();
+    CHECK(two->sync().by_guid("phone", "g2"));
+    CHECK(one->sync().item_count("phone") == 2);
+    CHECK(backend->devices().login("alice", "phone")->nonce_floor == 1);
+    two->begin();
+    two->commit();
+    one->commit();  // no transaction: nothing to do
+}

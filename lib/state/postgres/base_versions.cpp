@@ -19,7 +19,7 @@ void PgBaseVersions::keep_if_held(const std::string& device, const StoredItem& i
         // smk_sent_adds, not yet in rows (a list per session, not by GUID):
         // while any are noted, the revision may be held by such a device,
         // so a base is kept (as the SQLite state does).
-        db_.connection.run(
+        db_.connection().run(
             "state_keep_base",
             "INSERT INTO smk_bases(owner, category, guid, revision, type, version, data) "
             "SELECT $1::bytea, $2::text, $3::bytea, $4::bytea, $5::bytea, $6::bytea, $7::bytea "
@@ -34,7 +34,7 @@ void PgBaseVersions::keep_if_held(const std::string& device, const StoredItem& i
 
 std::optional<StoredItem> PgBaseVersions::find(const std::string& guid, const std::string& revision) {
     return guarded(db_, kPart, "reading", [&]() -> std::optional<StoredItem> {
-        pg::Result r = db_.connection.run("state_find_base",
+        pg::Result r = db_.connection().run("state_find_base",
                                           "SELECT type, version, data FROM smk_bases "
                                           "WHERE owner = $1 AND category = $2 AND guid = $3 AND revision = $4",
                                           db_.params({Param::bytes(guid), Param::bytes(revision)}));
@@ -48,7 +48,7 @@ void PgBaseVersions::prune(const std::string& guid) {
         // The item's bases by its key, each tested against the rows of its
         // revision (index smk_client_items_by_guid); none while Adds await
         // a Map anywhere in the database, as in keep_if_held().
-        db_.connection.run("state_prune_bases",
+        db_.connection().run("state_prune_bases",
                            "DELETE FROM smk_bases b WHERE b.owner = $1 AND b.category = $2 AND b.guid = $3 "
                            "AND NOT EXISTS (SELECT 1 FROM smk_client_items c WHERE c.owner = $1 AND c.category = $2 "
                            "AND c.guid = $3 AND c.revision = b.revision) "

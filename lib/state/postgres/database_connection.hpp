@@ -4,6 +4,11 @@
 // transaction began. PostgreSQL aborts a transaction at its first failed
 // statement and answers a COMMIT of it with a rollback, not an error, so
 // the owner of the transaction asks `failed` before committing.
+//
+// The connection is the store's (fixed), or one leased from a pool from
+// begin() to commit() or rollback(), and for a single statement outside a
+// transaction: a state kept open between a session's messages holds no
+// connection meanwhile.
 #pragma once
 
 #include <exception>
@@ -18,13 +23,28 @@
 namespace smk::state::postgres {
 
 struct DatabaseConnection {
-    DatabaseConnection(pg::Connection& connection, const std::string& owner, Category category)
-        : connection(connection), owner(owner), category(category_name(category)) {}
+    DatabaseConnection(pg::Connection& fixed, const std::string& owner, Category category)
+        : fixed(&fixed), owner(owner), category(category_name(category)) {}
+    DatabaseConnection(pg::Pool& pool, const std::string& owner, Category category)
+        : pool(&pool), owner(owner), category(category_name(category)) {}
 
-    pg::Connection& connection;
+    pg::Connection* const fixed = nullptr;
+    pg::Pool* const pool = nullptr;
+    pg::Pool::Lease lease;       ///< with `pool`: the connection in use
     const std::string owner;     ///< "" for the global address book
     const std::string category;  ///< category_name()
     bool failed = false;
+
+    /// The connection to run on: the fixed one, or the leased one (leased now if none is).
+    pg::Connection& connection() {
+        if (fixed) return *fixed;
+        if (!lease) lease = pool->acquire();
+        return *lease;
+    }
+    /// A leased connection goes back to the pool unless a transaction is open on it.
+    void settle() noexcept {
+        if (lease && !lease->in_transaction()) lease = pg::Pool::Lease();
+    }
 
     /// The parameters $1 (owner) and $2 (category) followed by `more`.
     std::vector<pg::Param> params(std::initializer_list<pg::Param> more) const {
@@ -38,9 +58,14 @@ struct DatabaseConnection {
 };
 
 /// Runs `body`, its failures thrown as DatastoreError naming the part of
-/// the state and what it was doing, and noted in `db.failed`.
+/// the state and what it was doing, and noted in `db.failed`; then settles
+/// the connection. Never nested: `body` may hold the connection throughout.
 template <typename Body>
 auto guarded(DatabaseConnection& db, const char* part, const char* what, Body&& body) {
+    struct Settle {
+        DatabaseConnection& db;
+        ~Settle() { db.settle(); }
+    } settle{db};
     try {
         return std::forward<Body>(body)();
     } catch (const std::exception& e) {

@@ -34,7 +34,7 @@ std::vector<std::string> split(std::string_view text) {
 
 std::optional<std::string> PgPairingIndex::indexed_revision(const std::string& guid) {
     return guarded(db_, kPart, "reading", [&]() -> std::optional<std::string> {
-        pg::Result r = db_.connection.run(
+        pg::Result r = db_.connection().run(
             "state_identity_revision", "SELECT revision FROM smk_identity WHERE owner = $1 AND category = $2 AND guid = $3",
             db_.params({Param::bytes(guid)}));
         if (r.rows() == 0) return std::nullopt;
@@ -45,7 +45,7 @@ std::optional<std::string> PgPairingIndex::indexed_revision(const std::string& g
 void PgPairingIndex::put(const std::string& guid, const std::string& revision, const std::string& key,
                          const std::vector<std::string>& details) {
     guarded(db_, kPart, "writing", [&] {
-        db_.connection.run("state_identity_put",
+        db_.connection().run("state_identity_put",
                            "INSERT INTO smk_identity(owner, category, guid, revision, key, details) "
                            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (owner, category, guid) DO UPDATE SET "
                            "revision = excluded.revision, key = excluded.key, details = excluded.details",
@@ -56,7 +56,7 @@ void PgPairingIndex::put(const std::string& guid, const std::string& revision, c
 
 void PgPairingIndex::erase(const std::string& guid) {
     guarded(db_, kPart, "erasing", [&] {
-        db_.connection.run("state_identity_erase",
+        db_.connection().run("state_identity_erase",
                            "DELETE FROM smk_identity WHERE owner = $1 AND category = $2 AND guid = $3",
                            db_.params({Param::bytes(guid)}));
     });
@@ -64,7 +64,7 @@ void PgPairingIndex::erase(const std::string& guid) {
 
 std::vector<PairingIndex::Candidate> PgPairingIndex::candidates(const std::string& device, const std::string& key) {
     return guarded(db_, kPart, "looking up", [&] {
-        pg::Result r = db_.connection.run(
+        pg::Result r = db_.connection().run(
             "state_identity_candidates",
             "SELECT i.guid, i.revision, i.details FROM smk_identity i "
             "WHERE i.owner = $1 AND i.category = $2 AND i.key = $3 AND NOT EXISTS (SELECT 1 FROM smk_claims c "
@@ -78,7 +78,7 @@ std::vector<PairingIndex::Candidate> PgPairingIndex::candidates(const std::strin
 
 void PgPairingIndex::claim(const std::string& device, const std::string& guid) {
     guarded(db_, kPart, "claiming", [&] {
-        db_.connection.run("state_claim",
+        db_.connection().run("state_claim",
                            "INSERT INTO smk_claims(owner, category, device, guid) VALUES ($1, $2, $3, $4) "
                            "ON CONFLICT DO NOTHING",
                            db_.params({Param::bytes(device), Param::bytes(guid)}));
@@ -87,7 +87,7 @@ void PgPairingIndex::claim(const std::string& device, const std::string& guid) {
 
 bool PgPairingIndex::claimed(const std::string& device, const std::string& guid) {
     return guarded(db_, kPart, "reading claims", [&] {
-        return db_.connection
+        return db_.connection()
                    .run("state_claimed",
                         "SELECT 1 FROM smk_claims WHERE owner = $1 AND category = $2 AND device = $3 AND guid = $4",
                         db_.params({Param::bytes(device), Param::bytes(guid)}))
@@ -97,7 +97,7 @@ bool PgPairingIndex::claimed(const std::string& device, const std::string& guid)
 
 void PgPairingIndex::clear_claims(const std::string& device) {
     guarded(db_, kPart, "clearing claims", [&] {
-        db_.connection.run("state_clear_claims",
+        db_.connection().run("state_clear_claims",
                            "DELETE FROM smk_claims WHERE owner = $1 AND category = $2 AND device = $3",
                            db_.params({Param::bytes(device)}));
     });

@@ -16,30 +16,28 @@ namespace {
 
 using postgres::DatabaseConnection;
 
-// The parts of one database's state on one connection: a leased one with
-// a transaction of the state's own, or the store's.
+// The parts of one database's state on one connection: the store's, or one
+// of the pool's, leased by begin() until commit() or rollback() and by
+// each statement outside a transaction (DatabaseConnection).
 class PgDatabaseState final : public DatabaseState {
 public:
-    PgDatabaseState(pg::Pool& pool, const std::string& owner, Category category)
-        : lease_(new pg::Pool::Lease(pool.acquire())), db_(**lease_, owner, category) {}
+    PgDatabaseState(pg::Pool& pool, const std::string& owner, Category category) : db_(pool, owner, category) {}
     PgDatabaseState(pg::Connection& connection, const std::string& owner, Category category)
         : db_(connection, owner, category) {}
-    ~PgDatabaseState() override {
-        if (lease_ && db_.connection.in_transaction()) db_.connection.rollback();
-    }
 
     SyncState& sync() override { return sync_; }
     PairingIndex& pairing() override { return pairing_; }
     BaseVersions& bases() override { return bases_; }
     ResumeState& resume() override { return resume_; }
 
-    bool has_own_transaction() const override { return lease_ != nullptr; }
+    bool has_own_transaction() const override { return db_.pool != nullptr; }
     void begin() override {
-        if (!lease_) return;
+        if (!db_.pool) return;
         db_.failed = false;
         try {
-            db_.connection.begin();
+            db_.connection().begin();
         } catch (const std::exception& e) {
+            db_.lease = pg::Pool::Lease();
             throw DatastoreError(std::string("sync state: beginning a transaction: ") + e.what());
         }
     }
@@ -47,28 +45,29 @@ public:
     // statement aborted with a rollback: that is refused here, so the
     // caller learns that nothing of it was kept.
     void commit() override {
-        if (!lease_) return;
-        if (db_.failed || !db_.connection.healthy()) {
-            db_.connection.rollback();
-            db_.failed = false;
-            throw DatastoreError("sync state: a write of the transaction failed: the transaction is rolled back");
-        }
+        if (!db_.pool) return;
+        if (!db_.lease) return;  // nothing began
+        bool failed = db_.failed || !db_.lease->healthy();
         try {
-            db_.connection.commit();
+            if (failed) throw DatastoreError("a write of the transaction failed: the transaction is rolled back");
+            db_.lease->commit();
         } catch (const std::exception& e) {
-            db_.connection.rollback();
+            db_.lease->rollback();
+            db_.lease = pg::Pool::Lease();
+            db_.failed = false;
             throw DatastoreError(std::string("sync state: committing: ") + e.what());
         }
+        db_.settle();
     }
     void rollback() override {
-        if (!lease_) return;
-        if (db_.connection.in_transaction()) db_.connection.rollback();
+        if (!db_.pool) return;
+        if (db_.lease) db_.lease->rollback();
+        db_.lease = pg::Pool::Lease();
         db_.failed = false;
     }
 
 private:
-    std::unique_ptr<pg::Pool::Lease> lease_;  // first: returned after the parts are gone
-    DatabaseConnection db_;
+    DatabaseConnection db_;  // first: its lease returns after the parts are gone
     postgres::PgSyncState sync_{db_};
     postgres::PgPairingIndex pairing_{db_};
     postgres::PgBaseVersions bases_{db_};

@@ -19,11 +19,13 @@ namespace smk::state {
 
 /// The state in the PostgreSQL at `url` ("postgresql://..." or key=value
 /// conninfo), its tables created or updated first (pg::migrate). A pool of
-/// at most `pool_size` connections: each DatabaseState that open() hands
-/// out holds one for its life and runs its own transaction on it
-/// (has_own_transaction() true); devices() leases one a call, from any
-/// thread. A store that keeps the state itself (StateInStore) hands out its
-/// own. Throws DatastoreError when PostgreSQL cannot be reached.
+/// at most `pool_size` connections: a DatabaseState that open() hands out
+/// runs its own transaction (has_own_transaction() true) on one it holds
+/// from begin() to commit() or rollback(), and leases one per statement
+/// outside a transaction, so states kept open between a session's messages
+/// hold none; devices() leases one a call, from any thread. A store that
+/// keeps the state itself (StateInStore) hands out its own. Throws
+/// DatastoreError when PostgreSQL cannot be reached.
 std::unique_ptr<StateBackend> open_postgres_state(const std::string& url, std::size_t pool_size);
 
 /// The state of database (`owner`, `category`) on `connection`, whose

@@ -17,7 +17,7 @@ Param int8(std::uint64_t v) { return Param::int8(static_cast<std::int64_t>(v)); 
 
 std::optional<ResumePoint> PgResumeState::load(const std::string& device) {
     return guarded(db_, kPart, "reading a resume point", [&]() -> std::optional<ResumePoint> {
-        pg::Result r = db_.connection.run(
+        pg::Result r = db_.connection().run(
             "state_resume_load",
             "SELECT mode, requested, client_last, client_next, server_last, server_next, saved_at, cause, "
             "client_done, sent_seq, in_luid, in_data, in_size, out_op, out_guid, out_luid, out_type, out_format, "
@@ -53,7 +53,7 @@ std::optional<ResumePoint> PgResumeState::load(const std::string& device) {
 
 void PgResumeState::save(const std::string& device, const ResumePoint& p) {
     guarded(db_, kPart, "saving a resume point", [&] {
-        db_.connection.run(
+        db_.connection().run(
             "state_resume_save",
             "INSERT INTO smk_resume_points(owner, category, device, mode, requested, client_last, client_next, "
             "server_last, server_next, saved_at, cause, client_done, sent_seq, in_luid, in_data, in_size, out_op, "
@@ -82,7 +82,7 @@ void PgResumeState::save(const std::string& device, const ResumePoint& p) {
 
 bool PgResumeState::erase(const std::string& device) {
     return guarded(db_, kPart, "erasing a resume point", [&] {
-        return db_.connection
+        return db_.connection()
                    .run("state_resume_erase",
                         "DELETE FROM smk_resume_points WHERE owner = $1 AND category = $2 AND device = $3",
                         db_.params({Param::bytes(device)}))

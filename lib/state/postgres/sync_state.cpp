@@ -122,12 +122,12 @@ private:
     void read_page() {
         guarded(db_, kPart, "listing a device's items", [&] {
             pg::Result r =
-                started_ ? db_.connection.run("state_items_after",
+                started_ ? db_.connection().run("state_items_after",
                                               "SELECT guid, luid, revision FROM smk_client_items WHERE " SMK_WHERE_DEVICE
                                               " AND guid > $4 ORDER BY guid LIMIT $5",
                                               db_.params({Param::bytes(device_), Param::bytes(after_),
                                                           Param::int8(kRowsPerRead)}))
-                         : db_.connection.run("state_items_first",
+                         : db_.connection().run("state_items_first",
                                               "SELECT guid, luid, revision FROM smk_client_items WHERE " SMK_WHERE_DEVICE
                                               " ORDER BY guid LIMIT $4",
                                               db_.params({Param::bytes(device_), Param::int8(kRowsPerRead)}));
@@ -154,7 +154,7 @@ std::size_t count(const pg::Result& r) { return static_cast<std::size_t>(r.int8(
 
 std::optional<Anchors> PgSyncState::anchors(const std::string& device) {
     return guarded(db_, kPart, "reading anchors", [&]() -> std::optional<Anchors> {
-        pg::Result r = db_.connection.run(
+        pg::Result r = db_.connection().run(
             "state_anchors", "SELECT client_next, server_next FROM smk_anchors WHERE " SMK_WHERE_DEVICE,
             db_.params({Param::bytes(device)}));
         if (r.rows() == 0) return std::nullopt;
@@ -164,7 +164,7 @@ std::optional<Anchors> PgSyncState::anchors(const std::string& device) {
 
 void PgSyncState::save_anchors(const std::string& device, const Anchors& anchors) {
     guarded(db_, kPart, "saving anchors", [&] {
-        db_.connection.run("state_save_anchors",
+        db_.connection().run("state_save_anchors",
                            "INSERT INTO smk_anchors(owner, category, device, client_next, server_next, completed) "
                            "VALUES ($1, $2, $3, $4, $5, floor(extract(epoch FROM now()))::bigint) "
                            "ON CONFLICT (owner, category, device) DO UPDATE SET client_next = excluded.client_next, "
@@ -176,7 +176,7 @@ void PgSyncState::save_anchors(const std::string& device, const Anchors& anchors
 
 void PgSyncState::forget(const std::string& device) {
     guarded(db_, kPart, "forgetting a device", [&] {
-        db_.connection.run("state_forget",
+        db_.connection().run("state_forget",
                            "WITH a AS (DELETE FROM smk_anchors WHERE " SMK_WHERE_DEVICE "), "
                            "i AS (DELETE FROM smk_client_items WHERE " SMK_WHERE_DEVICE "), "
                            "o AS (DELETE FROM smk_outbox WHERE " SMK_WHERE_DEVICE "), "
@@ -188,14 +188,14 @@ void PgSyncState::forget(const std::string& device) {
 
 void PgSyncState::forget_anchors(const std::string& device) {
     guarded(db_, kPart, "forgetting anchors", [&] {
-        db_.connection.run("state_forget_anchors", "DELETE FROM smk_anchors WHERE " SMK_WHERE_DEVICE,
+        db_.connection().run("state_forget_anchors", "DELETE FROM smk_anchors WHERE " SMK_WHERE_DEVICE,
                            db_.params({Param::bytes(device)}));
     });
 }
 
 std::optional<ClientItem> PgSyncState::by_guid(const std::string& device, const std::string& guid) {
     return guarded(db_, kPart, "looking up a GUID", [&] {
-        return first_item(db_.connection.run(
+        return first_item(db_.connection().run(
             "state_by_guid",
             "SELECT guid, luid, revision FROM smk_client_items WHERE " SMK_WHERE_DEVICE " AND guid = $4",
             db_.params({Param::bytes(device), Param::bytes(guid)})));
@@ -205,7 +205,7 @@ std::optional<ClientItem> PgSyncState::by_guid(const std::string& device, const 
 std::optional<ClientItem> PgSyncState::by_luid(const std::string& device, const std::string& luid) {
     if (luid.empty()) return std::nullopt;
     return guarded(db_, kPart, "looking up a LUID", [&] {
-        return first_item(db_.connection.run(
+        return first_item(db_.connection().run(
             "state_by_luid",
             "SELECT guid, luid, revision FROM smk_client_items WHERE " SMK_WHERE_DEVICE
             " AND luid = $4 ORDER BY guid LIMIT 1",
@@ -222,7 +222,7 @@ void PgSyncState::upsert_rows(const std::string& device, const ClientItem* const
         params.push_back(Param::bytes(rows[i]->luid));
         params.push_back(Param::bytes(rows[i]->revision));
     }
-    db_.connection.run(statement.name.c_str(), statement.sql.c_str(), params);
+    db_.connection().run(statement.name.c_str(), statement.sql.c_str(), params);
 }
 
 void PgSyncState::put(const std::string& device, const ClientItem& item) {
@@ -252,14 +252,14 @@ void PgSyncState::put_all(const std::string& device, const std::vector<ClientIte
 
 void PgSyncState::put_unmapped(const std::string& device, const std::string& guid, const std::string& revision) {
     guarded(db_, kPart, "recording an Add awaiting its Map", [&] {
-        db_.connection.run("state_put_unmapped", kInsertUnmapped,
+        db_.connection().run("state_put_unmapped", kInsertUnmapped,
                            db_.params({Param::bytes(device), Param::bytes(guid), Param::bytes(revision)}));
     });
 }
 
 bool PgSyncState::set_luid(const std::string& device, const std::string& guid, const std::string& luid) {
     return guarded(db_, kPart, "mapping a LUID", [&] {
-        return db_.connection
+        return db_.connection()
                    .run("state_set_luid",
                         "UPDATE smk_client_items SET luid = $5 WHERE " SMK_WHERE_DEVICE " AND guid = $4",
                         db_.params({Param::bytes(device), Param::bytes(guid), Param::bytes(luid)}))
@@ -269,14 +269,14 @@ bool PgSyncState::set_luid(const std::string& device, const std::string& guid, c
 
 void PgSyncState::erase(const std::string& device, const std::string& guid) {
     guarded(db_, kPart, "forgetting a client item", [&] {
-        db_.connection.run("state_erase_item", "DELETE FROM smk_client_items WHERE " SMK_WHERE_DEVICE " AND guid = $4",
+        db_.connection().run("state_erase_item", "DELETE FROM smk_client_items WHERE " SMK_WHERE_DEVICE " AND guid = $4",
                            db_.params({Param::bytes(device), Param::bytes(guid)}));
     });
 }
 
 void PgSyncState::erase_all(const std::string& device) {
     guarded(db_, kPart, "forgetting a device's items", [&] {
-        db_.connection.run("state_erase_items",
+        db_.connection().run("state_erase_items",
                            "WITH i AS (DELETE FROM smk_client_items WHERE " SMK_WHERE_DEVICE ") "
                            "DELETE FROM smk_sent_adds WHERE " SMK_WHERE_DEVICE,
                            db_.params({Param::bytes(device)}));
@@ -289,7 +289,7 @@ std::unique_ptr<ClientItemCursor> PgSyncState::items(const std::string& device) 
 
 std::size_t PgSyncState::item_count(const std::string& device) {
     return guarded(db_, kPart, "counting a device's items", [&] {
-        return count(db_.connection.run("state_count_items",
+        return count(db_.connection().run("state_count_items",
                                         "SELECT count(*) FROM smk_client_items WHERE " SMK_WHERE_DEVICE,
                                         db_.params({Param::bytes(device)})));
     });
@@ -297,7 +297,7 @@ std::size_t PgSyncState::item_count(const std::string& device) {
 
 bool PgSyncState::has_unmapped(const std::string& device) {
     return guarded(db_, kPart, "looking for unmapped items", [&] {
-        return db_.connection
+        return db_.connection()
                    .run("state_has_unmapped",
                         "SELECT 1 FROM smk_client_items WHERE " SMK_WHERE_DEVICE " AND luid = '' LIMIT 1",
                         db_.params({Param::bytes(device)}))
@@ -307,7 +307,7 @@ bool PgSyncState::has_unmapped(const std::string& device) {
 
 void PgSyncState::clear_outbox(const std::string& device) {
     guarded(db_, kPart, "clearing the outbox", [&] {
-        db_.connection.run("state_clear_outbox",
+        db_.connection().run("state_clear_outbox",
                            "WITH o AS (DELETE FROM smk_outbox WHERE " SMK_WHERE_DEVICE ") "
                            "DELETE FROM smk_outbox_pages WHERE " SMK_WHERE_DEVICE,
                            db_.params({Param::bytes(device)}));
@@ -316,7 +316,7 @@ void PgSyncState::clear_outbox(const std::string& device) {
 
 void PgSyncState::queue(const std::string& device, const OutboxEntry& entry) {
     guarded(db_, kPart, "queueing a change", [&] {
-        db_.connection.run("state_queue",
+        db_.connection().run("state_queue",
                            "INSERT INTO smk_outbox(owner, category, device, op, guid, luid) VALUES ($1, $2, $3, $4, $5, $6)",
                            db_.params({Param::bytes(device), Param::bytes(op_name(entry.op)), Param::bytes(entry.guid),
                                        Param::bytes(entry.luid)}));
@@ -325,7 +325,7 @@ void PgSyncState::queue(const std::string& device, const OutboxEntry& entry) {
 
 std::optional<OutboxEntry> PgSyncState::next_queued(const std::string& device, std::int64_t after_seq) {
     return guarded(db_, kPart, "reading the outbox", [&]() -> std::optional<OutboxEntry> {
-        pg::Result r = db_.connection.run(
+        pg::Result r = db_.connection().run(
             "state_next_queued",
             "SELECT seq, op, guid, luid FROM smk_outbox WHERE " SMK_WHERE_DEVICE " AND seq > $4 ORDER BY seq LIMIT 1",
             db_.params({Param::bytes(device), Param::int8(after_seq)}));
@@ -341,7 +341,7 @@ std::optional<OutboxEntry> PgSyncState::next_queued(const std::string& device, s
 
 std::size_t PgSyncState::queued_count(const std::string& device) {
     return guarded(db_, kPart, "counting the outbox", [&] {
-        return count(db_.connection.run("state_queued_count", "SELECT count(*) FROM smk_outbox WHERE " SMK_WHERE_DEVICE,
+        return count(db_.connection().run("state_queued_count", "SELECT count(*) FROM smk_outbox WHERE " SMK_WHERE_DEVICE,
                                         db_.params({Param::bytes(device)})));
     });
 }
@@ -354,7 +354,7 @@ void PgSyncState::queue_page(const std::string& device, std::int64_t page, const
         put_string(blob, e.luid);
     }
     guarded(db_, kPart, "queueing changes", [&] {
-        db_.connection.run("state_queue_page",
+        db_.connection().run("state_queue_page",
                            "INSERT INTO smk_outbox_pages(owner, category, device, page, entries, count) "
                            "VALUES ($1, $2, $3, $4, $5, $6::bigint) "
                            "ON CONFLICT (owner, category, device, page) DO UPDATE SET entries = excluded.entries, "
@@ -367,7 +367,7 @@ void PgSyncState::queue_page(const std::string& device, std::int64_t page, const
 std::vector<OutboxEntry> PgSyncState::queued_page(const std::string& device, std::int64_t page) {
     return guarded(db_, kPart, "reading the outbox", [&] {
         std::vector<OutboxEntry> out;
-        pg::Result r = db_.connection.run(
+        pg::Result r = db_.connection().run(
             "state_queued_page", "SELECT entries FROM smk_outbox_pages WHERE " SMK_WHERE_DEVICE " AND page = $4",
             db_.params({Param::bytes(device), Param::int8(page)}));
         if (r.rows() == 0) return out;
@@ -395,12 +395,12 @@ void PgSyncState::save_sent_adds(const std::string& device, const std::string& s
     }
     guarded(db_, kPart, "noting the Adds sent", [&] {
         if (adds.empty()) {
-            db_.connection.run("state_drop_sent_adds",
+            db_.connection().run("state_drop_sent_adds",
                                "DELETE FROM smk_sent_adds WHERE " SMK_WHERE_DEVICE " AND session = $4",
                                db_.params({Param::bytes(device), Param::bytes(session)}));
             return;
         }
-        db_.connection.run("state_save_sent_adds",
+        db_.connection().run("state_save_sent_adds",
                            "INSERT INTO smk_sent_adds(owner, category, device, session, adds, count) "
                            "VALUES ($1, $2, $3, $4, $5, $6::bigint) "
                            "ON CONFLICT (owner, category, device, session) DO UPDATE SET adds = excluded.adds, "
@@ -416,8 +416,8 @@ void PgSyncState::recover_sent_adds(const std::string& device) {
         // device recovering at once, one gets them, the other waits for it
         // and finds none. Recorded in the session order of the SQLite state
         // (a GUID noted twice keeps the revision of the later session).
-        in_transaction(db_.connection, [&] {
-            pg::Result r = db_.connection.run(
+        in_transaction(db_.connection(), [&] {
+            pg::Result r = db_.connection().run(
                 "state_take_sent_adds", "DELETE FROM smk_sent_adds WHERE " SMK_WHERE_DEVICE " RETURNING session, adds",
                 db_.params({Param::bytes(device)}));
             std::vector<std::pair<std::string, std::string>> lists;
@@ -431,7 +431,7 @@ void PgSyncState::recover_sent_adds(const std::string& device) {
                 while (p != end) {
                     std::string guid = get_string(p, end);
                     std::string revision = get_string(p, end);
-                    db_.connection.run("state_put_unmapped", kInsertUnmapped,
+                    db_.connection().run("state_put_unmapped", kInsertUnmapped,
                                        db_.params({Param::bytes(device), Param::bytes(guid), Param::bytes(revision)}));
                 }
             }
@@ -441,7 +441,7 @@ void PgSyncState::recover_sent_adds(const std::string& device) {
 
 std::size_t PgSyncState::queued_total() {
     return guarded(db_, kPart, "counting the outbox", [&] {
-        return count(db_.connection.run(
+        return count(db_.connection().run(
             "state_queued_total",
             "SELECT (SELECT count(*) FROM smk_outbox WHERE owner = $1 AND category = $2) + "
             "(SELECT coalesce(sum(count), 0) FROM smk_outbox_pages WHERE owner = $1 AND category = $2)",
@@ -451,7 +451,7 @@ std::size_t PgSyncState::queued_total() {
 
 std::size_t PgSyncState::sent_adds_total() {
     return guarded(db_, kPart, "counting the Adds sent", [&] {
-        return count(db_.connection.run(
+        return count(db_.connection().run(
             "state_sent_adds_total",
             "SELECT coalesce(sum(count), 0) FROM smk_sent_adds WHERE owner = $1 AND category = $2", db_.params({})));
     });
@@ -459,7 +459,7 @@ std::size_t PgSyncState::sent_adds_total() {
 
 std::vector<ClientSyncState> PgSyncState::clients() {
     return guarded(db_, kPart, "listing clients", [&] {
-        pg::Result r = db_.connection.run(
+        pg::Result r = db_.connection().run(
             "state_clients",
             "SELECT device, bool_or(has_anchors), max(completed), sum(items)::bigint FROM ("
             "SELECT device, true AS has_anchors, completed, 0::bigint AS items FROM smk_anchors "
