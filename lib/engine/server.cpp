@@ -351,7 +351,13 @@ struct Server::Impl {
     Response process_stored(const wire::Message& msg, const Request& request, wire::Encoding enc,
                             const std::function<Response(int, const std::string&, unsigned)>& refuse) {
         std::string token = query_param(request.url, "s");
-        if (!token.empty()) {
+        // Only a token we could have made is looked up (hex, as new_session_token makes them).
+        bool ours = !token.empty() && token.size() <= 64 &&
+                    token.find_first_not_of("0123456789abcdef") == std::string::npos;
+        if (!token.empty() && !ours)
+            ctx.log(LogLevel::info, request.peer + ": session " + engine::for_log(token, 8) +
+                                        " is unknown or over; a new session starts");
+        if (ours) {
             std::unique_ptr<state::SessionStore::Lease> lease = sessions->lock(token);
             std::unique_ptr<engine::Session> session = load_stored(token, msg, request.peer);
             // An ended session only answers resends; anything else starts anew.

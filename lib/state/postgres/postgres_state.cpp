@@ -9,6 +9,7 @@
 #include "state/postgres/pairing_index.hpp"
 #include "state/postgres/resume_state.hpp"
 #include "state/postgres/schema.hpp"
+#include "state/postgres/session_store.hpp"
 #include "state/postgres/sync_state.hpp"
 
 namespace smk::state {
@@ -79,7 +80,9 @@ public:
     PgStateBackend(const std::string& url, std::size_t pool_size) : pool_(url, pool_size), registry_(pool_) {
         pg::Pool::Lease connection = pool_.acquire();
         postgres::migrate_state_schema(*connection);
+        sessions_ = open_postgres_sessions(url, pool_size);
     }
+    SessionStore* sessions() override { return sessions_.get(); }
 
     std::unique_ptr<DatabaseState> open(const std::string& owner, Category category, Datastore& store) override {
         if (auto* in_store = dynamic_cast<StateInStore*>(&store)) return in_store->open_state();
@@ -90,6 +93,7 @@ public:
 private:
     pg::Pool pool_;
     postgres::PgDeviceRegistry registry_;
+    std::unique_ptr<SessionStore> sessions_;  ///< in a pool of its own: a message holds one for its lock
 };
 
 }  // namespace
