@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "syncmlkit/sqlite_store.hpp"
+#include "syncmlkit/builtin_store.hpp"
 
 namespace smk::state {
 
