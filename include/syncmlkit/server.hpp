@@ -88,6 +88,18 @@ struct ServerConfig {
     /// devices' DevInf, and sync state for stores other than its own SQLite
     /// store. Created if missing.
     std::string state_dir;
+    /// Sync state shared by several server processes: a "postgresql://..."
+    /// URL (libpq's form) keeps every client's sync state, the device
+    /// registry (nonces, DevInf) and each session between its messages in
+    /// that PostgreSQL database, its tables created and migrated at start, so
+    /// a load balancer may send any message to any process configured alike
+    /// (docs/SCALING.md). With PostgresStoreProvider on the same database an
+    /// item and its mapping commit together. Empty (the default): SQLite
+    /// files under state_dir (or in SyncMLKit's SQLite store), sessions in
+    /// this process's memory.
+    std::string state;
+    /// Connections the server's PostgreSQL pool opens at most (with `state`).
+    std::size_t state_pool = 16;
     /// The largest message a client should send, announced in every reply.
     std::size_t max_msg_size = 150000;
     /// The largest message accepted, after any HTTP content coding is

@@ -390,16 +390,18 @@ struct Server::Impl {
 Server::Server(ServerConfig config) : impl_(std::make_unique<Impl>()) {
     if (!config.auth) throw std::invalid_argument("ServerConfig.auth is required");
     if (!config.datastores) throw std::invalid_argument("ServerConfig.datastores is required");
-    if (config.state_dir.empty()) throw std::invalid_argument("ServerConfig.state_dir is required");
+    if (config.state_dir.empty() && config.state.empty())
+        throw std::invalid_argument("ServerConfig.state_dir (or ServerConfig.state) is required");
     namespace fs = std::filesystem;
-    fs::create_directories(config.state_dir);
+    if (!config.state_dir.empty()) fs::create_directories(config.state_dir);
     engine::ServerContext& ctx = impl_->ctx;
     ctx.config = std::move(config);
     ctx.supersede = [impl = impl_.get()](const engine::Session& newer) { impl->supersede(newer); };
-    ctx.state = state::open_sqlite_state(ctx.config.state_dir);
-    ctx.auth = std::make_unique<engine::Authenticator>(
-        *ctx.config.auth, ctx.state->devices(), ctx.config,
-        engine::server_secret((fs::path(ctx.config.state_dir) / "server.key").string()));
+    ctx.state = state::open_state_backend(ctx.config.state, ctx.config.state_dir, ctx.config.state_pool);
+    std::optional<std::string> secret = ctx.state->shared_secret();
+    if (!secret) secret = engine::server_secret((fs::path(ctx.config.state_dir) / "server.key").string());
+    ctx.auth = std::make_unique<engine::Authenticator>(*ctx.config.auth, ctx.state->devices(), ctx.config,
+                                                       std::move(*secret));
     // Sessions shared by every process of the backend, else (tests) a store of this server's own.
     impl_->sessions = ctx.state->sessions();
     if (!impl_->sessions) {

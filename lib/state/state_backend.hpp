@@ -8,6 +8,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -74,7 +75,17 @@ public:
     virtual DeviceRegistry& devices() = 0;
     /// Sessions kept between messages for every process (nullptr: in this process's memory).
     virtual SessionStore* sessions() { return nullptr; }
+    /// The key of the server's stateless nonces when every process of this
+    /// state must share it (a nonce one process issued is checked by
+    /// another); nullopt: the server keeps its own under its state dir.
+    virtual std::optional<std::string> shared_secret() { return std::nullopt; }
 };
+
+/// The backend `url` names: a "postgresql://" URL opens PostgreSQL
+/// (open_postgres_state, a pool of `pool_size`), "" SQLite under `state_dir`
+/// (open_sqlite_state). Throws std::invalid_argument for any other URL.
+std::unique_ptr<StateBackend> open_state_backend(const std::string& url, const std::string& state_dir,
+                                                 std::size_t pool_size);
 
 /// Today's layout under `state_dir` (created if missing): the device
 /// registry in devices.sqlite, and for a store that is no StateInStore a

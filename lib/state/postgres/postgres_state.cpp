@@ -1,4 +1,5 @@
 #include "state/postgres/postgres_state.hpp"
+#include "state/postgres/shared_secret.hpp"
 
 #include <optional>
 
@@ -89,6 +90,10 @@ public:
         return std::make_unique<PgDatabaseState>(pool_, owner, category);
     }
     DeviceRegistry& devices() override { return registry_; }
+    std::optional<std::string> shared_secret() override {
+        pg::Pool::Lease connection = pool_.acquire();
+        return postgres::shared_secret(*connection);
+    }
 
 private:
     pg::Pool pool_;
