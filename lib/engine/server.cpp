@@ -373,15 +373,13 @@ struct Server::Impl {
             if (sessions->count_open() >= ctx.config.max_sessions)
                 return refuse(503, "no session free (" + std::to_string(ctx.config.max_sessions) + " open)", 30);
         }
+        // No lock: nobody knows the new token before the reply goes, and a
+        // resuming device's first message locks its other sessions.
         auto session = std::make_unique<engine::Session>(ctx, engine::new_session_token());
-        Response response;
-        {
-            std::unique_ptr<state::SessionStore::Lease> lease = sessions->lock(session->token());
-            response = session->handle(msg, request.body, enc, request.peer);
-            response.session = session->token().substr(0, 8);
-            if (!session->authenticated()) return response;
-            save_stored(*session);
-        }
+        Response response = session->handle(msg, request.body, enc, request.peer);
+        response.session = session->token().substr(0, 8);
+        if (!session->authenticated()) return response;
+        save_stored(*session);
         remember_stored(*session);
         return response;
     }

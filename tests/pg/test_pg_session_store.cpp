@@ -119,6 +119,23 @@ TEMPLATE_TEST_CASE("a session's lock excludes every other holder until released,
     auto again = t.store->lock("0123abcd");
 }
 
+TEST_CASE("PostgreSQL: a message's load and save run on its lock's connection", "[postgres]") {
+    // Two connections, both holding a lock: loads and saves do not wait for a third.
+    auto store = state::open_postgres_sessions(test::pg_fresh_database(), 2, 300ms);
+    auto a = store->lock("aa");
+    auto b = store->lock("bb");
+    auto started = std::chrono::steady_clock::now();
+    store->save("aa", "alice", "IMEI:1", false, "blob a");
+    store->save("bb", "alice", "IMEI:2", false, "blob b");
+    CHECK(*store->load("aa") == "blob a");
+    CHECK(store->info("bb")->device == "IMEI:2");
+    store->erase("bb");
+    CHECK_FALSE(store->load("bb"));
+    CHECK(std::chrono::steady_clock::now() - started < 2s);  // the pool waits 10 s for a free connection
+    a.reset();
+    CHECK(store->count_open() == 1);  // a free connection again
+}
+
 TEST_CASE("PostgreSQL: a session's messages alternate between two servers, each with its own pool", "[postgres]") {
     std::string url = test::pg_fresh_database();
     auto before = engine::set_session_store_for_tests([&] { return state::open_postgres_sessions(url, 4); });

@@ -262,11 +262,11 @@ std::vector<std::string> masked(const Run& run) {
 
 }  // namespace
 
-TEST_CASE("SMK_TEST_SESSION_STORE=memory puts every Server's sessions in a store") {
+TEST_CASE("SMK_TEST_SESSION_STORE=memory or postgres puts every Server's sessions in a store") {
     const char* mode = std::getenv("SMK_TEST_SESSION_STORE");
     std::size_t before = smk::test::session_stores_made();
     TestServer ts;
-    bool via_blob = mode && std::string(mode) == "memory";
+    bool via_blob = mode && (std::string(mode) == "memory" || std::string(mode) == "postgres");
     CHECK(smk::test::session_stores_made() == before + (via_blob ? 1 : 0));
 }
 

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <limits>
+#include <mutex>
+#include <unordered_map>
 
 #include "pg/connection.hpp"
 
@@ -39,9 +41,16 @@ public:
 
     class PgLease final : public Lease {
     public:
-        PgLease(pg::Pool::Lease connection, std::string token)
-            : connection_(std::move(connection)), token_(std::move(token)) {}
+        PgLease(PgSessionStore& store, pg::Pool::Lease connection, std::string token)
+            : store_(store), connection_(std::move(connection)), token_(std::move(token)) {
+            std::lock_guard<std::mutex> lock(store_.held_mutex_);
+            store_.held_[token_] = &*connection_;
+        }
         ~PgLease() override {
+            {
+                std::lock_guard<std::mutex> lock(store_.held_mutex_);
+                store_.held_.erase(token_);
+            }
             try {
                 connection_->run("smk_session_unlock", "SELECT pg_advisory_unlock(hashtextextended($1::text, 0))",
                                  {pg::Param::bytes(token_)});
@@ -53,6 +62,7 @@ public:
         PgLease& operator=(const PgLease&) = delete;
 
     private:
+        PgSessionStore& store_;
         pg::Pool::Lease connection_;
         std::string token_;
     };
@@ -71,11 +81,11 @@ public:
                                      std::to_string(lock_wait_.count()) + " ms");
             throw;
         }
-        return std::make_unique<PgLease>(std::move(connection), token);
+        return std::make_unique<PgLease>(*this, std::move(connection), token);
     }
 
     std::optional<std::string> load(const std::string& token) override {
-        pg::Pool::Lease c = pool_.acquire();
+        Use c = use(token);
         pg::Result r = c->run("smk_session_load", "SELECT blob FROM smk_sessions WHERE token = $1",
                               {pg::Param::bytes(token)});
         if (r.rows() == 0) return std::nullopt;
@@ -83,7 +93,7 @@ public:
     }
 
     std::optional<SessionInfo> info(const std::string& token) override {
-        pg::Pool::Lease c = pool_.acquire();
+        Use c = use(token);
         pg::Result r = c->run("smk_session_info",
                               "SELECT \"user\", device, finished, updated FROM smk_sessions WHERE token = $1",
                               {pg::Param::bytes(token)});
@@ -93,7 +103,7 @@ public:
 
     void save(const std::string& token, const std::string& user, const std::string& device, bool finished,
               std::string_view blob) override {
-        pg::Pool::Lease c = pool_.acquire();
+        Use c = use(token);
         c->run("smk_session_save",
                "INSERT INTO smk_sessions(token, \"user\", device, finished, blob, updated) "
                "VALUES ($1, $2, $3, $4::bigint <> 0, $5, $6::bigint) "
@@ -104,7 +114,7 @@ public:
     }
 
     void erase(const std::string& token) override {
-        pg::Pool::Lease c = pool_.acquire();
+        Use c = use(token);
         c->run("smk_session_erase", "DELETE FROM smk_sessions WHERE token = $1", {pg::Param::bytes(token)});
     }
 
@@ -151,8 +161,32 @@ public:
     }
 
 private:
+    // The connection for a statement on `token`: the one that holds its lock
+    // in this process (the caller holds the lock: a message's load and save
+    // need no second connection, so messages that hold every connection of
+    // the pool for their locks never wait on one another), else the pool's.
+    class Use {
+    public:
+        Use(PgSessionStore& store, const std::string& token) {
+            {
+                std::lock_guard<std::mutex> lock(store.held_mutex_);
+                auto it = store.held_.find(token);
+                if (it != store.held_.end()) held_ = it->second;
+            }
+            if (!held_) leased_ = store.pool_.acquire();
+        }
+        pg::Connection* operator->() { return held_ ? held_ : &*leased_; }
+
+    private:
+        pg::Connection* held_ = nullptr;
+        pg::Pool::Lease leased_;
+    };
+    Use use(const std::string& token) { return Use(*this, token); }
+
     pg::Pool pool_;
     std::chrono::milliseconds lock_wait_;
+    std::mutex held_mutex_;
+    std::unordered_map<std::string, pg::Connection*> held_;  ///< by token, the connections holding its lock
 };
 
 }  // namespace
