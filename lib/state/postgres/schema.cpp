@@ -6,7 +6,11 @@ namespace smk::state::postgres {
 namespace {
 
 // Version 1. Keys lead with (owner, category, device): every statement of
-// a session names one device of one database. The outbox's seq comes from
+// a session names one device of one database. The LUID index leaves out
+// the rows awaiting a Map (LUID ''), and lookups by LUID say so: statistics
+// taken while a device's rows all await their Map (a first download) would
+// otherwise make a prepared lookup's generic plan walk all the device's rows
+// instead of the index (3 ms a lookup at 4,000 rows). The outbox's seq comes from
 // an identity column, so a seq is never handed out twice, not even after
 // clear_outbox(). Outbox pages and noted Adds carry the number of entries
 // in their blob, so an administrator's totals need not decode them.
@@ -27,7 +31,8 @@ CREATE TABLE smk_client_items(
     luid     bytea NOT NULL,
     revision bytea NOT NULL,
     PRIMARY KEY (owner, category, device, guid));
-CREATE INDEX smk_client_items_by_luid ON smk_client_items(owner, category, device, luid, guid);
+CREATE INDEX smk_client_items_by_luid ON smk_client_items(owner, category, device, luid, guid) WHERE luid <> '';
+CREATE INDEX smk_client_items_unmapped ON smk_client_items(owner, category, device) WHERE luid = '';
 CREATE INDEX smk_client_items_by_guid ON smk_client_items(owner, category, guid, revision);
 CREATE TABLE smk_outbox(
     seq      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -208,7 +208,7 @@ std::optional<ClientItem> PgSyncState::by_luid(const std::string& device, const 
         return first_item(db_.connection().run(
             "state_by_luid",
             "SELECT guid, luid, revision FROM smk_client_items WHERE " SMK_WHERE_DEVICE
-            " AND luid = $4 ORDER BY guid LIMIT 1",
+            " AND luid <> '' AND luid = $4 ORDER BY guid LIMIT 1",
             db_.params({Param::bytes(device), Param::bytes(luid)})));
     });
 }
