@@ -436,9 +436,35 @@ class Cluster:
         one process's SQLite file."""
         if not self.postgres_mode:
             return items.server_item_texts(self.processes[0].database_path(owner, category))
-        rows = self.pg.query("SELECT encode(%s, 'base64') FROM %s WHERE %s = '\\x%s'::bytea AND %s = '%s'" % (
+        # base64 without its line breaks: one item a line of psql's output.
+        rows = self.pg.query("SELECT translate(encode(%s, 'base64'), E'\\n', '') FROM %s"
+                             " WHERE %s = '\\x%s'::bytea AND %s = '%s'" % (
             PG_DATA_COLUMN, PG_ITEMS_TABLE, PG_OWNER_COLUMN, owner.encode().hex(), PG_CATEGORY_COLUMN, category))
-        return [base64.b64decode(r[0].replace("\n", "")).decode("utf-8") for r in rows]
+        return [base64.b64decode(r[0]).decode("utf-8") for r in rows]
+
+    def mapping_counts(self, owner, category, device):
+        """The server's side of one device's pairing, from PostgreSQL
+        (smk_client_items, lib/state/postgres): {"items": items of the
+        database, "mapped": the device's mapped GUIDs, "unmapped": items the
+        device has no mapping for, "dangling": mappings of GUIDs that are no
+        item, "luid twice": LUIDs mapped to more than one GUID}; None without
+        PostgreSQL."""
+        if not self.postgres_mode:
+            return None
+        where = "owner = '\\x%s'::bytea AND category = '%s'" % (owner.encode().hex(), category)
+        dev = "device = '\\x%s'::bytea" % device.encode().hex()
+        sql = ("SELECT (SELECT count(*) FROM {items} WHERE {w}),"
+               " (SELECT count(*) FROM smk_client_items WHERE {w} AND {d}),"
+               " (SELECT count(*) FROM {items} i WHERE {wi} AND NOT EXISTS (SELECT 1 FROM smk_client_items m"
+               "   WHERE m.owner = i.owner AND m.category = i.category AND {dm} AND m.guid = i.guid)),"
+               " (SELECT count(*) FROM smk_client_items m WHERE {wm} AND {dm} AND NOT EXISTS (SELECT 1 FROM {items} i"
+               "   WHERE i.owner = m.owner AND i.category = m.category AND i.guid = m.guid)),"
+               " (SELECT count(*) FROM (SELECT luid FROM smk_client_items WHERE {w} AND {d}"
+               "   GROUP BY luid HAVING count(*) > 1) t)").format(
+            items=PG_ITEMS_TABLE, w=where, d=dev, wi=where.replace("owner", "i.owner").replace("category", "i.category"),
+            wm=where.replace("owner", "m.owner").replace("category", "m.category"), dm="m." + dev)
+        row = self.pg.query(sql)[0]
+        return dict(zip(("items", "mapped", "unmapped", "dangling", "luid twice"), (int(v) for v in row)))
 
     def log_tail(self, lines=40):
         parts = []

@@ -151,6 +151,16 @@ class Balanced(interop_server.SyncChecks):
         if lost or extra:
             self.assertIdentities(actual, expected, counts)
 
+    def assertPaired(self, device, count):
+        """The server's mappings of `device` (PostgreSQL): every one of the
+        `count` items mapped once, no mapping left over."""
+        counts = CLUSTER.mapping_counts(self.user, device.kind, device.device_id)
+        if counts is None:
+            return
+        print("scale: server-side pairing of device %s: %s" % (device.name, counts), file=sys.stderr)
+        self.assertEqual(counts, {"items": count, "mapped": count, "unmapped": 0, "dangling": 0, "luid twice": 0},
+                         "the server's mappings of device %s" % device.name)
+
 
 # -- every mode, three categories ---------------------------------------------
 
@@ -232,6 +242,7 @@ class TwoClients(Balanced, unittest.TestCase):
         for d in (a, b):
             result = self.sync_mode(d, "two-way", 200)
             self.assertReceived(result, "a further sync of %s" % d.name)
+            self.assertPaired(d, 22)
         self.assertExact(self.server_identities(), expected, "server at the end")
 
 
@@ -362,6 +373,7 @@ class KillMidSync(Balanced, unittest.TestCase):
             result = self.sync_mode(d, "two-way", 200, max_msg_size=self.MSG_SIZE)
             self.assertReceived(result, "a further sync of %s" % d.name)
             self.assertExact(d.identities(), expected, "client %s at the end" % d.name)
+            self.assertPaired(d, self.COUNT)
         self.assertExact(self.server_identities(), expected, "server at the end")
 
 
