@@ -238,7 +238,7 @@ def parse_log(text):
     found = []
     for line in text.splitlines():
         m = LOG_LINE.match(line)
-        if m and m.group(5) != "<BADREQ>":  # not a probe of the port
+        if m:
             found.append((m.group(1), int(m.group(2)), m.group(5), m.group(6)))
     return found
 
@@ -247,6 +247,22 @@ def session_token(uri):
     """The session token of a request URI (?s=...), or "" for a session's first message."""
     m = re.search(r"[?&]s=([^&]*)", uri)
     return m.group(1) if m else ""
+
+
+def sessions_of(requests):
+    """The requests of one client's syncs grouped by session: a message
+    without a token opens a session, the messages with its token follow."""
+    groups, token = [], None
+    for r in requests:
+        t = session_token(r[3]) or None
+        if not t:
+            groups.append([r])
+        elif groups and token in (None, t):
+            groups[-1].append(r)
+        else:
+            groups.append([r])
+        token = t
+    return groups
 
 
 def round_robin_problems(requests, servers):
