@@ -239,6 +239,7 @@ def run_config(name, args, work, pg, load_args):
         cpu_before = {"httpd": sum(tree_cpu(h.proc.pid) for h in hosts),
                       "postgres": tree_cpu(pg.pid) if kind == "pg" else 0.0,
                       "haproxy": tree_cpu(proxy.proc.pid) if proxy else 0.0}
+        loadavg = os.getloadavg()[0]
         argv = [args.loadgen, "--json", "--port", str(port), "--users-prefix", PREFIX] + load_args
         if processes == 1:
             argv += ["--host-pid", str(hosts[0].proc.pid)]
@@ -258,7 +259,8 @@ def run_config(name, args, work, pg, load_args):
         per_process = [h.posts() for h in hosts]
         problems = [l for h in hosts for l in h.errors_logged()]
         return {"config": name, "rows": rows, "wall": wall, "cpu": cpu, "messages": messages,
-                "per_process": per_process, "status": proc.returncode, "problems": problems}
+                "per_process": per_process, "status": proc.returncode, "problems": problems,
+                "loadavg": loadavg}
     finally:
         if proxy:
             proxy.stop()
@@ -373,8 +375,8 @@ def main(argv=None):
         total = sum(v for v in cpu_us.values() if v)
         out_rows.append({"bench": "scale_out", "metric": "%s CPU per message" % c, "value": round(total, 1),
                          "unit": "us", "target": None, "better": "lower",
-                         "note": "httpd %s, PostgreSQL %s, HAProxy %s µs" % tuple(
-                             fmt(cpu_us[k], 0) for k in ("httpd", "postgres", "haproxy"))})
+                         "note": "httpd %s, PostgreSQL %s, HAProxy %s µs; load average %.1f before" % (
+                             tuple(fmt(cpu_us[k], 0) for k in ("httpd", "postgres", "haproxy")) + (r["loadavg"],))})
     for c in skipped:
         out_rows.append({"bench": "scale_out", "metric": "%s skipped" % c, "value": "—", "unit": "",
                          "target": None, "better": "lower", "note": "syncmlkit-httpd has no --state option"})
@@ -384,17 +386,18 @@ def main(argv=None):
     else:
         print("Load: %s; PostgreSQL fsync on, synchronous_commit %s.\n" % (note, args.synchronous_commit))
         print("| configuration | sessions/s | messages/s | p50 ms/message | p99 ms/message | errors "
-              "| CPU µs/message (httpd + PostgreSQL + HAProxy) | messages per process |")
-        print("|---|---:|---:|---:|---:|---:|---|---|")
+              "| CPU µs/message (httpd + PostgreSQL + HAProxy) | messages per process | load average before |")
+        print("|---|---:|---:|---:|---:|---:|---|---|---:|")
         for r in results:
             rows, u = r["rows"], r["cpu_us"]
-            print("| %s | %s | %s | %s | %s | %s | %s (%s + %s + %s) | %s |" % (
+            print("| %s | %s | %s | %s | %s | %s | %s (%s + %s + %s) | %s | %.1f |" % (
                 r["config"], fmt(value(rows, "sessions/s")), fmt(value(rows, "messages/s")),
                 fmt(value(rows, "p50 latency per message"), 2), fmt(value(rows, "p99 latency per message"), 1),
                 fmt(value(rows, "errors")), fmt(sum(v for v in u.values() if v), 0), fmt(u["httpd"], 0),
-                fmt(u["postgres"], 0), fmt(u["haproxy"], 0), " / ".join(str(n) for n in r["per_process"])))
+                fmt(u["postgres"], 0), fmt(u["haproxy"], 0), " / ".join(str(n) for n in r["per_process"]),
+                r["loadavg"]))
         for c in skipped:
-            print("| %s | skipped: no --state option | | | | | | |" % c)
+            print("| %s | skipped: no --state option | | | | | | | |" % c)
         for r in results:
             for p in r["problems"]:
                 print("\n%s: %s" % (r["config"], p))
