@@ -206,3 +206,70 @@ TEST_CASE("PostgreSQL: a session's messages alternate between two servers, each 
     Message pkg4 = client_changes(c, again, "contacts", {});
     CHECK(server_ops(pkg4).empty());
 }
+
+TEST_CASE("PostgreSQL state: two servers on one database share sessions, logins and state; a resend while "
+          "the message still runs waits for it and gets its reply", "[postgres]") {
+    std::string url = test::pg_fresh_database();
+    auto one = std::make_unique<TestServer>(150000, [&](ServerConfig& c) {
+        c.state = url;
+        c.state_pool = 4;
+    });
+    ServerConfig config;
+    config.auth = one->auth;
+    config.datastores = one->stores;
+    config.logger = one->logger;
+    config.state_dir = (one->dir / "state-two").string();  // nothing of the sessions is in it
+    config.state = url;
+    config.state_pool = 4;
+    auto two = std::make_unique<Server>(config);
+
+    // MD5 logins: the nonce one server hands out, the other checks.
+    std::size_t turn = 0;
+    TestClient c([&](const Request& r) { return (turn++ % 2 ? *two : *one->server).process(r); }, "IMEI:pgstate");
+    c.auth = TestClient::Auth::md5;
+    Message first = init(c, "200", "contacts", "", "Q1");  // no nonce yet: refused with a challenge
+    REQUIRE(find_status(first, "SyncHdr")->data == "401");
+    c.new_session();
+    Message pkg2 = init(c, "200", "contacts", "", "Q1");
+    REQUIRE(find_status(pkg2, "SyncHdr")->data == "212");
+    CHECK(two->session_count() == 1);
+
+    // Package 3 sent to both servers at once, as a client resends after a
+    // timeout while the first is still handled: the session's lock lets one
+    // in, the other answers with the same reply, nothing is stored twice.
+    std::vector<Command> adds;
+    for (int i = 0; i < 40; ++i)
+        adds.push_back(TestClient::item_command(CommandKind::Add, "L" + std::to_string(i), vcard("R" + std::to_string(i))));
+    Message m = c.message();
+    m.body = c.statuses_for(pkg2);
+    m.body.push_back(TestClient::sync("contacts", std::move(adds)));
+    std::string body = encode(m, Encoding::xml);
+    std::string target = pkg2.header.resp_uri;
+    auto send = [&](Server& s) {
+        Request r;
+        r.body = body;
+        r.content_type = content_type(Encoding::xml);
+        r.url = target;
+        r.peer = "127.0.0.1";
+        return s.process(r);
+    };
+    Response a, b;
+    std::thread t1([&] { a = send(*one->server); });
+    std::thread t2([&] { b = send(*two); });
+    t1.join();
+    t2.join();
+    CHECK(a.http_status == 200);
+    CHECK(a.body == b.body);
+    CHECK(one->logger->contains("resent; answering with the reply already sent"));
+    Message pkg4 = decode(a.body, Encoding::xml);
+    std::size_t added = 0;
+    for (const Command& s : pkg4.body) added += s.kind == CommandKind::Status && s.cmd == "Add" && s.data == "201";
+    CHECK(added == 40);
+    CHECK(one->items("alice", Category::contacts).size() == 40);
+    // The session ends on the other server (no Map: the server sent nothing).
+    Message end = c.message();
+    end.body = c.statuses_for(pkg4);
+    c.send(end);
+    CHECK(one->server->session_count() == 0);
+    CHECK(one->items("alice", Category::contacts).size() == 40);
+}
