@@ -973,3 +973,42 @@ TEST_CASE("PostgreSQL state holds a connection only inside a transaction", "[pos
     two->commit();
     one->commit();  // no transaction: nothing to do
 }
+
+namespace {
+// Ends every other connection to the test's database, as a restart of
+// PostgreSQL or an administrator would.
+void end_other_connections(const std::string& url) {
+    smk::pg::Connection admin(url);
+    admin.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+               "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+}
+}  // namespace
+
+TEST_CASE("PostgreSQL state: a connection lost inside a transaction commits nothing, and is replaced after it",
+          "[postgres]") {
+    std::string url = smk::test::pg_fresh_database();  // a database of its own: all its connections are this test's
+    auto backend = smk::state::open_postgres_state(url, 3);
+    auto db = open(*backend);
+    db->sync().put("phone", {"g0", "l0", "r"});
+    backend->devices().record_login("alice", "phone", DeviceLogin{"n", 1}, 10);
+    db->begin();
+    db->sync().put("phone", {"g1", "l1", "r"});
+    end_other_connections(url);
+    CHECK_THROWS_AS(db->sync().put("phone", {"g2", "l2", "r"}), DatastoreError);
+    // Nothing after the break runs on a connection of its own.
+    CHECK_THROWS_AS(db->sync().put("phone", {"g3", "l3", "r"}), DatastoreError);
+    CHECK_THROWS_AS(db->commit(), DatastoreError);
+    db->rollback();
+    // Idle connections were ended too: each is replaced at its first use.
+    CHECK(backend->devices().login("alice", "phone")->nonce_floor == 1);
+    CHECK(db->sync().by_guid("phone", "g0"));
+    for (const char* guid : {"g1", "g2", "g3"}) CHECK_FALSE(db->sync().by_guid("phone", guid));
+    db->begin();
+    db->sync().put("phone", {"g4", "l4", "r"});
+    db->commit();
+    CHECK(db->sync().item_count("phone") == 2);
+    // Ended while idle, outside a transaction: the next statement goes through.
+    end_other_connections(url);
+    CHECK(db->sync().item_count("phone") == 2);
+    CHECK(backend->devices().device_count("alice") == 1);
+}

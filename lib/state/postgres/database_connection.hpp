@@ -34,16 +34,23 @@ struct DatabaseConnection {
     const std::string owner;     ///< "" for the global address book
     const std::string category;  ///< category_name()
     bool failed = false;
+    bool in_transaction = false;  ///< with `pool`: between the state's begin() and its commit() or rollback()
 
     /// The connection to run on: the fixed one, or the leased one (leased now if none is).
     pg::Connection& connection() {
         if (fixed) return *fixed;
-        if (!lease) lease = pool->acquire();
+        if (!lease) {
+            if (in_transaction) throw DatastoreError("the transaction's connection is gone");
+            lease = pool->acquire();
+        }
         return *lease;
     }
-    /// A leased connection goes back to the pool unless a transaction is open on it.
+    /// A leased connection goes back to the pool unless a transaction is
+    /// open on it: the state's (even when the connection broke inside it,
+    /// so that nothing after the break commits on a connection of its own),
+    /// or one a statement began.
     void settle() noexcept {
-        if (lease && !lease->in_transaction()) lease = pg::Pool::Lease();
+        if (lease && !in_transaction && !lease->in_transaction()) lease = pg::Pool::Lease();
     }
 
     /// The parameters $1 (owner) and $2 (category) followed by `more`.
@@ -59,7 +66,10 @@ struct DatabaseConnection {
 
 /// Runs `body`, its failures thrown as DatastoreError naming the part of
 /// the state and what it was doing, and noted in `db.failed`; then settles
-/// the connection. Never nested: `body` may hold the connection throughout.
+/// the connection. Outside the state's transaction, a leased connection
+/// found broken (PostgreSQL restarted, or ended it while it lay idle in the
+/// pool) is dropped and `body` runs once more on another. Never nested:
+/// `body` may hold the connection throughout.
 template <typename Body>
 auto guarded(DatabaseConnection& db, const char* part, const char* what, Body&& body) {
     struct Settle {
@@ -67,6 +77,12 @@ auto guarded(DatabaseConnection& db, const char* part, const char* what, Body&& 
         ~Settle() { db.settle(); }
     } settle{db};
     try {
+        try {
+            return body();
+        } catch (const std::exception&) {
+            if (!db.pool || db.in_transaction || !db.lease || db.lease->healthy()) throw;
+            db.lease = pg::Pool::Lease();
+        }
         return std::forward<Body>(body)();
     } catch (const std::exception& e) {
         db.failed = true;

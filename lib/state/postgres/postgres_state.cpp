@@ -42,27 +42,27 @@ public:
             db_.lease = pg::Pool::Lease();
             throw DatastoreError(std::string("sync state: beginning a transaction: ") + e.what());
         }
+        db_.in_transaction = true;
     }
     // PostgreSQL answers the COMMIT of a transaction that a failed
     // statement aborted with a rollback: that is refused here, so the
     // caller learns that nothing of it was kept.
     void commit() override {
-        if (!db_.pool) return;
-        if (!db_.lease) return;  // nothing began
-        bool failed = db_.failed || !db_.lease->healthy();
+        if (!db_.pool || !db_.in_transaction) return;
+        db_.in_transaction = false;
         try {
-            if (failed) throw DatastoreError("a write of the transaction failed: the transaction is rolled back");
+            if (db_.failed || !db_.lease || !db_.lease->healthy())
+                throw DatastoreError("a statement of the transaction failed: the transaction is rolled back");
             db_.lease->commit();
         } catch (const std::exception& e) {
-            db_.lease->rollback();
-            db_.lease = pg::Pool::Lease();
-            db_.failed = false;
+            rollback();
             throw DatastoreError(std::string("sync state: committing: ") + e.what());
         }
         db_.settle();
     }
     void rollback() override {
         if (!db_.pool) return;
+        db_.in_transaction = false;
         if (db_.lease) db_.lease->rollback();
         db_.lease = pg::Pool::Lease();
         db_.failed = false;
