@@ -17,6 +17,7 @@
 
 #include "syncmlkit/pim.hpp"
 #include "syncmlkit/server.hpp"
+#include "syncmlkit/postgres_store.hpp"
 #include "syncmlkit/sqlite_store.hpp"
 #include "syncmlkit/version.hpp"
 #include "syncmlkit/wire.hpp"
@@ -154,7 +155,7 @@ std::optional<smk::Category> category_from(const char* name) {
 }  // namespace
 
 struct smk_server {
-    std::shared_ptr<smk::SqliteStoreProvider> stores;
+    std::shared_ptr<smk::BuiltinStoreProvider> stores;
     std::unique_ptr<smk::Server> server;
     std::string state_dir;
     void (*trace)(void*, int, const char*, const char*, size_t) = nullptr;
@@ -264,14 +265,27 @@ int smk::capi::new_server(const smk_server_config* given, const Hosted* hosted, 
     }
     *out = nullptr;
     smk_server_config c = read_config(given);
-    if (hosted ? c.state_dir == nullptr : !c.data_dir || !c.password) {
-        set_error(error, hosted ? "smk_server_new_hosted: config->state_dir is required"
+    std::string state_url = c.state ? c.state : "";
+    std::string store_kind = c.store && *c.store ? c.store : "sqlite";
+    bool pg_items = !hosted && store_kind == "postgresql";
+    if (!hosted && store_kind != "sqlite" && !pg_items) {
+        set_error(error, "smk_server_new: config->store is \"" + store_kind + "\", neither sqlite nor postgresql");
+        return SMK_ERR_ARGUMENT;
+    }
+    if (pg_items && state_url.empty()) {
+        set_error(error, "smk_server_new: config->store \"postgresql\" needs config->state (a postgresql:// URL)");
+        return SMK_ERR_ARGUMENT;
+    }
+    if (hosted ? c.state_dir == nullptr && state_url.empty() : (!c.data_dir && !pg_items) || !c.password) {
+        set_error(error, hosted ? "smk_server_new_hosted: config->state_dir (or config->state) is required"
                                 : "smk_server_new: data_dir and password are required");
         return SMK_ERR_ARGUMENT;
     }
     try {
         auto handle = std::make_unique<smk_server>();
-        if (!hosted) handle->stores = std::make_shared<smk::SqliteStoreProvider>(c.data_dir);
+        std::size_t pool = c.pg_pool ? c.pg_pool : 16;
+        if (pg_items) handle->stores = std::make_shared<smk::PostgresStoreProvider>(state_url, pool);
+        else if (!hosted) handle->stores = std::make_shared<smk::SqliteStoreProvider>(c.data_dir);
         smk::ServerConfig config;
         if (hosted && hosted->auth) config.auth = hosted->auth;
         else if (c.password) config.auth = std::make_shared<CallbackAuth>(c.password, c.user_data);
@@ -280,7 +294,9 @@ int smk::capi::new_server(const smk_server_config* given, const Hosted* hosted, 
         else config.datastores = handle->stores;
         if (c.log || c.log_session)
             config.logger = std::make_shared<CallbackLogger>(c.log, c.log_session, c.user_data);
-        config.state_dir = c.state_dir ? c.state_dir : std::string(c.data_dir) + "/state";
+        config.state_dir = c.state_dir ? c.state_dir : c.data_dir ? std::string(c.data_dir) + "/state" : std::string();
+        config.state = state_url;
+        config.state_pool = pool;
         handle->state_dir = config.state_dir;
         handle->trace = c.trace;
         handle->user_data = c.user_data;

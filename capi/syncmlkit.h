@@ -223,6 +223,19 @@ typedef struct smk_server_config {
      * NULL unless tracing. Calls for different sessions come at once from
      * several threads. */
     void (*trace)(void *user_data, int direction, const char *session, const char *xml, size_t xml_len);
+    /* Sync state shared by several server processes (docs/SCALING.md): a
+     * "postgresql://..." URL (libpq's form) keeps every client's sync state,
+     * the devices (nonces, DevInf) and each session between its messages in
+     * that PostgreSQL database, so a load balancer may send any message to
+     * any process configured alike. NULL or "": SQLite under state_dir (or
+     * in the SQLite store), sessions in this process. Copied. */
+    const char *state;
+    /* Where smk_server_new keeps the items: NULL, "" or "sqlite" (files
+     * under data_dir), or "postgresql" (in the `state` database, which is
+     * then required; data_dir is not). smk_server_new_hosted ignores it. */
+    const char *store;
+    /* Connections each PostgreSQL pool of this server opens at most; 0 means 16. */
+    size_t pg_pool;
 } smk_server_config;
 
 enum { SMK_TRACE_IN = 0, SMK_TRACE_OUT = 1 };

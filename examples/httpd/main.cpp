@@ -263,7 +263,9 @@ int main(int argc, char** argv) {
     if (service.message_log) console.out(me + ": keeping every message in " + service.message_log->dir());
     // Serving already: the start-up line tells users (and tests) that they
     // may connect, and stop the server with a signal.
-    console.out(me + " " + smk::version() + " listening on " + url + " (data: " + absolute(options.data_dir) + ")");
+    console.out(me + " " + smk::version() + " listening on " + url + " (data: " + absolute(options.data_dir) +
+                (options.state.empty() ? std::string() : ", state: PostgreSQL") +
+                (options.store == "postgresql" ? ", items: PostgreSQL" : "") + ")");
     print_client_settings(console, options, service, client_url(scheme, options.bind, port));
 
     int stop_signal = 0;

@@ -62,6 +62,17 @@ Options parse_options(const std::vector<std::string>& args) {
             o.bind = nonempty(value());
         } else if (name == "--data") {
             o.data_dir = nonempty(value());
+        } else if (name == "--state") {
+            o.state = nonempty(value());
+            if (o.state.rfind("postgresql://", 0) != 0 && o.state.rfind("postgres://", 0) != 0)
+                throw ConfigError("--state: \"" + o.state + "\" is no postgresql:// URL (without --state, sync state stays "
+                                  "in SQLite under --data)");
+        } else if (name == "--store") {
+            o.store = nonempty(value());
+            if (o.store != "sqlite" && o.store != "postgresql")
+                throw ConfigError("--store: \"" + o.store + "\" is neither sqlite nor postgresql");
+        } else if (name == "--pg-pool") {
+            o.pg_pool = static_cast<std::size_t>(parse_number(name, value(), 1, 1000));
         } else if (name == "--users") {
             o.users_file = nonempty(value());
         } else if (name == "--grants") {
@@ -120,6 +131,8 @@ Options parse_options(const std::vector<std::string>& args) {
             throw ConfigError("unexpected argument \"" + name + "\" (see --help)");
         }
     }
+    if (o.store == "postgresql" && o.state.empty())
+        throw ConfigError("--store postgresql: needs --state postgresql://... (the items live in that database)");
     if (o.tls_cert.empty() != o.tls_key.empty()) {
         throw ConfigError("--tls-cert and --tls-key go together: give both to serve HTTPS");
     }
@@ -135,6 +148,14 @@ A SyncML server over HTTP: POST SyncML messages (XML or WBXML) to any path.
                          0.0.0.0 or :: for every interface)
   --data DIR             where the SQLite stores and the server's state live,
                          created if missing (default ./syncmlkit-data)
+  --state URL            keep clients' sync state, devices and sessions in
+                         PostgreSQL (postgresql://user@host:port/db), shared
+                         by every process given the same URL, so a balancer
+                         may send any message to any of them (docs/SCALING.md)
+  --store S              where the items live: sqlite (default, under --data)
+                         or postgresql (the --state database)
+  --pg-pool N            connections each PostgreSQL pool of this process
+                         opens at most (default 16)
   --users FILE           users, one "user:password" a line; # comments.
                          Without it one demo user, "demo", with a random
                          password made at the first start, kept in

@@ -13,6 +13,15 @@ struct Options {
     int port = 7887;  ///< 0: any free port (the start-up line names it)
     std::string bind = "127.0.0.1";
     std::string data_dir = "./syncmlkit-data";
+    /// ServerConfig::state: "" keeps sync state in SQLite under data_dir;
+    /// a postgresql:// URL keeps it, the device registry and the sessions in
+    /// PostgreSQL, shared with other processes.
+    std::string state;
+    /// Where the items live: "sqlite" (under data_dir) or "postgresql" (the
+    /// --state database; needs --state).
+    std::string store = "sqlite";
+    /// Connections each PostgreSQL pool of this process may open.
+    std::size_t pg_pool = 16;
     std::string users_file;   ///< empty: one demo user with a random password
     std::string grants_file;  ///< empty: no grants
     std::string gab_file;     ///< empty: the Global Address Book stays as it is

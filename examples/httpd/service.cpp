@@ -8,6 +8,7 @@
 #include "access_log.hpp"
 #include "config_error.hpp"
 #include "grants_file.hpp"
+#include "syncmlkit/postgres_store.hpp"
 #include "users_file.hpp"
 
 namespace smk::httpd {
@@ -61,7 +62,10 @@ Service make_service(const Options& options, Console& console) {
     }
     s.grant_count = grants.size();
 
-    s.stores = std::make_shared<smk::SqliteStoreProvider>(options.data_dir);
+    if (options.store == "postgresql")
+        s.stores = std::make_shared<smk::PostgresStoreProvider>(options.state, options.pg_pool);
+    else
+        s.stores = std::make_shared<smk::SqliteStoreProvider>(options.data_dir);
     for (const auto& g : grants) s.stores->add_grant(g.owner, g.category, g.user, g.access);
 
     if (!options.gab_file.empty()) {
@@ -80,6 +84,8 @@ Service make_service(const Options& options, Console& console) {
     config.logger = std::make_shared<ConsoleLogger>(console, options.verbose);
     config.state_dir = (std::filesystem::path(options.data_dir) / "state").string();
     s.state_dir = config.state_dir;
+    config.state = options.state;
+    config.state_pool = options.pg_pool;
     if (options.max_msg_size) config.max_msg_size = *options.max_msg_size;
     if (options.session_timeout) config.session_timeout = *options.session_timeout;
     if (options.max_sessions_per_user) config.max_sessions_per_user = *options.max_sessions_per_user;

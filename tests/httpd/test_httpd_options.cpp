@@ -66,6 +66,22 @@ TEST_CASE("options: workers and the engine's per-user limits") {
     CHECK(error_of({"--max-devices-per-user", "x"}).find("--max-devices-per-user: expected a whole number from 1") == 0);
 }
 
+TEST_CASE("options: --state, --store and --pg-pool") {
+    Options d = parse_options({});
+    CHECK(d.state.empty());
+    CHECK(d.store == "sqlite");
+    CHECK(d.pg_pool == 16u);
+    Options o = parse_options({"--state", "postgresql://smk@127.0.0.1:5432/sync", "--store=postgresql", "--pg-pool", "4"});
+    CHECK(o.state == "postgresql://smk@127.0.0.1:5432/sync");
+    CHECK(o.store == "postgresql");
+    CHECK(o.pg_pool == 4u);
+    CHECK(parse_options({"--state", "postgres://h/db"}).store == "sqlite");  // state shared, items in SQLite
+    CHECK(error_of({"--state", "/var/lib/state"}).find("--state: \"/var/lib/state\" is no postgresql:// URL") == 0);
+    CHECK(error_of({"--store", "postgresql"}).find("--store postgresql: needs --state") == 0);
+    CHECK(error_of({"--store", "mysql", "--state", "postgresql://h/db"}).find("--store: \"mysql\" is neither") == 0);
+    CHECK(error_of({"--pg-pool", "0"}).find("--pg-pool: expected a whole number from 1") == 0);
+}
+
 TEST_CASE("options: every option, as --name value and --name=value") {
     Options o = parse_options({"--port", "8080", "--bind=0.0.0.0", "--data", "/srv/sync", "--users=u.txt", "--grants",
                                "g.txt", "--gab", "gab.vcf", "--max-msg-size=20000", "--session-timeout", "90",
@@ -144,7 +160,7 @@ TEST_CASE("options: --help names every option") {
                              "--session-timeout", "--time-zone", "--log-dir", "--tls-cert", "--tls-key", "--verbose", "--help",
                              "--version", "--max-connections", "--max-connections-per-address", "--idle-timeout",
                              "--request-timeout", "--conflict-policy", "--mass-delete", "--workers",
-                             "--max-sessions-per-user", "--max-devices-per-user"}) {
+                             "--max-sessions-per-user", "--max-devices-per-user", "--state", "--store", "--pg-pool"}) {
         INFO(name);
         CHECK(text.find(name) != std::string::npos);
     }

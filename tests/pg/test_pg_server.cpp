@@ -130,3 +130,61 @@ TEST_CASE("a state URL that is no PostgreSQL URL, or a server that cannot be rea
     config.state = pg_url_with_database(pg_server_url(), "no_such_database_here");
     CHECK_THROWS_AS(Server(config), DatastoreError);
 }
+
+TEST_CASE("two processes on one PostgreSQL: every message of a session goes to the other process, as a round-robin balancer sends them") {
+    SharedState shared;
+    std::unique_ptr<Server> first = shared.process();
+    std::unique_ptr<Server> second = shared.process();
+    auto store = shared.stores->store("alice", Category::contacts);
+    for (int i = 0; i < 40; ++i) store->add(Format{"text/vcard", "3.0"}, vcard("Server" + std::to_string(i)));
+    unsigned sent = 0;
+    auto round_robin = [&](const Request& r) { return (sent++ % 2 == 0 ? *first : *second).process(r); };
+
+    // A slow sync in small messages: the server's 40 items take several
+    // messages, each answered by the other process.
+    TestClient c(round_robin, "IMEI:rr-1");
+    c.max_msg_size = "3000";
+    Message pkg2 = init(c, "201", "contacts", "", "R1");
+    REQUIRE(find_status(pkg2, "SyncHdr")->data == "212");
+    std::vector<wire::Command> ups;
+    for (int i = 0; i < 10; ++i)
+        ups.push_back(TestClient::item_command(CommandKind::Add, "c" + std::to_string(i), vcard("Client" + std::to_string(i))));
+    Message reply = client_changes(c, pkg2, "contacts", ups);
+    std::size_t received = 0, messages = 1;
+    for (;;) {
+        received += server_ops(reply).size();
+        if (reply.final) break;
+        // As clients do: the statuses, and a Map for the Adds just received.
+        Message more = c.message(false);
+        more.body = c.statuses_for(reply);
+        wire::Command map;
+        map.kind = CommandKind::Map;
+        map.cmd_id = "90";
+        map.target.uri = "contacts";
+        map.source.uri = "./contacts";
+        for (const wire::Command& op : server_ops(reply))
+            if (op.kind == CommandKind::Add)
+                for (const wire::Item& it : op.items)
+                    map.map_items.push_back(wire::MapItem{{it.source.uri, ""}, {"c" + it.source.uri, ""}});
+        if (!map.map_items.empty()) more.body.push_back(map);
+        reply = c.send(more);
+        ++messages;
+        REQUIRE(messages < 100);
+    }
+    CHECK(messages > 2);
+    CHECK(received == 40);
+    map_phase(c, reply, "contacts");
+    CHECK(sent > 4);
+    CHECK(store->size() == 50);
+    CHECK(shared.count("SELECT count(*) FROM smk_client_items") == 50);
+    CHECK(shared.count("SELECT count(*) FROM smk_client_items WHERE luid = ''::bytea") == 0);
+
+    // The next two-way sync, still alternating: nothing to exchange, no duplicate.
+    c.new_session();
+    Message again = init(c, "200", "contacts", "R1", "R2");
+    CHECK(find_status(again, "Alert")->data == "200");
+    Message pkg4 = client_changes(c, again, "contacts", {});
+    CHECK(server_ops(pkg4).empty());
+    map_phase(c, pkg4, "contacts");
+    CHECK(store->size() == 50);
+}
