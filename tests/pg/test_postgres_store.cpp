@@ -103,7 +103,7 @@ TEST_CASE("PostgresDatastore adds, reads, replaces and removes items") {
     CHECK(f.count("SELECT count(*) FROM smk_store_items") == 0);
 }
 
-TEST_CASE("PostgresDatastore revisions are unique and increasing; GUIDs never repeat") {
+TEST_CASE("revisions unique and increasing, GUIDs never repeat") {
     Fixture f;
     std::set<std::string> guids, revisions;
     std::size_t handed_out = 0;
@@ -166,7 +166,7 @@ TEST_CASE("PostgresDatastore revisions are unique and increasing; GUIDs never re
     CHECK(revisions.size() == handed_out);
 }
 
-TEST_CASE("PostgresDatastore keeps data byte for byte: NUL, invalid UTF-8, every byte") {
+TEST_CASE("data byte for byte: NUL, invalid UTF-8, every byte") {
     Fixture f;
     auto store = f.open();
     const std::string crlf = "BEGIN:VCARD\r\nNOTE:line one\r\n line two\nbare LF\rbare CR\r\nEND:VCARD\r\n";
@@ -197,7 +197,7 @@ TEST_CASE("PostgresDatastore keeps data byte for byte: NUL, invalid UTF-8, every
     CHECK(store->read(std::string("g\0\xff", 3))->data == nul);
 }
 
-TEST_CASE("PostgresDatastore lists every item once, in GUID order, a page at a time") {
+TEST_CASE("listing: every item once, in GUID order, a page at a time") {
     Fixture f;
     auto store = f.open();
     std::set<std::string> added;
@@ -294,7 +294,7 @@ TEST_CASE("PostgresDatastore put_with_guid adds or replaces under the given GUID
     CHECK(list_all(*store).size() == 1);
 }
 
-TEST_CASE("PostgresDatastore transactions: rollback undoes, not nested, rollback always safe") {
+TEST_CASE("transactions: rollback undoes, not nested, always safe") {
     Fixture f;
     auto store = f.open();
     auto other = f.open();
@@ -418,7 +418,7 @@ TEST_CASE("PostgresStoreProvider grants") {
     CHECK(provider.grant("alice", Category::calendar, "bob") == smk::Access::read_write);
 }
 
-TEST_CASE("Two providers on one database migrate once, and a newer schema is refused") {
+TEST_CASE("providers migrate once; a newer schema is refused") {
     std::string url = smk::test::pg_fresh_database();
     std::vector<std::thread> starting;
     std::atomic<int> failures{0};
@@ -472,7 +472,7 @@ std::string guid_of(const std::map<std::string, std::pair<std::string, std::stri
 
 }  // namespace
 
-TEST_CASE("The PostgreSQL Global Address Book: none before the first import, then stable across imports") {
+TEST_CASE("Global Address Book: none before an import, then stable") {
     Fixture f;
     CHECK(f.provider.open_global_address_book() == nullptr);
     CHECK(import(f.provider, "") == 0);
@@ -525,7 +525,7 @@ TEST_CASE("The PostgreSQL Global Address Book: none before the first import, the
 
 // ---- Snapshots and restore ----
 
-TEST_CASE("PostgreSQL snapshots are complete copies by name, and only the newest five are kept") {
+TEST_CASE("snapshots: complete copies by name, the newest five kept") {
     Fixture f;
     auto store = f.open("alice", Category::calendar);
     auto other = f.open("bob", Category::calendar);
@@ -565,7 +565,7 @@ TEST_CASE("PostgreSQL snapshots are complete copies by name, and only the newest
     CHECK_FALSE(f.provider.find_snapshot("alice", Category::contacts, short_name));
 }
 
-TEST_CASE("A PostgreSQL restore brings the snapshot's items back exactly, with new revisions, and counts them") {
+TEST_CASE("restore: the snapshot's items exactly, new revisions, counted") {
     Fixture f;
     auto store = f.open();
     std::map<std::string, std::string> at_snapshot;  // GUID -> data
@@ -640,7 +640,7 @@ TEST_CASE("A PostgreSQL restore brings the snapshot's items back exactly, with n
     CHECK(list_all(*store).size() == 40);
 }
 
-TEST_CASE("A PostgreSQL restore waits for a session's message, and a snapshot inside one copies what it wrote") {
+TEST_CASE("restore waits for a message; a snapshot inside one copies it") {
     Fixture f;
     auto store = f.open();
     auto a = store->add(kVCard, "a");
@@ -717,7 +717,7 @@ TEST_CASE("Two providers writing one user's store at once stay consistent") {
     CHECK(store->read("counter")->data == std::to_string(kSessions * kMessages));
 }
 
-TEST_CASE("A second writer of one database waits at most 5 s; other databases do not wait") {
+TEST_CASE("a second writer waits at most 5 s; other databases do not") {
     Fixture f;
     auto holder = f.open();
     holder->begin();
@@ -742,7 +742,7 @@ TEST_CASE("A second writer of one database waits at most 5 s; other databases do
     CHECK(list_all(*waiting).size() == 2);
 }
 
-TEST_CASE("A connection killed mid-transaction rolls back, the store reports DatastoreError, a new store works") {
+TEST_CASE("a connection killed mid-transaction: rolled back, DatastoreError") {
     Fixture f;
     auto store = f.open();
     auto before = store->add(kVCard, "before");
@@ -780,7 +780,7 @@ TEST_CASE("A connection killed mid-transaction rolls back, the store reports Dat
     CHECK(f.open()->read(added.guid)->data == "on a fresh connection");
 }
 
-TEST_CASE("Connections PostgreSQL closed while idle in the pool are replaced without an error") {
+TEST_CASE("idle connections the server closed are replaced silently") {
     Fixture f;
     {
         // Several connections, all idle in the pool afterwards.
@@ -815,7 +815,7 @@ TEST_CASE("Connections PostgreSQL closed while idle in the pool are replaced wit
 
 // ---- The sync state in the store's database ----
 
-TEST_CASE("An item and its mapping commit and roll back together in the PostgreSQL store") {
+TEST_CASE("an item and its mapping commit and roll back together") {
     Fixture f;
     auto store = f.open();
     std::unique_ptr<smk::state::DatabaseState> state = store->open_state();

@@ -6,10 +6,13 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <map>
 
+#include "engine/session_archive.hpp"
 #include "engine_client.hpp"
 #include "pg/connection.hpp"
+#include "state/memory_session_store.hpp"
 #include "pg_test.hpp"
 #include "syncmlkit/postgres_store.hpp"
 
@@ -46,6 +49,36 @@ std::vector<std::string> names(std::initializer_list<const char*> list) {
     return sorted(out);
 }
 
+// The sessions of every Server made while it lives, in one store, as a
+// PostgreSQL session store is to several processes.
+class SharedSessions : public state::SessionStore {
+public:
+    explicit SharedSessions(state::MemorySessionStore& inner) : inner_(inner) {}
+    std::unique_ptr<Lease> lock(const std::string& t) override { return inner_.lock(t); }
+    std::optional<std::string> load(const std::string& t) override { return inner_.load(t); }
+    std::optional<state::SessionInfo> info(const std::string& t) override { return inner_.info(t); }
+    void save(const std::string& t, const std::string& u, const std::string& d, bool f, std::string_view b) override {
+        inner_.save(t, u, d, f, b);
+    }
+    void erase(const std::string& t) override { inner_.erase(t); }
+    std::vector<std::string> idle(std::int64_t a, std::int64_t b, std::size_t n) override { return inner_.idle(a, b, n); }
+    std::vector<std::string> of_device(const std::string& u, const std::string& d) override {
+        return inner_.of_device(u, d);
+    }
+    std::vector<state::SessionInfo> of_user(const std::string& u) override { return inner_.of_user(u); }
+    std::size_t count_open() override { return inner_.count_open(); }
+
+private:
+    state::MemorySessionStore& inner_;
+};
+
+struct SessionsHook {
+    explicit SessionsHook(state::MemorySessionStore& store)
+        : before(engine::set_session_store_for_tests([&store] { return std::make_unique<SharedSessions>(store); })) {}
+    ~SessionsHook() { engine::set_session_store_for_tests(std::move(before)); }
+    std::function<std::unique_ptr<state::SessionStore>()> before;
+};
+
 // A server whose items and sync state are in a fresh PostgreSQL database.
 struct PgServer {
     std::shared_ptr<PostgresStoreProvider> stores =
@@ -71,6 +104,7 @@ struct ModelClient {
     int next_luid = 1;
 
     ModelClient(Server& server, const std::string& device) : c(server, device) {}
+    ModelClient(TestClient::Transport transport, const std::string& device) : c(std::move(transport), device) {}
 
     struct Result {
         std::string alert_status;
@@ -181,7 +215,7 @@ TEST_CASE("Two clients converge item by item on the PostgreSQL store") {
     CHECK_FALSE(std::filesystem::exists(s.ts.dir / "state" / "sync"));
 }
 
-TEST_CASE("A refresh from a client on the PostgreSQL store leaves a snapshot of what it replaced") {
+TEST_CASE("a refresh from a client leaves a snapshot of what it replaced") {
     PgServer s;
     {
         auto store = s.stores->open("alice", Category::contacts);
@@ -209,7 +243,7 @@ TEST_CASE("A refresh from a client on the PostgreSQL store leaves a snapshot of 
     CHECK(one.names() == names({"Anne", "Bert", "Cleo"}));
 }
 
-TEST_CASE("After a PostgreSQL restore every client gets the snapshot's data at its next sync, without duplicates") {
+TEST_CASE("after a restore each client gets the snapshot, no duplicate") {
     PgServer s;
     {
         auto store = s.stores->open("alice", Category::contacts);
@@ -274,4 +308,93 @@ TEST_CASE("After a PostgreSQL restore every client gets the snapshot's data at i
     CHECK(r.alert_status == "508");
     CHECK(s.server_names() == snapshot_names);
     CHECK(one.names() == snapshot_names);
+}
+
+// As several processes behind a round-robin balancer: every message goes to
+// the next of two Servers, each with a provider (a pool) of its own over one
+// PostgreSQL database; they share only the database and the sessions.
+TEST_CASE("Two servers, two pools, messages round-robin") {
+    std::string url = smk::test::pg_fresh_database();
+    state::MemorySessionStore sessions;
+    std::unique_ptr<TestServer> first;
+    std::unique_ptr<Server> second;
+    auto second_stores = std::make_shared<PostgresStoreProvider>(url, 4);
+    auto first_stores = std::make_shared<PostgresStoreProvider>(url, 4);
+    {
+        SessionsHook hook(sessions);
+        first = std::make_unique<TestServer>(150000, [&](ServerConfig& c) { c.datastores = first_stores; });
+        ServerConfig config;
+        config.auth = first->auth;
+        config.datastores = second_stores;
+        config.logger = first->logger;
+        config.state_dir = (first->dir / "state").string();
+        second = std::make_unique<Server>(config);
+    }
+    std::size_t turn = 0;
+    std::array<std::size_t, 2> handled{0, 0};
+    auto round_robin = [&](const Request& r) {
+        std::size_t which = turn++ % 2;
+        ++handled[which];
+        return (which ? *second : *first->server).process(r);
+    };
+    {
+        auto store = first_stores->open("alice", Category::contacts);
+        for (const char* n : {"Anne", "Bert", "Cleo", "Dana", "Emil"}) store->add(kVCard, vcard(n));
+    }
+    auto server_names = [&] {
+        auto store = second_stores->open("alice", Category::contacts);
+        std::vector<std::string> out;
+        auto cursor = store->list();
+        ItemVersion v;
+        while (cursor->next(v)) out.push_back(full_name(store->read(v.guid)->data));
+        return sorted(out);
+    };
+    ModelClient one(round_robin, "IMEI:1"), two(round_robin, "IMEI:2");
+    ModelClient::Result r = one.sync("201", {one.add(vcard("Fred")), one.add(vcard("Gina"))});
+    CHECK(r.adds == 5);
+    CHECK(r.client_statuses == std::vector<std::string>{"201", "201"});
+    CHECK(two.sync("201").adds == 7);
+    const auto seven = names({"Anne", "Bert", "Cleo", "Dana", "Emil", "Fred", "Gina"});
+    CHECK(server_names() == seven);
+    CHECK(one.names() == seven);
+    CHECK(two.names() == seven);
+    auto taken = first_stores->open("alice", Category::contacts)->snapshot("admin");
+    REQUIRE(taken);
+
+    one.sync("200", {one.remove("Anne"), one.replace("Bert", vcard("Bert", "+1 555 0111")), one.add(vcard("Hugo"))});
+    r = two.sync("200", {two.replace("Cleo", vcard("Cleo", "+1 555 0122"))});
+    CHECK(r.adds == 1);
+    CHECK(r.replaces == 1);
+    CHECK(r.deletes == 1);
+    r = one.sync("200");
+    CHECK(r.replaces == 1);
+    CHECK(r.adds + r.deletes == 0);
+    const auto changed = names({"Bert", "Cleo", "Dana", "Emil", "Fred", "Gina", "Hugo"});
+    CHECK(server_names() == changed);
+    CHECK(one.names() == changed);
+    CHECK(two.names() == changed);
+    CHECK(one.items[one.luid_of("Cleo")].find("0122") != std::string::npos);
+    CHECK(two.items[two.luid_of("Bert")].find("0111") != std::string::npos);
+
+    // A restore through one provider reaches both clients through both servers.
+    ItemCounts n;
+    second_stores->restore("alice", Category::contacts, *taken, n);
+    CHECK(n.added == 1);
+    CHECK(n.changed == 2);
+    CHECK(n.removed == 1);
+    CHECK(n.unchanged == 4);
+    for (ModelClient* c : {&one, &two}) {
+        r = c->sync("200");
+        CHECK(r.alert_status == "200");
+        CHECK(r.adds == 1);
+        CHECK(r.replaces == 2);
+        CHECK(r.deletes == 1);
+        CHECK(c->names() == seven);
+    }
+    CHECK(server_names() == seven);
+    // Both servers took part in every session, and nothing is left open.
+    CHECK(handled[0] >= 10);
+    CHECK(handled[1] >= 10);
+    CHECK(sessions.count_open() == 0);
+    for (const ClientSyncState& c : first_stores->client_states("alice", Category::contacts)) CHECK(c.items == 7);
 }
