@@ -66,6 +66,7 @@ public:
     std::optional<state::SessionInfo> info(const std::string& t) override { return inner_.info(t); }
     void save(const std::string& t, const std::string& u, const std::string& d, bool f, std::string_view b) override {
         ++saves;
+        largest = std::max(largest, b.size());
         inner_.save(t, u, d, f, b);
     }
     void erase(const std::string& t) override { inner_.erase(t); }
@@ -76,6 +77,7 @@ public:
     std::vector<state::SessionInfo> of_user(const std::string& u) override { return inner_.of_user(u); }
     std::size_t count_open() override { return inner_.count_open(); }
     static inline std::size_t saves = 0;
+    static inline std::size_t largest = 0;  ///< bytes of the largest blob saved
 
 private:
     state::MemorySessionStore& inner_;
@@ -313,6 +315,9 @@ TEST_CASE("every message through a blob and another Server: the same replies byt
         CHECK(b.outbox_items == 602);
         // Every message was saved to the store after it was handled.
         CHECK(SharedStore::saves - saves_before == b.replies.size());
+        // The blobs stay small: the outbox's page in memory (512 entries) and
+        // the last reply are most of one (22 kB here).
+        CHECK(SharedStore::largest < 64 * 1024);
         CHECK(b.replies.size() > 40);
         REQUIRE(a.replies.size() == b.replies.size());
         std::vector<std::string> ma = masked(a), mb = masked(b);
