@@ -558,7 +558,7 @@ int smk_server_devices(smk_server* server, const char* user, smk_device** out, s
         require(server, {user});
         if (!out || !count) throw std::invalid_argument("smk_server_devices: out and count are required");
         std::map<std::string, smk::KnownDevice> known;
-        for (smk::KnownDevice& d : smk::known_devices(server->state_dir, user)) known[d.device] = d;
+        for (smk::KnownDevice& d : server->server->known_devices(user)) known[d.device] = d;
         std::map<std::string, std::vector<std::pair<smk::Category, smk::ClientSyncState>>> states;
         for (smk::Category c : {smk::Category::contacts, smk::Category::calendar, smk::Category::tasks,
                                 smk::Category::notes})

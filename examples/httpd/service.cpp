@@ -138,7 +138,7 @@ DevicesFn Service::devices_fn(Console& console) {
     backend.check_login = [srv](const std::string& user, const std::string& password, const std::string& peer) {
         return srv->check_login(user, password, peer);
     };
-    backend.devices = [dir = state_dir](const std::string& user) { return smk::known_devices(dir, user); };
+    backend.devices = [srv](const std::string& user) { return srv->known_devices(user); };
     backend.databases = [provider](const std::string& user) {
         std::vector<smk::Category> out;
         for (smk::Category c : {smk::Category::contacts, smk::Category::calendar, smk::Category::tasks,

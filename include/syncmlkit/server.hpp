@@ -250,6 +250,12 @@ public:
     /// checked. No device is remembered. Throws what the AuthProvider throws.
     LoginCheck check_login(const std::string& user, const std::string& password, const std::string& peer);
 
+    /// The devices that logged in as `user`, in device order, from this
+    /// server's device registry (SQLite under state_dir, or PostgreSQL with
+    /// ServerConfig::state: then every process's devices). Throws
+    /// DatastoreError when the registry cannot be read.
+    std::vector<KnownDevice> known_devices(const std::string& user);
+
     /// Drops sessions idle longer than the timeout (process() does this too).
     void expire_idle_sessions();
 

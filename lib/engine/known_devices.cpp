@@ -1,5 +1,6 @@
 // smk::known_devices: the device registry of a state directory as a host's
 // status page or an admin tool shows it, DevInf reduced to make and model.
+#include "engine/known_devices.hpp"
 #include "state/state_backend.hpp"
 #include "syncmlkit/server.hpp"
 #include "syncmlkit/wire.hpp"
@@ -21,9 +22,9 @@ std::pair<std::string, std::string> make_and_model(const std::string& devinf_xml
 
 }  // namespace
 
-std::vector<KnownDevice> known_devices(const std::string& state_dir, const std::string& user) {
+std::vector<KnownDevice> engine::known_devices_of(std::vector<state::RegisteredDevice> rows) {
     std::vector<KnownDevice> out;
-    for (state::RegisteredDevice& row : state::read_sqlite_devices(state_dir, user)) {
+    for (state::RegisteredDevice& row : rows) {
         KnownDevice d;
         d.device = std::move(row.device);
         if (row.devinf) std::tie(d.make, d.model) = make_and_model(*row.devinf);
@@ -31,6 +32,10 @@ std::vector<KnownDevice> known_devices(const std::string& state_dir, const std::
         out.push_back(std::move(d));
     }
     return out;
+}
+
+std::vector<KnownDevice> known_devices(const std::string& state_dir, const std::string& user) {
+    return engine::known_devices_of(state::read_sqlite_devices(state_dir, user));
 }
 
 }  // namespace smk

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "engine/log_text.hpp"
+#include "engine/known_devices.hpp"
 #include "engine/session.hpp"
 #include "engine/session_archive.hpp"
 #include "state/session_store.hpp"
@@ -409,6 +410,10 @@ Server::Server(ServerConfig config) : impl_(std::make_unique<Impl>()) {
 }
 
 Server::~Server() = default;
+
+std::vector<KnownDevice> Server::known_devices(const std::string& user) {
+    return engine::known_devices_of(impl_->ctx.state->devices().devices_of(user));
+}
 
 LoginCheck Server::check_login(const std::string& user, const std::string& password, const std::string& peer) {
     return impl_->ctx.auth->check_password(user, password, peer);

@@ -51,6 +51,9 @@ public:
 
     /// Devices remembered for `user`.
     virtual std::size_t device_count(const std::string& user) = 0;
+    /// The devices remembered for `user`, in device order (for the host's
+    /// status pages and admin tools).
+    virtual std::vector<RegisteredDevice> devices_of(const std::string& user) = 0;
 };
 
 }  // namespace smk::state

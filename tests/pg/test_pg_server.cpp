@@ -88,6 +88,16 @@ TEST_CASE("two processes on one PostgreSQL state: a session on one, the next on 
     map_phase(e, e4, "contacts");
     CHECK(shared.count("SELECT count(*) FROM smk_client_items") == 6);
     CHECK(shared.stores->store("alice", Category::contacts)->size() == 3);
+
+    // Either process lists both devices (the host's /devices page).
+    for (Server* s : {first.get(), second.get()}) {
+        std::vector<KnownDevice> devices = s->known_devices("alice");
+        REQUIRE(devices.size() == 2);
+        CHECK(devices[0].device == "IMEI:pg-1");
+        CHECK(devices[1].device == "IMEI:pg-2");
+        CHECK(devices[0].last_seen > 0);
+    }
+    CHECK(first->known_devices("bob").empty());
 }
 
 TEST_CASE("two processes on one PostgreSQL state share the MD5 nonces: one issues, the other checks") {

@@ -25,7 +25,7 @@ public:
     std::size_t device_count(const std::string& user) override;
 
     /// The devices of `user`, in device order (for the admin tool).
-    std::vector<RegisteredDevice> devices_of(const std::string& user);
+    std::vector<RegisteredDevice> devices_of(const std::string& user) override;
 
 private:
     pg::Pool& pool_;

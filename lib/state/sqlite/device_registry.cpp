@@ -188,4 +188,9 @@ std::size_t SqliteDeviceRegistry::device_count(const std::string& user) {
     }
 }
 
+std::vector<RegisteredDevice> SqliteDeviceRegistry::devices_of(const std::string& user) {
+    // Its own reading connection: the registry's statements stay as they are.
+    return read_registered_devices(db_.getFilename(), user);
+}
+
 }  // namespace smk::state

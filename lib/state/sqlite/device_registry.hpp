@@ -32,6 +32,7 @@ public:
     std::optional<std::string> devinf(const std::string& user, const std::string& device) override;
     void set_devinf(const std::string& user, const std::string& device, const std::string& devinf_xml) override;
     std::size_t device_count(const std::string& user) override;
+    std::vector<RegisteredDevice> devices_of(const std::string& user) override;
 
 private:
     struct Statements;
