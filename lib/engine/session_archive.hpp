@@ -51,6 +51,7 @@ private:
 class ArchiveReader {
 public:
     /// Checks the magic and the version first (SessionArchiveError).
+    /// `blob` is read in place: it must outlive the reader.
     explicit ArchiveReader(std::string_view blob);
     std::uint64_t u64();
     std::int64_t i64() { return static_cast<std::int64_t>(u64()); }

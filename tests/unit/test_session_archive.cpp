@@ -358,7 +358,8 @@ TEST_CASE("a session blob of another version, cut short or too long is refused")
     CHECK_THROWS_AS(engine::ArchiveReader("SMK"), engine::SessionArchiveError);
     CHECK_THROWS_AS(engine::ArchiveReader("XXXX" + blob.substr(4)), engine::SessionArchiveError);
     {
-        engine::ArchiveReader r(blob.substr(0, 20));
+        std::string cut = blob.substr(0, 20);  // the reader reads it in place: it must outlive the reader
+        engine::ArchiveReader r(cut);
         r.u64();
         CHECK_THROWS_AS(r.u64(), engine::SessionArchiveError);
     }
